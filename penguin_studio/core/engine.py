@@ -1,0 +1,170 @@
+"""The one door to ultralytics: configure it for offline use, then import it.
+
+Ultralytics reaches for the network in several places (connectivity probe at import, version
+check on every ``train()``, font download on every train/val, analytics, pip auto-install,
+named weights). Users of this app are often offline, behind a firewall or in the field, so
+everything must be switched off *before the first* ``import ultralytics``. Every code path that
+needs the engine calls :func:`ultralytics_module` or :func:`load_model` from here; nothing else
+imports ultralytics directly.
+
+Torch and ultralytics are slow to import (about 4 s together), so this module imports them
+lazily: importing ``penguin_studio.core.engine`` itself costs nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from penguin_studio.core import appdirs
+from penguin_studio.core.errors import NotACheckpointError, UserError
+
+#: ultralytics looks for these fonts on every train/val and downloads them when missing.
+_FONTS = ("Arial.ttf", "Arial.Unicode.ttf")
+
+#: Named COCO models users ask for; any of these missing on disk means "needs a download".
+NAMED_MODELS = (
+    "yolo11n.pt", "yolo11s.pt", "yolo11m.pt", "yolo11l.pt", "yolo11x.pt",
+    "yolov8n.pt", "yolov8s.pt", "yolov8m.pt", "yolov8l.pt", "yolov8x.pt",
+    "yolo26n.pt", "yolo26s.pt", "yolo26m.pt",
+)
+
+_lock = threading.Lock()
+_configured = False
+
+
+def ultralytics_config_dir() -> Path:
+    """The folder handed to ultralytics as ``YOLO_CONFIG_DIR`` (inside our own config)."""
+    return appdirs.config_dir() / "ultralytics"
+
+
+def configure() -> None:
+    """Set the environment so that ultralytics never waits on the network.
+
+    Safe to call many times and from any thread; only the first call does work. Must run
+    before ultralytics is imported anywhere in the process.
+    """
+    global _configured
+    with _lock:
+        if _configured:
+            return
+        cfg = ultralytics_config_dir()
+        os.environ["YOLO_OFFLINE"] = "1"
+        os.environ["YOLO_AUTOINSTALL"] = "0"
+        os.environ["YOLO_CONFIG_DIR"] = str(cfg)
+        os.environ.setdefault("YOLO_VERBOSE", "True")
+        _install_fonts(cfg / "Ultralytics")
+        _configured = True
+
+
+def _install_fonts(folder: Path) -> None:
+    """Put the fonts ultralytics plots with where it looks, so it never downloads them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    missing = [name for name in _FONTS if not (folder / name).exists()]
+    if not missing:
+        return
+    import matplotlib
+
+    source = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    for name in missing:
+        tmp = folder / f".{name}.tmp"
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, folder / name)
+
+
+def ultralytics_module() -> ModuleType:
+    """Import ultralytics after :func:`configure`, and finish its offline settings."""
+    configure()
+    import ultralytics
+    from ultralytics.utils import SETTINGS
+
+    wanted = {"sync": False, "hub": False, "clearml": False, "comet": False, "dvc": False,
+              "mlflow": False, "neptune": False, "raytune": False, "tensorboard": False,
+              "wandb": False}
+    wanted.update(
+        weights_dir=str(appdirs.weights_dir()),
+        runs_dir=str(appdirs.data_dir() / "runs"),
+        datasets_dir=str(appdirs.data_dir() / "datasets"),
+    )
+    present = {k: v for k, v in wanted.items() if k in SETTINGS and SETTINGS[k] != v}
+    if present:
+        SETTINGS.update(present)
+    _undo_cv2_qt_plugin_path()
+    return ultralytics
+
+
+def _undo_cv2_qt_plugin_path() -> None:
+    """opencv-python points Qt at its own Qt5 plugins on import; Qt 6 must not use them."""
+    path = os.environ.get("QT_QPA_PLATFORM_PLUGIN_PATH", "")
+    if "cv2" in path:
+        os.environ.pop("QT_QPA_PLATFORM_PLUGIN_PATH", None)
+
+
+def use_all_cores() -> None:
+    """Give torch every core: ultralytics leaves one idle (``cores - 1``, and 1 of 2 here)."""
+    import torch
+
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+
+
+def check_weights_file(path: str | Path) -> Path:
+    """Resolve a weights argument to a local file, or fail fast with what to do.
+
+    A bare name like ``yolo11n.pt`` is looked up in the app's weights folder; it is never
+    downloaded here (that would hang for minutes offline). Model YAMLs (``yolov8n.yaml``)
+    are returned unchanged since ultralytics builds them without a download.
+    """
+    text = str(path)
+    if text.endswith((".yaml", ".yml")) and not Path(text).exists():
+        return Path(text)
+    candidate = Path(text).expanduser()
+    if candidate.is_file():
+        return candidate.resolve()
+    in_store = appdirs.weights_dir() / candidate.name
+    if candidate.parent == Path(".") and in_store.is_file():
+        return in_store
+    if candidate.name in NAMED_MODELS and candidate.parent == Path("."):
+        raise UserError(
+            f"{candidate.name} is not on this computer. Download it once with the model "
+            f"manager (Train > Models) on a connected machine, or copy the file into "
+            f"{appdirs.weights_dir()} or pick a .pt file you have."
+        )
+    raise UserError(f"Weights file not found: {text}")
+
+
+def load_model(weights: str | Path, task: str = "detect") -> Any:
+    """Load a YOLO model from a checkpoint or model YAML, with a clear error for bad files."""
+    path = check_weights_file(weights)
+    if path.suffix == ".pt":
+        check_checkpoint(path)
+    ul = ultralytics_module()
+    try:
+        return ul.YOLO(str(path), task=task)
+    except UserError:
+        raise
+    except Exception as exc:  # ultralytics raises many kinds for bad files
+        raise NotACheckpointError(f"Cannot load {path.name} as a YOLO model: {exc}") from exc
+
+
+def check_checkpoint(path: Path) -> None:
+    """Refuse files that are not torch checkpoints before torch tries to unpickle them."""
+    import zipfile
+
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise UserError(f"Cannot read {path}: {exc.strerror}") from exc
+    if size == 0:
+        raise NotACheckpointError(f"{path.name} is empty (0 bytes): it is not a checkpoint.")
+    if not zipfile.is_zipfile(path):
+        with open(path, "rb") as fh:
+            head = fh.read(2)
+        if head != b"\x80\x02":  # legacy (pre-1.6) torch pickle format
+            raise NotACheckpointError(
+                f"{path.name} is not a PyTorch checkpoint (.pt files are zip archives "
+                f"saved by torch). Pick a best.pt or last.pt from a training run."
+            )

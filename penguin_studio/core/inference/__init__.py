@@ -1,0 +1,1 @@
+"""Inference: prediction, filtering cached candidates, video sources."""

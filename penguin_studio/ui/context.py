@@ -1,0 +1,129 @@
+"""State shared by every panel: the open dataset and requests between panels.
+
+Panels never talk to each other directly; they listen to and call this object (the
+"evaluate → edit this image's labels" round trip goes through ``edit_image_requested``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from penguin_studio.core import appdirs
+from penguin_studio.core.dataset import Dataset, open_dataset
+from penguin_studio.core.jobs import JobContext
+from penguin_studio.ui import settings
+from penguin_studio.ui.workers import JobRunner
+
+
+def _open_job(ctx: JobContext, path: str) -> Dataset:
+    ctx.progress(0, 0, f"Opening {path}…")
+    return open_dataset(path)
+
+
+def _sample_job(ctx: JobContext, root: Path) -> Path:
+    from penguin_studio.core import sample
+
+    def progress(done: int, total: int) -> None:
+        ctx.step(done, total, "Drawing the sample penguin project…")
+
+    report = sample.generate_sample(root, force=True, progress=progress)
+    return report.data_yaml
+
+
+class AppContext(QObject):
+    """The open dataset plus the signals panels coordinate through."""
+
+    dataset_changed = Signal(object)  # Dataset | None
+    loading_changed = Signal(bool)
+    status_message = Signal(str, int)  # text, timeout ms (0 = until replaced)
+    error = Signal(str, str)  # title, message
+    edit_image_requested = Signal(object)  # Path of an image to open in the editor
+    show_panel_requested = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.dataset: Dataset | None = None
+        self.jobs = JobRunner(self)
+        self._loading = False
+
+    @property
+    def loading(self) -> bool:
+        return self._loading
+
+    def _set_loading(self, value: bool) -> None:
+        self._loading = value
+        self.loading_changed.emit(value)
+
+    def open_path(self, path: str | Path) -> None:
+        """Open a dataset in the background; ``dataset_changed`` fires when it is ready."""
+        text = str(Path(path).expanduser())
+        self._set_loading(True)
+        self.status_message.emit(f"Opening {text}…", 0)
+        self.jobs.start(_open_job, text,
+                        on_done=lambda ds, p=text: self._opened(p, ds),
+                        on_error=lambda msg, p=text: self._open_failed(p, msg))
+
+    def _opened(self, path: str, dataset: Dataset) -> None:
+        self.dataset = dataset
+        settings.remember_project(path)
+        self._set_loading(False)
+        count = dataset.image_count
+        note = f" ({'; '.join(dataset.problems.values())})" if dataset.problems else ""
+        self.status_message.emit(f"Opened {dataset.title}: {count} images{note}", 0)
+        self.dataset_changed.emit(dataset)
+
+    def _open_failed(self, path: str, message: str) -> None:
+        self._set_loading(False)
+        self.status_message.emit(f"Could not open {path}", 0)
+        self.error.emit("Cannot open dataset", message)
+
+    def open_startup_project(self, path: str | None) -> None:
+        """Open PATH, else the last project, else the sample (made on first launch)."""
+        if path:
+            self.open_path(path)
+            return
+        last = settings.last_project()
+        if last and Path(last).exists():
+            self.open_path(last)
+            return
+        note = f"Last project {last} is gone; opened the sample project." if last else ""
+        self.open_sample(note)
+
+    def open_sample(self, note: str = "") -> None:
+        root = appdirs.sample_project_dir()
+        data_yaml = root / "data.yaml"
+        if data_yaml.exists():
+            self.open_path(data_yaml)
+            if note:
+                self.dataset_changed.connect(self._announce_once(note))
+            return
+        self._set_loading(True)
+        self.status_message.emit("Creating the sample penguin project…", 0)
+        self.jobs.start(_sample_job, root,
+                        on_done=lambda yml: self._sample_ready(yml, note),
+                        on_error=lambda msg: self._open_failed(str(root), msg),
+                        on_progress=self._sample_progress)
+
+    def _sample_progress(self, done: int, total: int, message: str) -> None:
+        self.status_message.emit(f"{message} {done}/{total}", 0)
+
+    def _sample_ready(self, data_yaml: Path, note: str) -> None:
+        self.open_path(data_yaml)
+        if note:
+            self.dataset_changed.connect(self._announce_once(note))
+
+    def _announce_once(self, note: str):
+        def announce(_dataset: object) -> None:
+            self.dataset_changed.disconnect(announce)
+            self.status_message.emit(note, 0)
+
+        return announce
+
+    def request_edit(self, image: Path) -> None:
+        self.edit_image_requested.emit(Path(image))
+        self.show_panel_requested.emit("dataset")
+
+    def shutdown(self) -> None:
+        self.jobs.shutdown()

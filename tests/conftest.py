@@ -1,0 +1,77 @@
+"""Shared test set-up: offscreen Qt, an isolated app home, tiny generated datasets.
+
+Every test runs with ``PENGUIN_STUDIO_HOME`` in a temporary folder, so settings, weights and
+the sample project never touch the developer's own. Engine tests train real (tiny) models:
+``tiny_dataset`` is a dozen generated images, ``tiny_weights`` one epoch at imgsz 64, made
+once per session and shared.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.pop("QT_QPA_PLATFORM_PLUGIN_PATH", None)
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("penguin-home")
+    os.environ["PENGUIN_STUDIO_HOME"] = str(home)
+    return home
+
+
+@pytest.fixture(scope="session")
+def app_home(_isolated_home: Path) -> Path:
+    return _isolated_home
+
+
+def shared_dataset(name: str) -> Path:
+    """A dataset from ../shared/data, or skip the test when it is absent (a fresh clone)."""
+    path = SHARED_DATA / name
+    if not path.exists():
+        pytest.skip(f"../shared/data/{name} is not present")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 12-image generated penguin dataset (do not modify: copy it with ``tiny_dataset``)."""
+    from penguin_studio.core.sample import generate_sample
+
+    root = tmp_path_factory.mktemp("tiny-master") / "penguins"
+    generate_sample(root, images=12, seed=7)
+    return root
+
+
+@pytest.fixture
+def tiny_dataset(tiny_dataset_master: Path, tmp_path: Path) -> Path:
+    """A private, writable copy of the tiny dataset; returns its data.yaml."""
+    root = tmp_path / "penguins"
+    shutil.copytree(tiny_dataset_master, root)
+    data_yaml = root / "data.yaml"
+    text = data_yaml.read_text(encoding="utf-8")
+    data_yaml.write_text(text.replace(str(tiny_dataset_master), str(root)), encoding="utf-8")
+    return data_yaml
+
+
+@pytest.fixture(scope="session")
+def tiny_weights(tiny_dataset_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """best.pt of a 1-epoch yolov8n from scratch at imgsz 64 on the tiny dataset."""
+    from penguin_studio.core import engine
+
+    ul = engine.ultralytics_module()
+    project = tmp_path_factory.mktemp("tiny-run")
+    model = ul.YOLO("yolov8n.yaml")
+    model.train(data=str(tiny_dataset_master / "data.yaml"), epochs=1, imgsz=64, batch=4,
+                device="cpu", workers=0, project=str(project), name="run", exist_ok=True,
+                plots=False, verbose=False, amp=False)
+    weights = project / "run" / "weights" / "best.pt"
+    assert weights.exists()
+    return weights

@@ -26,8 +26,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--images must be at least 3 (one image per split).")
     try:
         report = sample.generate_sample(args.dir, images=count, seed=args.seed, force=args.force)
-    except sample.SampleDirNotEmpty as exc:
+    except (sample.SampleDirNotEmpty, ValueError, NotADirectoryError) as exc:
         raise UserError(str(exc)) from exc
+    except OSError as exc:
+        raise UserError(f"Cannot write the sample into {args.dir}: {exc.strerror}") from exc
     splits = ", ".join(f"{k} {v}" for k, v in report.images.items())
     inst = ", ".join(f"{k} {v}" for k, v in report.instances.items())
     print(f"Wrote {sum(report.images.values())} images ({splits}); instances: {inst}.")

@@ -344,12 +344,11 @@ class _Pen:
     def _p(self, x: float, y: float) -> tuple[int, int]:
         return round(x * self.s), round(y * self.s)
 
-    def ellipse(self, c: tuple, axes: tuple, angle: float, color: Color, mask: bool = True) -> None:
-        """Filled ellipse in penguin units; ``mask=False`` paints without extending coverage."""
+    def ellipse(self, c: tuple, axes: tuple, angle: float, color: Color) -> None:
+        """Filled ellipse; centre and semi-axes in penguin-height units."""
         ax = (max(1, round(axes[0] * self.s)), max(1, round(axes[1] * self.s)))
         cv2.ellipse(self.bgr, self._p(*c), ax, angle, 0, 360, color, -1, cv2.LINE_AA)
-        if mask:
-            cv2.ellipse(self.mask, self._p(*c), ax, angle, 0, 360, 255, -1, cv2.LINE_8)
+        cv2.ellipse(self.mask, self._p(*c), ax, angle, 0, 360, 255, -1, cv2.LINE_8)
 
     def poly(self, pts: list[tuple[float, float]], color: Color) -> None:
         """Filled polygon (beaks) in penguin units."""
@@ -510,7 +509,8 @@ def _place_objects(rng: Rng, w: int, h: int, ground: int) -> list[_Sprite]:
     sprites = []
     for i in range(n_pen + n_rock):
         cls = PENGUIN if i < n_pen else ROCK
-        frac = math.exp(rng.uniform(math.log(0.08), math.log(0.42)))
+        low = 0.05 if rng.random() < 0.15 else 0.08  # a few tiny, distant ones
+        frac = math.exp(rng.uniform(math.log(low), math.log(0.42)))
         if cls == ROCK:
             frac *= rng.uniform(0.45, 0.8)
         size = max(8.0, frac * h)

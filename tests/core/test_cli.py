@@ -60,3 +60,12 @@ def test_screenshot_of_missing_path_is_one_clear_line(tmp_path: Path) -> None:
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines == [f"error: {tmp_path / 'nowhere'} does not exist."]
     assert not (tmp_path / "x.png").exists()
+
+
+def test_sample_bad_seed_and_file_target_are_one_line_errors(tmp_path: Path, capsys) -> None:
+    assert main(["sample", str(tmp_path / "a"), "--seed", "-1"]) == 1
+    target = tmp_path / "file.txt"
+    target.write_text("x")
+    assert main(["sample", str(target)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(line.startswith("error: ") for line in err)

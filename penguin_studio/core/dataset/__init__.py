@@ -1,5 +1,17 @@
-"""Datasets: the Ultralytics data yaml, YOLO labels, importers, exporters, checks."""
+"""Datasets: the Ultralytics data yaml, YOLO labels, importers, exporters, checks.
 
-from penguin_studio.core.dataset.project import Dataset, open_dataset
+Modules (import what you need; only the light ones are re-exported here):
 
-__all__ = ["Dataset", "open_dataset"]
+* ``project``: open a yaml / folder → :class:`Dataset`; ``label_path_for``; ``create_project``
+* ``labels``: ``Box``, ``read_labels``, ``write_labels`` (atomic)
+* ``images``: ``load_image_rgb`` / ``image_size`` exactly as ultralytics orients images
+* ``index``: :class:`DatasetIndex` of every label (status, boxes, statistics), no decoding
+* ``classes``: add / rename / reorder / delete / merge classes, crash-safe (``journal``)
+* ``splits``: assign images to train/val/test, split tool, list files
+* ``doctor``: ``run_doctor`` → findings; ``apply_safe_fixes``
+* ``coco``, ``voc``, ``yolozip``: importers and exporters
+"""
+
+from penguin_studio.core.dataset.project import Dataset, create_project, open_dataset
+
+__all__ = ["Dataset", "create_project", "open_dataset"]

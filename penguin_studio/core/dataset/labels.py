@@ -94,10 +94,21 @@ def read_labels(path: str | Path) -> list[Box]:
         return []
     except OSError as exc:
         raise LabelParseError(path, 0, f"cannot be read ({exc.strerror})") from exc
+    return parse_labels_text(decode_label_bytes(raw, path), path)
+
+
+def decode_label_bytes(raw: bytes, path: Path) -> str:
+    """UTF-8 text (BOM allowed, as ultralytics reads it) or a LabelParseError."""
+    if b"\0" in raw:
+        raise LabelParseError(path, 0, "is not a text file (binary data)")
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise LabelParseError(path, 0, "is not a text file") from None
+        raise LabelParseError(path, 0, "is not a text file (not UTF-8)") from None
+
+
+def parse_labels_text(text: str, path: Path) -> list[Box]:
+    """Boxes of a label file's text; the first bad line raises :class:`LabelParseError`."""
     return [parse_line(line, path, i) for i, line in enumerate(text.splitlines(), start=1)
             if line.strip()]
 

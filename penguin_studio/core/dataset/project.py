@@ -3,6 +3,19 @@
 The data yaml is the one source of truth for class names and splits; labels are YOLO ``.txt``
 files found exactly where ultralytics finds them (last ``/images/`` → ``/labels/``), so a box
 drawn here is the box trained.
+
+How a plain folder of images maps to a project (nothing is ever moved):
+
+* an image under an ``images/`` folder gets its label in the parallel ``labels/`` tree
+  (``shots/images/a.jpg`` → ``shots/labels/a.txt``), as ultralytics expects;
+* any other image gets its label beside it (``shots/a.jpg`` → ``shots/a.txt``), the only place
+  ultralytics would look for it. A sibling ``labels/`` folder would never be read in training,
+  so we never write one for such images.
+
+Opening never writes; :func:`create_project` writes the ``data.yaml`` once the user wants a
+project (first class added, first split made). Folders are scanned the way ultralytics globs
+them (``**/*.*``: hidden files and folders skipped), with ``os.scandir`` so 10,000 images list
+in milliseconds.
 """
 
 from __future__ import annotations
@@ -15,12 +28,20 @@ import yaml
 
 from penguin_studio.core.errors import DatasetError
 
+#: What ultralytics trains on (``ultralytics.data.utils.IMG_FORMATS``).
 IMAGE_SUFFIXES = frozenset(
     {".avif", ".bmp", ".dng", ".heic", ".heif", ".jp2", ".jpeg", ".jpg", ".mpo", ".png",
      ".tif", ".tiff", ".webp"}
 )
+#: Picture files people drop into datasets that ultralytics silently ignores.
+UNSUPPORTED_IMAGE_SUFFIXES = frozenset(
+    {".gif", ".jfif", ".pjpeg", ".svg", ".psd", ".ico", ".pcx", ".ppm", ".pgm", ".pbm",
+     ".tga", ".exr", ".hdr", ".cr2", ".nef", ".arw", ".raw", ".orf", ".rw2", ".jxl"}
+)
 SPLITS = ("train", "val", "test")
 YAML_NAMES = ("data.yaml", "dataset.yaml", "data.yml")
+#: Our own bookkeeping (journal, backups) inside a dataset; hidden, so ultralytics skips it.
+STATE_DIR = ".penguin-studio"
 
 
 def is_image(path: Path) -> bool:
@@ -45,8 +66,12 @@ class Dataset:
     yaml_path: Path | None
     names: list[str]
     splits: dict[str, list[Path]] = field(default_factory=dict)
-    #: split name → why it could not be loaded (named in the yaml but missing on disk…)
+    #: split name (or ``path``/``names``) → why it could not be loaded as written
     problems: dict[str, str] = field(default_factory=dict)
+    #: split name → the folders / list files / images its yaml entry resolved to
+    sources: dict[str, list[Path]] = field(default_factory=dict)
+    #: picture files found in split folders that ultralytics will not train on (.gif…)
+    skipped: list[Path] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -56,120 +81,254 @@ class Dataset:
     def image_count(self) -> int:
         return sum(len(v) for v in self.splits.values())
 
+    @property
+    def nc(self) -> int:
+        return len(self.names)
+
+    @property
+    def is_project(self) -> bool:
+        """False for a plain image folder opened without a data yaml (nothing written yet)."""
+        return self.yaml_path is not None
+
+    @property
+    def state_dir(self) -> Path:
+        """Where journals and backups live (next to the data yaml)."""
+        base = self.yaml_path.parent if self.yaml_path is not None else self.root
+        return base / STATE_DIR
+
     def images(self, split: str | None = None) -> list[Path]:
         if split is not None:
             return list(self.splits.get(split, []))
         return [p for s in self.splits.values() for p in s]
 
+    def unique_images(self) -> list[Path]:
+        """Every image once, in split order (an image listed in two splits counts once)."""
+        return list(dict.fromkeys(self.images()))
+
+    def split_of(self) -> dict[Path, str]:
+        """Image → its first split; images listed twice keep the first."""
+        out: dict[Path, str] = {}
+        for split, paths in self.splits.items():
+            for p in paths:
+                out.setdefault(p, split)
+        return out
+
+    @staticmethod
+    def label_path(image: Path) -> Path:
+        return label_path_for(image)
+
 
 def open_dataset(path: str | Path) -> Dataset:
-    """Open a data yaml, a folder holding one, or a plain folder of images."""
+    """Open a data yaml, a folder holding one, or a plain folder of images.
+
+    An unfinished class change or split write (the app died halfway) is completed first, so
+    what is opened is always consistent.
+    """
     path = Path(path).expanduser()
     if not path.exists():
         raise DatasetError(f"{path} does not exist.")
     if path.is_dir():
         found = next((path / n for n in YAML_NAMES if (path / n).is_file()), None)
-        return load_data_yaml(found) if found else _open_image_folder(path)
+        if found:
+            return load_data_yaml(found)
+        _finish_interrupted(path)
+        return _open_image_folder(path)
     if path.suffix.lower() in (".yaml", ".yml"):
         return load_data_yaml(path)
+    if is_image(path):
+        raise DatasetError(f"{path.name} is an image: open the folder that holds it instead.")
     raise DatasetError(f"{path.name} is neither a data yaml nor a folder of images.")
+
+
+def _finish_interrupted(folder: Path) -> None:
+    from penguin_studio.core.dataset.journal import recover
+
+    recover(folder / STATE_DIR)
+
+
+def read_yaml_mapping(yaml_path: Path) -> dict:
+    """The yaml's top-level mapping, or a DatasetError saying why it is not one."""
+    try:
+        data = yaml.safe_load(yaml_path.read_text(encoding="utf-8-sig")) or {}
+    except FileNotFoundError:
+        raise DatasetError(f"{yaml_path} does not exist.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"Cannot read {yaml_path}: {exc}") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise DatasetError(f"{yaml_path.name} is not valid YAML{where}: "
+                           f"{getattr(exc, 'problem', None) or exc}") from exc
+    if not isinstance(data, dict):
+        raise DatasetError(f"{yaml_path} is not a data yaml (expected keys train/val/names).")
+    return data
 
 
 def load_data_yaml(yaml_path: Path) -> Dataset:
     """Read an Ultralytics data yaml, resolving paths as users' exports need."""
-    yaml_path = yaml_path.resolve()
-    try:
-        data = yaml.safe_load(yaml_path.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise DatasetError(f"Cannot read {yaml_path}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise DatasetError(f"{yaml_path} is not a data yaml (expected keys train/val/names).")
-    names = _parse_names(data, yaml_path)
-    root = _dataset_root(data, yaml_path)
+    yaml_path = Path(yaml_path).expanduser().resolve()
+    _finish_interrupted(yaml_path.parent)
+    data = read_yaml_mapping(yaml_path)
+    names = parse_names(data, yaml_path)
+    root, root_problem = _dataset_root(data, yaml_path)
     ds = Dataset(root=root, yaml_path=yaml_path, names=names)
+    if root_problem:
+        ds.problems["path"] = root_problem
+    nc = data.get("nc")
+    if isinstance(nc, int) and nc != len(names):
+        ds.problems["names"] = f"nc is {nc} but 'names' lists {len(names)} classes"
     for split in SPLITS:
         spec = data.get(split)
         if spec is None and split == "val":
             spec = data.get("valid")
-        if spec is None:
+        if spec is None or spec == "" or spec == []:
             continue
         try:
-            ds.splits[split] = _collect_split(spec, root, yaml_path.parent)
+            _load_split(ds, split, spec, yaml_path.parent)
         except DatasetError as exc:
             ds.problems[split] = str(exc)
     if not ds.splits:
-        detail = "; ".join(f"{k}: {v}" for k, v in ds.problems.items()) or "no train/val/test"
-        raise DatasetError(f"{yaml_path.name} lists no images that exist ({detail}).")
+        detail = "; ".join(f"{k}: {v}" for k, v in ds.problems.items() if k in SPLITS)
+        raise DatasetError(f"{yaml_path} lists no images that exist "
+                           f"({detail or 'it names no train/val/test split'}).")
     return ds
 
 
-def _parse_names(data: dict, yaml_path: Path) -> list[str]:
+def parse_names(data: dict, yaml_path: Path) -> list[str]:
     names = data.get("names")
     if isinstance(names, dict):
         try:
-            return [str(names[k]) for k in sorted(names, key=int)]
+            ids = sorted(int(k) for k in names)
         except (TypeError, ValueError) as exc:
             raise DatasetError(f"{yaml_path.name}: class ids in 'names' must be integers.") from exc
+        if ids != list(range(len(ids))):
+            raise DatasetError(f"{yaml_path.name}: class ids in 'names' must be 0, 1, 2… "
+                               f"without gaps (found {ids[:10]}).")
+        by_id = {int(k): v for k, v in names.items()}
+        return [str(by_id[i]) for i in ids]
     if isinstance(names, list):
         return [str(n) for n in names]
     if isinstance(data.get("nc"), int):
         return [f"class{i}" for i in range(data["nc"])]
-    raise DatasetError(f"{yaml_path.name} has no 'names' list of classes.")
+    if names is None and "nc" not in data:
+        return []
+    raise DatasetError(f"{yaml_path.name}: 'names' must be a list or a mapping of classes.")
 
 
-def _dataset_root(data: dict, yaml_path: Path) -> Path:
+def _dataset_root(data: dict, yaml_path: Path) -> tuple[Path, str]:
     base = data.get("path")
     if not base:
-        return yaml_path.parent
+        return yaml_path.parent, ""
     root = Path(str(base)).expanduser()
     if not root.is_absolute():
         root = (yaml_path.parent / root).resolve()
-    return root if root.exists() else yaml_path.parent
+    if root.is_dir():
+        return root, ""
+    return yaml_path.parent, (f"path: {base} does not exist ({root}); "
+                              f"paths were resolved against {yaml_path.parent} instead")
 
 
-def _collect_split(spec: object, root: Path, yaml_dir: Path) -> list[Path]:
+def _load_split(ds: Dataset, split: str, spec: object, yaml_dir: Path) -> None:
     specs = spec if isinstance(spec, list) else [spec]
     images: list[Path] = []
+    sources: list[Path] = []
     for item in specs:
-        images.extend(_collect_one(str(item), root, yaml_dir))
-    return images
+        found, entry_images = _collect_one(str(item), ds.root, yaml_dir, ds.skipped)
+        sources.append(found)
+        images.extend(entry_images)
+    ds.sources[split] = sources
+    ds.splits[split] = list(dict.fromkeys(images))
 
 
-def _resolve(entry: str, root: Path, yaml_dir: Path) -> Path | None:
-    """Try the path as written, then against the yaml's own folder (Roboflow's ``../x``)."""
+def _candidates(entry: str, root: Path, yaml_dir: Path) -> list[Path]:
     raw = Path(entry).expanduser()
-    candidates = [raw] if raw.is_absolute() else [root / raw, yaml_dir / raw]
-    if entry.startswith("../"):
-        candidates.append(yaml_dir / entry[3:])
-    return next((c.resolve() for c in candidates if c.exists()), None)
+    if raw.is_absolute():
+        return [raw]
+    out = [root / raw, yaml_dir / raw]
+    if entry.startswith("../"):  # Roboflow: '../train/images' meant next to the yaml
+        out.append(yaml_dir / entry[3:])
+    return list(dict.fromkeys(out))
 
 
-def _collect_one(entry: str, root: Path, yaml_dir: Path) -> list[Path]:
-    found = _resolve(entry, root, yaml_dir)
+def _collect_one(entry: str, root: Path, yaml_dir: Path,
+                 skipped: list[Path]) -> tuple[Path, list[Path]]:
+    candidates = _candidates(entry, root, yaml_dir)
+    found = next((c.resolve() for c in candidates if c.exists()), None)
     if found is None:
-        raise DatasetError(f"'{entry}' does not exist (looked in {root}).")
+        looked = " or ".join(str(c.resolve()) for c in candidates)
+        raise DatasetError(f"'{entry}' does not exist (looked for {looked}).")
     if found.is_dir():
-        return sorted(p for p in found.rglob("*") if p.is_file() and is_image(p))
+        images = scan_images(found, skipped)
+        if not images:
+            raise DatasetError(f"'{entry}' ({found}) holds no images.")
+        return found, images
     if found.suffix.lower() == ".txt":
-        return _read_list_file(found)
+        return found, read_list_file(found)
     if is_image(found):
-        return [found]
-    raise DatasetError(f"'{entry}' is neither a folder, an image nor a .txt list.")
+        return found, [found]
+    raise DatasetError(f"'{entry}' ({found}) is neither a folder, an image nor a .txt list.")
 
 
-def _read_list_file(path: Path) -> list[Path]:
+def scan_images(folder: Path, skipped: list[Path] | None = None) -> list[Path]:
+    """Images under ``folder``, recursively, sorted, hidden entries skipped (as ultralytics)."""
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for name in filenames:
+            if name.startswith("."):
+                continue
+            suffix = os.path.splitext(name)[1].lower()
+            if suffix in IMAGE_SUFFIXES:
+                found.append(os.path.join(dirpath, name))
+            elif skipped is not None and suffix in UNSUPPORTED_IMAGE_SUFFIXES:
+                skipped.append(Path(dirpath, name))
+    return [Path(p) for p in sorted(found)]
+
+
+def read_list_file(path: Path) -> list[Path]:
+    """Images of an ultralytics ``.txt`` list: ``./x`` is relative to the list's folder."""
+    try:
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
+    except OSError as exc:
+        raise DatasetError(f"Cannot read the list {path}: {exc.strerror or exc}") from exc
     out = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    for line in text.splitlines():
         line = line.strip()
-        if not line:
+        if not line or line.startswith("#"):
             continue
-        p = Path(line)
-        out.append(p if p.is_absolute() else (path.parent / p).resolve())
-    return out
+        p = Path(line).expanduser()
+        out.append(p if p.is_absolute() else Path(os.path.normpath(path.parent / p)))
+    return [p for p in out if is_image(p)]
 
 
 def _open_image_folder(folder: Path) -> Dataset:
-    images = sorted(p for p in folder.rglob("*") if p.is_file() and is_image(p))
+    skipped: list[Path] = []
+    images = scan_images(folder, skipped)
     if not images:
-        raise DatasetError(f"{folder} holds no images and no data.yaml.")
-    return Dataset(root=folder.resolve(), yaml_path=None, names=[], splits={"train": images})
+        extra = f" ({len(skipped)} unsupported picture files)" if skipped else ""
+        raise DatasetError(f"{folder} holds no images and no data.yaml{extra}.")
+    root = folder.resolve()
+    return Dataset(root=root, yaml_path=None, names=[], splits={"train": images},
+                   sources={"train": [root]}, skipped=skipped)
+
+
+def create_project(folder: str | Path, names: list[str] | tuple[str, ...] = (),
+                   yaml_name: str = "data.yaml") -> Dataset:
+    """Turn a plain folder of images into a project by writing its data yaml (only that).
+
+    Every image goes to ``train`` (as the folder itself) until the split tool runs; labels
+    follow :func:`label_path_for`. Refuses to overwrite an existing yaml.
+    """
+    from penguin_studio.core.dataset.datayaml import render_data_yaml
+    from penguin_studio.core.dataset.labels import atomic_write_text
+
+    folder = Path(folder).expanduser().resolve()
+    yaml_path = folder / yaml_name
+    if yaml_path.exists():
+        raise DatasetError(f"{yaml_path} already exists: open it instead.")
+    ds = _open_image_folder(folder)
+    text = render_data_yaml(names=list(names), splits={"train": "."}, root=folder,
+                            comment="Penguin Studio project made from a folder of images.")
+    atomic_write_text(yaml_path, text)
+    ds.yaml_path, ds.names = yaml_path, list(names)
+    return ds

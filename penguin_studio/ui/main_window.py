@@ -193,7 +193,23 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1280, 800)
 
+    def _unsaved_panels(self) -> list[str]:
+        return [key for key, panel in self._panels.items()
+                if callable(getattr(panel, "has_unsaved_changes", None))
+                and panel.has_unsaved_changes()]
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        unsaved = self._unsaved_panels()
+        if unsaved:
+            answer = QMessageBox.question(
+                self, "Unsaved edits",
+                "Some label edits could not be written to disk (is the folder read-only?).\n"
+                "Quit anyway and lose them?",
+                QMessageBox.StandardButton.Cancel | QMessageBox.StandardButton.Discard,
+                QMessageBox.StandardButton.Cancel)
+            if answer != QMessageBox.StandardButton.Discard:
+                event.ignore()
+                return
         s = settings.app_settings()
         s.setValue("window/geometry", self.saveGeometry())
         s.sync()

@@ -1,18 +1,423 @@
-"""The Dataset panel (placeholder until its issue lands)."""
+"""The Dataset panel: browse thousands of images, edit boxes, classes and splits, check data.
+
+It only assembles the parts in ``penguin_studio.ui.dataset`` and wires them to the app
+context: ``dataset_changed`` loads the browser and starts the core's label index in the
+background; ``edit_image_requested`` opens an image in the editor. Long work runs off the
+GUI thread: thumbnails in a pool, the index, the doctor and every dataset tool as jobs.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QWidget
+import time
+from pathlib import Path
 
-from penguin_studio.ui.panels.placeholder import PlaceholderPanel
-
-TEXT = (
-    "Browse your images as thumbnails, draw and edit boxes with the mouse and keyboard, assign "
-    "classes and train/val/test splits, import YOLO, Roboflow, COCO and Pascal VOC datasets, "
-    "and let the dataset doctor find broken images and labels."
+from PySide6.QtCore import QPoint, Qt, QTimer, QUrl
+from PySide6.QtGui import QDesktopServices, QFont
+from PySide6.QtWidgets import (
+    QApplication,
+    QButtonGroup,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
 
+from penguin_studio.core.dataset.project import SPLITS
+from penguin_studio.ui.dataset.browser import ImageBrowser
+from penguin_studio.ui.dataset.class_actions import ClassActions
+from penguin_studio.ui.dataset.dataset_jobs import DatasetJobs
+from penguin_studio.ui.dataset.editor import AnnotationEditor
+from penguin_studio.ui.dataset.records import (
+    ImageRecord,
+    LabelSummary,
+    records_for,
+    summaries_from_index,
+)
+from penguin_studio.ui.dataset.split_actions import SplitActions
+from penguin_studio.ui.dataset.thumbnails import ThumbnailLoader
+from penguin_studio.ui.dataset.transfer_actions import TransferActions
 
-class DatasetPanel(PlaceholderPanel):
+PAGES = {"images": "Images", "editor": "Editor", "stats": "Statistics", "doctor": "Doctor"}
+
+
+class DatasetPanel(QWidget):
+    """Browser, editor, statistics and doctor of the open dataset, one page at a time."""
+
     def __init__(self, context, parent: QWidget | None = None) -> None:
-        super().__init__(context, "Dataset", TEXT, parent)
+        super().__init__(parent)
+        self.context = context
+        self.dataset = None
+        self.index = None
+        self.thumbnails = ThumbnailLoader(self)
+        self.browser = ImageBrowser(self.thumbnails)
+        self.editor = AnnotationEditor(self.thumbnails)
+        self.stats = None
+        self.doctor = None
+        self.jobs = DatasetJobs(self, context)
+        self.class_actions = ClassActions(self.jobs, lambda: self.dataset,
+                                          self.editor.forget_documents)
+        self.split_actions = SplitActions(self.jobs, self, lambda: self.dataset,
+                                          lambda: self.index)
+        self.transfer = TransferActions(self.jobs, self, lambda: self.dataset)
+        self.pages = QStackedWidget()
+        self._page_widgets: dict[str, QWidget] = {}
+        self._index_job = None
+        self._doctor_job = None
+        self._index_pending = None
+        self._index_timer = QTimer(self, singleShot=True, interval=300)
+        self._index_timer.timeout.connect(self._start_index)
+        self._stats_timer = QTimer(self, singleShot=True, interval=400)
+        self._stats_timer.timeout.connect(self._refresh_stats)
+        self._build()
+        self._connect()
+        self._on_dataset(context.dataset)
+
+    # ----- layout -------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.title = QLabel()
+        font = QFont(self.title.font())
+        font.setPointSizeF(font.pointSizeF() * 1.35)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.subtitle = QLabel()
+        self.subtitle.setStyleSheet("color: palette(mid);")
+        header = QHBoxLayout()
+        header.setContentsMargins(12, 10, 12, 4)
+        titles = QVBoxLayout()
+        titles.setSpacing(0)
+        titles.addWidget(self.title)
+        titles.addWidget(self.subtitle)
+        header.addLayout(titles, 1)
+        header.addLayout(self._page_tabs())
+        header.addSpacing(16)
+        for button in self._tool_buttons():
+            header.addWidget(button)
+        self._add_page("images", self.browser)
+        self._add_page("editor", self.editor)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(header)
+        layout.addWidget(self.pages, 1)
+        self.show_page("images")
+
+    def _page_tabs(self) -> QHBoxLayout:
+        self.page_buttons: dict[str, QToolButton] = {}
+        group = QButtonGroup(self)
+        tabs = QHBoxLayout()
+        tabs.setSpacing(0)
+        for key, title in PAGES.items():
+            button = QToolButton()
+            button.setText(title)
+            button.setCheckable(True)
+            button.setMinimumWidth(80)
+            button.clicked.connect(lambda _c=False, k=key: self.show_page(k))
+            group.addButton(button)
+            tabs.addWidget(button)
+            self.page_buttons[key] = button
+        return tabs
+
+    def _tool_buttons(self) -> list[QToolButton]:
+        assign_menu = QMenu(self)
+        self.assign_actions = {}
+        for split in SPLITS:
+            action = assign_menu.addAction(f"Selected images → {split}")
+            action.triggered.connect(lambda _c=False, s=split: self.assign_selected(s))
+            self.assign_actions[split] = action
+        assign_menu.addSeparator()
+        assign_menu.addAction("Split tool…", self.split_actions.split_tool)
+        buttons = []
+        for text, menu, tip in (
+                ("Splits", assign_menu, "Assign selected images to a split, or split them all"),
+                ("Import", self.transfer.import_menu(), "Import COCO JSON or Pascal VOC labels"),
+                ("Export", self.transfer.export_menu(), "Export as Ultralytics zip, COCO, VOC")):
+            button = QToolButton()
+            button.setText(text)
+            button.setToolTip(tip)
+            button.setMenu(menu)
+            button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+            buttons.append(button)
+        return buttons
+
+    def _add_page(self, key: str, widget: QWidget) -> None:
+        self._page_widgets[key] = widget
+        self.pages.addWidget(widget)
+
+    def _connect(self) -> None:
+        ctx = self.context
+        ctx.dataset_changed.connect(self._on_dataset)
+        ctx.edit_image_requested.connect(self.edit_image)
+        self.browser.open_requested.connect(self._open_record)
+        self.browser.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.browser.view.customContextMenuRequested.connect(self._browser_menu)
+        self.browser.model.modelReset.connect(self._browser_reset)
+        self.editor.back_requested.connect(self._back_to_browser)
+        self.editor.labels_changed.connect(self._labels_changed)
+        self.editor.status_message.connect(ctx.status_message)
+        classes = self.editor.classes
+        classes.add_requested.connect(self.class_actions.add)
+        classes.rename_requested.connect(self.class_actions.rename)
+        classes.move_requested.connect(self.class_actions.move)
+        classes.delete_requested.connect(self.class_actions.delete)
+        self.thumbnails.changed.connect(self._thumbnail_changed)
+        self.thumbnails.idle.connect(lambda: self._index_pending is not None
+                                     and self._start_index())
+
+    # ----- pages --------------------------------------------------------------------------
+    def show_page(self, key: str) -> QWidget:
+        widget = self._page_widgets.get(key) or self._create_page(key)
+        self.pages.setCurrentWidget(widget)
+        self.page_buttons[key].setChecked(True)
+        if key == "editor":
+            self.editor.canvas.setFocus()
+        elif key == "images":
+            self.browser.view.setFocus()
+        elif key == "stats":
+            self._refresh_stats()
+        return widget
+
+    def _create_page(self, key: str) -> QWidget:
+        if key == "stats":
+            from penguin_studio.ui.dataset.stats_view import StatsView  # pyqtgraph: lazily
+
+            self.stats = StatsView()
+            widget: QWidget = self.stats
+        else:
+            from penguin_studio.ui.dataset.doctor_view import DoctorView
+
+            self.doctor = DoctorView()
+            self.doctor.run_requested.connect(self.run_doctor)
+            self.doctor.cancel_requested.connect(self._cancel_doctor)
+            self.doctor.fix_requested.connect(self._apply_fixes)
+            self.doctor.open_image.connect(self.edit_image)
+            widget = self.doctor
+        self._add_page(key, widget)
+        return widget
+
+    @property
+    def current_page(self) -> str:
+        widget = self.pages.currentWidget()
+        return next((k for k, w in self._page_widgets.items() if w is widget), "")
+
+    # ----- dataset ------------------------------------------------------------------------
+    def _on_dataset(self, dataset) -> None:
+        previous, self.dataset, self.index = self.dataset, dataset, None
+        self._cancel(self._index_job)
+        self._index_job = None
+        if dataset is None:
+            self.title.setText("No dataset open")
+            self.subtitle.setText("Open a data yaml or a folder of images (File ▸ Open).")
+            self.browser.set_records([], [])
+            return
+        same = previous is not None and previous.yaml_path == dataset.yaml_path \
+            and previous.root == dataset.root
+        current = self.editor.current_record if same else None
+        if not same:
+            self.editor.forget_documents()
+        records = records_for(dataset)
+        self.title.setText(dataset.title)
+        self._update_subtitle()
+        self.browser.set_records(records, dataset.names)
+        self.editor.set_class_names(dataset.names)
+        self.editor.set_sequence(self.browser.model.visible_records(), keep_current=False)
+        if current is not None and self.current_page == "editor":
+            self.edit_image(current.path)
+        elif self.current_page == "editor":
+            self.show_page("images")
+        if self.doctor is not None:
+            self.doctor.set_findings([])
+            self.doctor.set_message("The dataset changed: run the checks again.")
+        # The label index reads every label file on several threads; started at once it
+        # competes for the GIL with the first thumbnails, so it waits for them (or 300 ms).
+        self._index_pending = dataset
+        self._index_timer.start()
+        self.browser.set_note("reading labels…")
+
+    def _update_subtitle(self) -> None:
+        ds = self.dataset
+        splits = ", ".join(f"{len(v):,} {k}" for k, v in ds.splits.items())
+        where = ds.yaml_path or ds.root
+        note = "".join(f"  ·  ⚠ {k}: {v}" for k, v in ds.problems.items())
+        self.subtitle.setText(f"{ds.nc} classes  ·  {splits}  ·  {where}{note}")
+        self.subtitle.setToolTip(str(where))
+
+    def _start_index(self) -> None:
+        dataset, self._index_pending = self._index_pending, None
+        self._index_timer.stop()
+        if dataset is None or dataset is not self.dataset:
+            return
+        from penguin_studio.core.dataset.index import build_index
+
+        self._index_job = self.context.jobs.start(
+            lambda ctx, ds: build_index(ds, ctx), dataset, on_done=self._indexed,
+            on_error=self._index_failed)
+
+    def _index_failed(self, message: str) -> None:
+        self._index_job = None  # (a superseded job is cancelled, so it never fails here)
+        self.browser.set_note("labels could not be read")
+        self.context.status_message.emit(f"Could not read the labels: {message}", 0)
+
+    def _indexed(self, index) -> None:
+        if index.dataset is not self.dataset:  # a superseded index that finished anyway
+            return
+        self._index_job = None
+        self.index = index
+        for doc in self.editor.documents():  # edits made while the index was being read
+            if not doc.locked and index.entry(doc.image) is not None:
+                index.update(doc.image, doc.boxes)
+        self.browser.set_note("")
+        self.browser.model.set_summaries(summaries_from_index(index))
+        self._refresh_stats()
+
+    def _refresh_stats(self) -> None:
+        if self.stats is not None and self.current_page == "stats":
+            self.stats.set_index(self.index)
+
+    def _labels_changed(self, path: Path, summary: LabelSummary) -> None:
+        self.browser.model.update_record(str(path), summary)
+        doc = self.editor.document(path)
+        if self.index is not None and self.index.entry(path) is not None:
+            if doc.locked:
+                self.index.refresh(path)
+            else:
+                self.index.update(path, doc.boxes)
+            self._stats_timer.start()
+
+    def _thumbnail_changed(self, key: str) -> None:
+        reason = self.thumbnails.error(key)
+        if reason:
+            self.browser.model.problems.setdefault(key, reason)
+
+    def _browser_reset(self) -> None:
+        if self.current_page != "editor":
+            self.editor.set_sequence(self.browser.model.visible_records())
+
+    # ----- browser actions ----------------------------------------------------------------
+    def assign_selected(self, split: str) -> None:
+        images = [r.path for r in self.browser.selected_records()]
+        self.split_actions.assign(images, split)
+
+    def _browser_menu(self, pos: QPoint) -> None:
+        records = self.browser.selected_records()
+        if not records:
+            return
+        menu = QMenu(self)
+        menu.addAction("Open in editor", lambda: self._open_record(records[0]))
+        assign = menu.addMenu(f"Assign {len(records):,} selected to")
+        for split in SPLITS:
+            assign.addAction(split, lambda s=split: self.assign_selected(s))
+        menu.addAction("Show in file manager", lambda: QDesktopServices.openUrl(
+            QUrl.fromLocalFile(str(records[0].path.parent))))
+        menu.exec(self.browser.view.viewport().mapToGlobal(pos))
+
+    # ----- editor -------------------------------------------------------------------------
+    def _open_record(self, record: ImageRecord) -> None:
+        self.editor.set_sequence(self.browser.model.visible_records())
+        self.editor.open_path(record.path)
+        self.show_page("editor")
+
+    def edit_image(self, path) -> None:
+        """Open ``path`` in the editor (from another panel or a doctor finding)."""
+        path = Path(path)
+        model = self.browser.model
+        record = model.record(path)
+        if record is None:
+            self.context.status_message.emit(f"{path.name} is not in the open dataset.", 5000)
+            return
+        if model.row_of(path) is None:  # hidden by a filter: show everything again
+            self.browser.filters.reset()
+            model.set_filter(self.browser.filters.value())
+        self.browser.select(path)
+        self._open_record(record)
+
+    def _back_to_browser(self) -> None:
+        record = self.editor.current_record
+        self.show_page("images")
+        if record is not None:
+            self.browser.select(record.path)
+
+    # ----- doctor -------------------------------------------------------------------------
+    def run_doctor(self) -> None:
+        from penguin_studio.core.dataset.doctor import run_doctor
+
+        if self.dataset is None or self._doctor_job is not None:
+            return
+        view = self.doctor or self.show_page("doctor")
+        view.set_running(True)
+        self._doctor_job = self.context.jobs.start(
+            lambda ctx, ds: run_doctor(ds, ctx), self.dataset, on_done=self._doctor_done,
+            on_error=self._doctor_failed, on_progress=view.set_progress,
+            on_cancel=lambda: self._doctor_failed("Cancelled."))
+
+    def _doctor_done(self, findings) -> None:
+        self._doctor_job = None
+        self.doctor.set_findings(findings)
+        model = self.browser.model
+        for key, reason in self.doctor.problems_by_image().items():
+            model.problems.setdefault(key, reason)
+        if model.filter.status == "problems":
+            model.refilter()
+
+    def _doctor_failed(self, message: str) -> None:
+        self._doctor_job = None
+        self.doctor.set_message(message)
+
+    def _cancel_doctor(self) -> None:
+        self._cancel(self._doctor_job)
+
+    def _apply_fixes(self) -> None:
+        from penguin_studio.core.dataset.doctor import apply_safe_fixes
+
+        findings = [f for f in self.doctor.findings if f.fixable]
+        files = {f.label for f in findings if f.label}
+        text = (f"Clip boxes to the image and drop exact duplicates in {len(files):,} label "
+                "files?\n\nEvery file is backed up first; files that cannot be parsed are "
+                "left alone.")
+        if not self.jobs.confirm("Apply safe fixes", text):
+            return
+        ds = self.dataset
+        self.jobs.run("Apply safe fixes", lambda ctx: apply_safe_fixes(ds, findings, ctx),
+                      on_done=lambda report: (self.editor.forget_documents(),
+                                              self.jobs.reopen(ds.yaml_path or ds.root,
+                                                               report.summary())))
+
+    # ----- app hooks ----------------------------------------------------------------------
+    @staticmethod
+    def _cancel(job) -> None:
+        if job is not None:
+            job.cancel()
+
+    def wait_until_idle(self, timeout_s: float = 20.0) -> bool:
+        """Before a screenshot: index read, visible thumbnails in, the editor's image shown."""
+        deadline = time.monotonic() + timeout_s
+        app = QApplication.instance()
+        while time.monotonic() < deadline:
+            app.processEvents()
+            busy = (self._index_job is not None or self._index_pending is not None
+                    or self.editor.images.busy
+                    or self._doctor_job is not None or self.jobs.busy)
+            if not busy:
+                break
+            time.sleep(0.005)
+        if self.current_page == "images":
+            return self.browser.wait_until_ready(max(0.1, deadline - time.monotonic()))
+        app.processEvents()
+        return time.monotonic() < deadline
+
+    def has_unsaved_changes(self) -> bool:
+        """True when an edit could not be saved (read-only folder…); ask before closing."""
+        return bool(self.editor.unsaved_documents())
+
+    def shutdown(self) -> None:
+        self._index_pending = None
+        self._index_timer.stop()
+        for job in (self._index_job, self._doctor_job):
+            self._cancel(job)
+        self.thumbnails.shutdown()
+        self.editor.shutdown()
+
+
+

@@ -1,0 +1,435 @@
+"""The annotation canvas: the image, its boxes, and the mouse gestures that edit them.
+
+A ``QGraphicsView`` shows the image (scene units are image pixels) and gives zoom, scrolling
+and fit. Boxes are painted in ``drawForeground`` in screen pixels, so outlines, handles and
+labels keep the same size at every zoom, and hit tests use screen-pixel margins. Gestures:
+
+- ``W`` arms drawing; drag to draw a box of the current class (``Esc`` cancels);
+- drag a box to move it, drag one of its eight handles to resize it;
+- drag empty space (or use the middle button) to pan; wheel zooms around the cursor.
+
+Each finished gesture becomes one undo command (one atomic write); drags only preview.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPixmap,
+    QTransform,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
+
+from penguin_studio.core.dataset.labels import Box
+from penguin_studio.ui.dataset import canvas_geometry as geo
+from penguin_studio.ui.dataset import canvas_overlay as overlay
+from penguin_studio.ui.dataset import undo_commands
+from penguin_studio.ui.dataset.colors import class_color
+from penguin_studio.ui.dataset.label_document import LabelDocument
+
+BACKGROUND = QColor("#15171b")
+HIT_PX = 6
+MIN_ZOOM, MAX_ZOOM = 0.02, 40.0
+
+_HANDLE_CURSORS = {
+    "tl": Qt.CursorShape.SizeFDiagCursor, "br": Qt.CursorShape.SizeFDiagCursor,
+    "tr": Qt.CursorShape.SizeBDiagCursor, "bl": Qt.CursorShape.SizeBDiagCursor,
+    "t": Qt.CursorShape.SizeVerCursor, "b": Qt.CursorShape.SizeVerCursor,
+    "l": Qt.CursorShape.SizeHorCursor, "r": Qt.CursorShape.SizeHorCursor,
+}
+
+
+class AnnotationCanvas(QGraphicsView):
+    """Shows one image with its boxes and turns mouse gestures into undoable edits."""
+
+    selection_changed = Signal(object)  # int | None
+    drawing_armed = Signal(bool)
+    zoom_changed = Signal(float)
+    edit_refused = Signal(str)  # why an edit cannot be made (locked label file…)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self._pixmap_item = QGraphicsPixmapItem()
+        self._pixmap_item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        self.scene().addItem(self._pixmap_item)
+        self.setBackgroundBrush(BACKGROUND)
+        self.setFrameShape(QGraphicsView.Shape.NoFrame)
+        self.setRenderHints(QPainter.RenderHint.Antialiasing
+                            | QPainter.RenderHint.SmoothPixmapTransform)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
+        self.setMouseTracking(True)
+        self.viewport().setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.doc: LabelDocument | None = None
+        self.image_size: tuple[int, int] | None = None
+        self.class_names: list[str] = []
+        self.current_class = 0
+        self.selected: int | None = None
+        self.message = "Double-click an image in the browser to edit its boxes."
+        self._armed = False
+        self._fit_mode = True
+        self._drag: dict | None = None
+        self._mouse: QPointF | None = None
+        self._label_font = QFont(self.font())
+        self._label_font.setBold(True)
+        self._label_font.setPointSizeF(max(8.0, self.font().pointSizeF() * 0.9))
+
+    # ----- content ------------------------------------------------------------------------
+    def set_document(self, doc: LabelDocument | None, size: tuple[int, int] | None,
+                     preview: QPixmap | None = None, message: str = "") -> None:
+        """Show ``doc``'s image at ``size`` (preview pixmap scaled up until the real one)."""
+        previous = self.doc
+        if self.doc is not None and doc is not self.doc:
+            self.doc.boxes_changed.disconnect(self._doc_changed)
+        self.doc = doc
+        self._drag = None
+        self.selected = None
+        self.message = message
+        if doc is not None and doc is not previous:
+            doc.boxes_changed.connect(self._doc_changed)
+        self._set_size(size)
+        if preview is not None and size is not None and not preview.isNull():
+            # stretch the small thumbnail over the image's area (an item transform: no
+            # full-size pixmap is made on the GUI thread) until the real pixels arrive
+            self._pixmap_item.setPixmap(preview)
+            self._pixmap_item.setTransform(QTransform.fromScale(
+                size[0] / preview.width(), size[1] / preview.height()))
+        else:
+            self._pixmap_item.setPixmap(QPixmap())
+        self.arm_drawing(False)
+        self.fit()
+        self.selection_changed.emit(None)
+
+    def set_image(self, image: QImage) -> None:
+        """The full-resolution pixels arrived; the size may correct the header's guess."""
+        size = (image.width(), image.height())
+        refit = size != self.image_size
+        self._set_size(size)
+        self._pixmap_item.setTransform(QTransform())
+        self._pixmap_item.setPixmap(QPixmap.fromImage(image))
+        if refit or self._fit_mode:
+            self.fit()
+        self.viewport().update()
+
+    def set_unavailable(self, reason: str) -> None:
+        """The image cannot be read: no editing, say why."""
+        self._set_size(None)
+        self._pixmap_item.setPixmap(QPixmap())
+        self.message = reason
+        self.viewport().update()
+
+    def _set_size(self, size: tuple[int, int] | None) -> None:
+        self.image_size = size
+        w, h = size or (1, 1)
+        self.scene().setSceneRect(QRectF(0, 0, w, h))
+
+    def set_class_names(self, names: list[str]) -> None:
+        self.class_names = list(names)
+        self.viewport().update()
+
+    def _doc_changed(self) -> None:
+        doc = self.doc
+        if doc is None:
+            return
+        hint = doc.selection_hint
+        doc.selection_hint = None
+        if hint is not None and 0 <= hint < len(doc.boxes):
+            self._select(hint)
+        elif self.selected is not None and self.selected >= len(doc.boxes):
+            self._select(None)
+        self.viewport().update()
+
+    # ----- state --------------------------------------------------------------------------
+    @property
+    def editable(self) -> bool:
+        return self.doc is not None and self.image_size is not None and not self.doc.locked
+
+    def _refuse(self) -> bool:
+        """True (and says why) when the current image cannot be edited."""
+        if self.editable:
+            return False
+        if self.doc is not None and self.doc.locked:
+            self.edit_refused.emit("This label file cannot be read; fix or reset it first.")
+        return True
+
+    @property
+    def armed(self) -> bool:
+        return self._armed
+
+    def arm_drawing(self, on: bool = True) -> None:
+        if on and self._refuse():
+            on = False
+        self._armed = on
+        self.viewport().setCursor(Qt.CursorShape.CrossCursor if on
+                                  else Qt.CursorShape.ArrowCursor)
+        self.drawing_armed.emit(on)
+        self.viewport().update()
+
+    def _select(self, index: int | None) -> None:
+        if index != self.selected:
+            self.selected = index
+            self.selection_changed.emit(index)
+        self.viewport().update()
+
+    def select(self, index: int | None) -> None:
+        self._select(index)
+
+    def rects(self) -> list[QRectF]:
+        if self.doc is None or self.image_size is None:
+            return []
+        w, h = self.image_size
+        return [geo.box_rect(b, w, h) for b in self.doc.boxes]
+
+    # ----- edits from keys and side panels ------------------------------------------------
+    def delete_selected(self) -> None:
+        if self.selected is None or self._refuse():
+            return
+        assert self.doc is not None
+        undo_commands.delete_box(self.doc, self.selected)
+        self._select(None)
+
+    def set_current_class(self, cls: int) -> None:
+        """Class for new boxes; also re-labels the selected box."""
+        self.current_class = cls
+        if self.selected is not None and self.editable:
+            assert self.doc is not None
+            box = self.doc.boxes[self.selected]
+            if box.cls != cls:
+                new = Box(cls, box.cx, box.cy, box.w, box.h)
+                undo_commands.replace_box(self.doc, self.selected, new, "Change class")
+        self.viewport().update()
+
+    # ----- zoom ---------------------------------------------------------------------------
+    @property
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def fit(self) -> None:
+        self._fit_mode = True
+        if self.image_size is None:
+            self.resetTransform()
+        else:
+            margin = 12
+            view = self.viewport().rect().adjusted(margin, margin, -margin, -margin)
+            w, h = self.image_size
+            scale = min(view.width() / w, view.height() / h) if w and h else 1.0
+            self._set_zoom(max(MIN_ZOOM, scale))
+            self.centerOn(w / 2, h / 2)
+        self.zoom_changed.emit(self.zoom)
+
+    def actual_size(self) -> None:
+        self._fit_mode = False
+        self._set_zoom(1.0)
+        self.zoom_changed.emit(self.zoom)
+
+    def zoom_by(self, factor: float) -> None:
+        self._fit_mode = False
+        self._set_zoom(min(MAX_ZOOM, max(MIN_ZOOM, self.zoom * factor)))
+        self.zoom_changed.emit(self.zoom)
+
+    def _set_zoom(self, zoom: float) -> None:
+        self.setTransform(QTransform.fromScale(zoom, zoom))
+        smooth = zoom < 3.0  # past 3× show real pixels, so edges can be placed exactly
+        self._pixmap_item.setTransformationMode(
+            Qt.TransformationMode.SmoothTransformation if smooth
+            else Qt.TransformationMode.FastTransformation)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            self.zoom_by(1.2 ** steps)
+        event.accept()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self._fit_mode:
+            self.fit()
+
+    # ----- coordinates --------------------------------------------------------------------
+    def _to_image(self, pos: QPointF) -> QPointF:
+        return self.viewportTransform().inverted()[0].map(pos)
+
+    def _to_view(self, rect: QRectF) -> QRectF:
+        return self.viewportTransform().mapRect(rect)
+
+    def image_to_view(self, x: float, y: float) -> QPoint:
+        """Viewport pixel of an image point (tests drive real mouse events with it)."""
+        return self.viewportTransform().map(QPointF(x, y)).toPoint()
+
+    def _handle_at(self, pos: QPointF) -> str | None:
+        if self.selected is None:
+            return None
+        rect = self._to_view(self.rects()[self.selected])
+        for name, p in geo.handle_points(rect).items():
+            if abs(p.x() - pos.x()) <= HIT_PX and abs(p.y() - pos.y()) <= HIT_PX:
+                return name
+        return None
+
+    def _box_at(self, pos: QPointF) -> int | None:
+        view_rects = [self._to_view(r) for r in self.rects()]
+        return geo.box_at(view_rects, pos, margin=2)
+
+    # ----- mouse --------------------------------------------------------------------------
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        pos = event.position()
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
+        if event.button() == Qt.MouseButton.MiddleButton:
+            self._start_pan(pos)
+        elif event.button() == Qt.MouseButton.LeftButton:
+            self._left_press(pos)
+        event.accept()
+
+    def _left_press(self, pos: QPointF) -> None:
+        if self._armed and self.editable and self.image_size is not None:
+            start = geo.clamp_point(self._to_image(pos), *self.image_size)
+            self._drag = {"kind": "draw", "start": start, "rect": QRectF(start, start)}
+            return
+        handle = self._handle_at(pos)
+        if handle is not None and self.editable:
+            rect = self.rects()[self.selected]
+            self._drag = {"kind": "resize", "handle": handle, "rect": rect, "orig": rect}
+            return
+        hit = self._box_at(pos)
+        if hit is not None:
+            self._select(hit)
+            if self.editable:
+                rect = self.rects()[hit]
+                self._drag = {"kind": "move", "start": self._to_image(pos), "rect": rect,
+                              "orig": rect}
+            return
+        self._select(None)
+        self._start_pan(pos)
+
+    def _start_pan(self, pos: QPointF) -> None:
+        self._drag = {"kind": "pan", "last": pos}
+        self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        pos = event.position()
+        self._mouse = pos
+        drag = self._drag
+        if drag is None:
+            self._update_hover_cursor(pos)
+        elif drag["kind"] == "pan":
+            delta = pos - drag["last"]
+            drag["last"] = pos
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value()
+                                                - round(delta.x()))
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value()
+                                              - round(delta.y()))
+        elif self.image_size is not None:
+            self._drag_to(drag, self._to_image(pos))
+        self.viewport().update()
+        event.accept()
+
+    def _drag_to(self, drag: dict, p: QPointF) -> None:
+        w, h = self.image_size  # type: ignore[misc]
+        if drag["kind"] == "draw":
+            drag["rect"] = QRectF(drag["start"], geo.clamp_point(p, w, h)).normalized()
+        elif drag["kind"] == "move":
+            drag["rect"] = geo.moved(drag["orig"], p - drag["start"], w, h)
+        elif drag["kind"] == "resize":
+            drag["rect"] = geo.resized(drag["orig"], drag["handle"], p, w, h)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        drag, self._drag = self._drag, None
+        if drag is not None and drag["kind"] != "pan" and self.image_size is not None:
+            self._drag_to(drag, self._to_image(event.position()))
+            self._finish(drag)
+        self._update_hover_cursor(event.position())
+        self.viewport().update()
+        event.accept()
+
+    def _finish(self, drag: dict) -> None:
+        doc, (w, h) = self.doc, self.image_size  # type: ignore[misc]
+        assert doc is not None
+        rect: QRectF = drag["rect"]
+        if drag["kind"] == "draw":
+            self.arm_drawing(False)
+            if geo.big_enough(rect):
+                undo_commands.add_box(doc, geo.rect_box(self.current_class, rect, w, h))
+            return
+        if rect == drag["orig"] or not geo.big_enough(rect):
+            return
+        index = self.selected
+        assert index is not None
+        box = geo.rect_box(doc.boxes[index].cls, rect, w, h)
+        text = "Move box" if drag["kind"] == "move" else "Resize box"
+        undo_commands.replace_box(doc, index, box, text)
+
+    def leaveEvent(self, event) -> None:  # noqa: N802
+        self._mouse = None
+        self.viewport().update()
+        super().leaveEvent(event)
+
+    def _update_hover_cursor(self, pos: QPointF) -> None:
+        if self._armed:
+            cursor = Qt.CursorShape.CrossCursor
+        elif (handle := self._handle_at(pos)) is not None:
+            cursor = _HANDLE_CURSORS[handle]
+        elif self._box_at(pos) is not None:
+            cursor = Qt.CursorShape.SizeAllCursor
+        else:
+            cursor = Qt.CursorShape.ArrowCursor
+        self.viewport().setCursor(cursor)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Escape and (self._armed or self._drag):
+            self._drag = None
+            self.arm_drawing(False)
+            return
+        if event.key() == Qt.Key.Key_Escape and self.selected is not None:
+            self._select(None)
+            return
+        super().keyPressEvent(event)
+
+    # ----- painting -----------------------------------------------------------------------
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+        """Boxes, handles, labels and crosshair in screen pixels (same size at any zoom)."""
+        painter.save()
+        painter.resetTransform()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        area = QRectF(self.viewport().rect())
+        if self.image_size is None:
+            overlay.paint_message(painter, area, self.message, self.font())
+        else:
+            self._paint_boxes(painter)
+            self._paint_crosshair(painter, area)
+        painter.restore()
+
+    def box_name(self, cls: int) -> str:
+        return self.class_names[cls] if 0 <= cls < len(self.class_names) else f"class {cls}?"
+
+    def _paint_boxes(self, painter: QPainter) -> None:
+        if self.doc is None:
+            return
+        drag = self._drag
+        for i, (box, rect) in enumerate(zip(self.doc.boxes, self.rects(), strict=True)):
+            if drag and drag["kind"] in ("move", "resize") and i == self.selected:
+                rect = drag["rect"]
+            known = 0 <= box.cls < len(self.class_names)
+            overlay.paint_box(painter, self._to_view(rect), class_color(box.cls),
+                              self.box_name(box.cls), i == self.selected, known,
+                              self._label_font)
+        if drag and drag["kind"] == "draw":
+            overlay.paint_rubber_band(painter, self._to_view(drag["rect"]),
+                                      class_color(self.current_class))
+
+    def _paint_crosshair(self, painter: QPainter, area: QRectF) -> None:
+        pos = self._mouse
+        if pos is None or (self._drag and self._drag["kind"] == "pan"):
+            return
+        strong = self._armed or (self._drag is not None and self._drag["kind"] == "draw")
+        where = None
+        if strong and self.image_size is not None:
+            where = geo.clamp_point(self._to_image(pos), *self.image_size)
+        overlay.paint_crosshair(painter, area, pos, strong, where, self.font())

@@ -1,0 +1,80 @@
+"""What the canvas paints over the image, in screen pixels: boxes, tags, handles, crosshair.
+
+Plain functions on a ``QPainter`` whose transform is the identity (viewport pixels), so
+outlines, handles and labels stay the same size at every zoom.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+
+from penguin_studio.ui.dataset.canvas_geometry import handle_points
+
+HANDLE_PX = 7
+
+
+def paint_message(painter: QPainter, area: QRectF, text: str, font: QFont) -> None:
+    """A centred sentence where the image would be (nothing open, unreadable image…)."""
+    painter.setPen(QColor("#8a919c"))
+    big = QFont(font)
+    big.setPointSizeF(font.pointSizeF() * 1.15)
+    painter.setFont(big)
+    painter.drawText(area.adjusted(40, 40, -40, -40),
+                     Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
+
+
+def paint_box(painter: QPainter, rect: QRectF, color: QColor, name: str, selected: bool,
+              known_class: bool, font: QFont) -> None:
+    """Outline, light fill and class tag; handles when selected; dashed for unknown ids."""
+    fill = QColor(color)
+    fill.setAlpha(55 if selected else 22)
+    pen = QPen(color, 2.5 if selected else 1.8)
+    if not known_class:
+        pen.setStyle(Qt.PenStyle.DashLine)
+    painter.setPen(pen)
+    painter.setBrush(fill)
+    painter.drawRect(rect)
+    paint_tag(painter, rect, name, color, font)
+    if selected:
+        painter.setPen(QPen(color.darker(160), 1))
+        painter.setBrush(QColor("#ffffff"))
+        half = HANDLE_PX / 2
+        for p in handle_points(rect).values():
+            painter.drawRect(QRectF(p.x() - half, p.y() - half, HANDLE_PX, HANDLE_PX))
+
+
+def paint_tag(painter: QPainter, rect: QRectF, text: str, color: QColor, font: QFont) -> None:
+    """The class name on a coloured tab above the box (inside it at the image's top edge)."""
+    metrics = QFontMetrics(font)
+    width, height = metrics.horizontalAdvance(text) + 10, metrics.height() + 2
+    top = rect.top() - height if rect.top() - height >= 0 else rect.top()
+    tag = QRectF(rect.left() - 1, top, width, height)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(color)
+    painter.drawRoundedRect(tag, 3, 3)
+    painter.setFont(font)
+    painter.setPen(QColor("#111111") if color.lightnessF() > 0.6 else QColor("#ffffff"))
+    painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
+
+
+def paint_rubber_band(painter: QPainter, rect: QRectF, color: QColor) -> None:
+    """The box being drawn."""
+    painter.setPen(QPen(color, 2, Qt.PenStyle.DashLine))
+    fill = QColor(color)
+    fill.setAlpha(40)
+    painter.setBrush(fill)
+    painter.drawRect(rect)
+
+
+def paint_crosshair(painter: QPainter, area: QRectF, pos: QPointF, strong: bool,
+                    image_point: QPointF | None, font: QFont) -> None:
+    """Full-width guide lines through the cursor; brighter, with pixel coordinates, when
+    drawing."""
+    painter.setPen(QPen(QColor(255, 255, 255, 170 if strong else 70), 1, Qt.PenStyle.DashLine))
+    painter.drawLine(QPointF(area.left(), pos.y()), QPointF(area.right(), pos.y()))
+    painter.drawLine(QPointF(pos.x(), area.top()), QPointF(pos.x(), area.bottom()))
+    if image_point is not None:
+        painter.setFont(font)
+        painter.setPen(QColor("#ffffff"))
+        painter.drawText(pos + QPointF(10, -8), f"{image_point.x():.0f}, {image_point.y():.0f}")

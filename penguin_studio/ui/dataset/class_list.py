@@ -1,0 +1,129 @@
+"""The class list: colour, number key and name of each class, plus editing buttons.
+
+Choosing a class (click, or keys 1-9 in the editor) sets the class of new boxes and of the
+selected box. Rename, reorder and delete only emit requests: the panel asks for confirmation
+and runs the core's crash-safe rewrite of every label file.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from penguin_studio.ui.dataset.colors import class_color
+
+
+def swatch(color: QColor, size: int = 14) -> QIcon:
+    pix = QPixmap(size, size)
+    pix.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pix)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(color.darker(150))
+    painter.setBrush(color)
+    painter.drawRoundedRect(1, 1, size - 2, size - 2, 3, 3)
+    painter.end()
+    return QIcon(pix)
+
+
+class ClassList(QWidget):
+    """Numbered, coloured classes; emits the chosen id and editing requests."""
+
+    class_chosen = Signal(int)
+    add_requested = Signal()
+    rename_requested = Signal(int)
+    move_requested = Signal(int, int)  # class id, new position
+    delete_requested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        title = QLabel("Classes")
+        title.setObjectName("sectionTitle")
+        self.list = QListWidget()
+        self.list.setIconSize(QSize(14, 14))
+        self.list.setObjectName("classList")
+        self.list.itemClicked.connect(lambda item: self.class_chosen.emit(self._id(item)))
+        self.list.itemDoubleClicked.connect(lambda item: self.rename_requested.emit(
+            self._id(item)))
+        self.buttons: dict[str, QToolButton] = {}
+        bar = QHBoxLayout()
+        bar.setSpacing(2)
+        for key, text, tip in (("add", "+", "Add a class"),
+                               ("rename", "✎", "Rename the class (rewrites nothing)"),
+                               ("up", "▲", "Move the class up (rewrites label files)"),
+                               ("down", "▼", "Move the class down (rewrites label files)"),
+                               ("delete", "✕", "Delete the class and its boxes")):
+            button = QToolButton()
+            button.setText(text)
+            button.setToolTip(tip)
+            button.setAutoRaise(True)
+            bar.addWidget(button)
+            self.buttons[key] = button
+        bar.addStretch(1)
+        self.buttons["add"].clicked.connect(self.add_requested)
+        self.buttons["rename"].clicked.connect(lambda: self._with_current(self.rename_requested))
+        self.buttons["delete"].clicked.connect(lambda: self._with_current(self.delete_requested))
+        self.buttons["up"].clicked.connect(lambda: self._move(-1))
+        self.buttons["down"].clicked.connect(lambda: self._move(+1))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(title)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(bar)
+        self._names: list[str] = []
+
+    def set_classes(self, names: list[str], counts: dict[int, int] | None = None) -> None:
+        current = self.current()
+        self._names = list(names)
+        self.list.clear()
+        for i, name in enumerate(names):
+            key = f"{i + 1}  " if i < 9 else "    "
+            count = f"   ({counts.get(i, 0)})" if counts is not None else ""
+            item = QListWidgetItem(swatch(class_color(i)), f"{key}{name}{count}")
+            item.setData(Qt.ItemDataRole.UserRole, i)
+            item.setToolTip(f"class {i}: {name}" + (f" — key {i + 1}" if i < 9 else ""))
+            self.list.addItem(item)
+        if current is not None and current < len(names):
+            self.set_current(current)
+        elif names:
+            self.set_current(0)
+
+    def set_current(self, class_id: int) -> None:
+        if 0 <= class_id < self.list.count():
+            self.list.setCurrentRow(class_id)
+
+    def current(self) -> int | None:
+        item = self.list.currentItem()
+        return self._id(item) if item is not None else None
+
+    def set_editable(self, editable: bool, reason: str = "") -> None:
+        for key in ("rename", "up", "down", "delete", "add"):
+            self.buttons[key].setEnabled(editable)
+            if reason:
+                self.buttons[key].setToolTip(reason)
+
+    @staticmethod
+    def _id(item: QListWidgetItem) -> int:
+        return int(item.data(Qt.ItemDataRole.UserRole))
+
+    def _with_current(self, signal) -> None:
+        current = self.current()
+        if current is not None:
+            signal.emit(current)
+
+    def _move(self, step: int) -> None:
+        current = self.current()
+        if current is None:
+            return
+        target = current + step
+        if 0 <= target < len(self._names):
+            self.move_requested.emit(current, target)

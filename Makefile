@@ -21,7 +21,7 @@ lint: setup
 
 ## Re-render the README's screenshots with the app itself.
 screenshots: setup
-	@for p in dataset train evaluate detect live; do \
+	@for p in dataset editor train evaluate detect live; do \
 	  $(PY) -m penguin_studio --screenshot resources/screenshots/$$p.png --panel $$p || exit 1; \
 	done
 

@@ -33,7 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         _command_module(name).add_parser(sub)
+    for command in sub.choices.values():  # module docstrings use ``code`` markup
+        command.description = _plain(command.description)
+        command.epilog = _plain(command.epilog)
     return parser
+
+
+def _plain(text: str | None) -> str | None:
+    return text.replace("``", "'") if text else text
 
 
 def _command_module(name: str):

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-PANELS = ("dataset", "train", "evaluate", "detect", "live")
+PANELS = ("dataset", "train", "evaluate", "detect", "live", "editor")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -16,7 +16,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--screenshot", metavar="OUT.png", type=Path,
                    help="render the window offscreen once PATH has loaded, save it, exit")
     p.add_argument("--panel", choices=PANELS, default=None,
-                   help="the panel to show first (with --screenshot: the one rendered)")
+                   help="the panel to show first (with --screenshot: the one rendered; "
+                   "'editor' opens the first image in the annotation editor)")
     p.add_argument("--size", default="1280x800", metavar="WxH",
                    help="window size for --screenshot (default 1280x800)")
 
@@ -36,4 +37,4 @@ def run(args: argparse.Namespace) -> int:
         return take_screenshot(args.path, args.screenshot, args.panel, (width, height))
     from penguin_studio.ui.app import run_app
 
-    return run_app(args.path, args.panel)
+    return run_app(args.path, "dataset" if args.panel == "editor" else args.panel)

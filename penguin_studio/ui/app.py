@@ -83,7 +83,11 @@ def take_screenshot(path: str | None, out: Path, panel: str | None,
         print(f"error: {reason}", file=sys.stderr)
         window.close()
         return 1
-    if panel:
+    if panel == "editor":  # the Dataset panel with the first image open in the editor
+        images = window.context.dataset.images()
+        if images:
+            window.context.request_edit(images[0])
+    elif panel:
         window.show_panel(panel)
     _settle(app, window)
     out = Path(out).expanduser()

@@ -1,17 +1,359 @@
-"""The Detect panel (placeholder until its issue lands)."""
+"""The Detect panel: run a model on an image, a folder or a video, with instant sliders.
+
+The model runs once per source (in the background, cancellable); moving the confidence or
+IoU slider, ticking a class or switching images only re-filters the cached candidates, so
+it is instant. Test-time augmentation is a second cached run, and both inference times are
+shown. Results can be saved as annotated images or video, or as YOLO labels; the same
+model can pre-label the dataset's unlabelled images for review in the editor.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QWidget
+import time
+from pathlib import Path
 
-from penguin_studio.ui.panels.placeholder import PlaceholderPanel
-
-TEXT = (
-    "Run a model on an image, a folder or a video, with instant confidence and IoU sliders, "
-    "test-time augmentation and export of annotated results."
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
 )
 
+from penguin_studio.core.inference import predict
+from penguin_studio.ui.detection.canvas import BoxCanvas
+from penguin_studio.ui.detection.class_toggles import ClassToggles
+from penguin_studio.ui.detection.job_control import JobControl
+from penguin_studio.ui.detection.session import (
+    DetectionSession,
+    labels_job,
+    predict_job,
+    prelabel_job,
+    save_job,
+)
+from penguin_studio.ui.detection.sliders import FractionSlider
+from penguin_studio.ui.detection.weights_picker import WeightsPicker
 
-class DetectPanel(PlaceholderPanel):
+
+class DetectPanel(QWidget):
+    """Model + source on top, sliders, image list | canvas | classes, output actions."""
+
     def __init__(self, context, parent: QWidget | None = None) -> None:
-        super().__init__(context, "Detect", TEXT, parent)
+        super().__init__(parent)
+        self.context = context
+        self.session = DetectionSession()
+        self.source: str = ""
+        self._build()
+        context.dataset_changed.connect(self._on_dataset)
+        self._on_dataset(context.dataset)
+
+    # ----- layout -------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.weights = WeightsPicker()
+        self.imgsz = QSpinBox()
+        self.imgsz.setRange(0, 4096)
+        self.imgsz.setSingleStep(32)
+        self.imgsz.setSpecialValueText("model's size")
+        self.imgsz.setToolTip("Image size the model sees (0: the size it was trained at)")
+        self.tta = QCheckBox("Test-time augmentation")
+        self.tta.setToolTip("Predict on flipped and rescaled copies too: slower, "
+                            "sometimes more accurate. Both timings are shown.")
+        self.run_button = QPushButton("Detect")
+        self.run_button.setDefault(True)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(160)
+        self.job = JobControl(self.context, self.run_button, self.progress, "Detection", self)
+        self.source_label = QLabel("No source chosen")
+        self.source_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.conf = FractionSlider("Confidence", self.session.conf,
+                                   "Hide boxes the model is less sure of than this")
+        self.iou = FractionSlider("IoU (NMS)", self.session.iou,
+                                  "Merge boxes of one class overlapping more than this",
+                                  minimum=0.01)
+        self.items = QListWidget()
+        self.items.setMaximumWidth(240)
+        self.canvas = BoxCanvas()
+        self.classes = ClassToggles()
+        self.info = QLabel()
+        self.info.setWordWrap(True)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #b35c00;")
+        self.save_button = QPushButton("Save annotated…")
+        self.labels_button = QPushButton("Export YOLO labels…")
+        self.prelabel_button = QPushButton("Pre-label unlabelled images…")
+        self.prelabel_button.setToolTip("Propose boxes on the dataset's unlabelled images with "
+                                        "this model; review them in the editor.")
+        self._arrange()
+        self._connect()
+        self._update_actions()
+
+    def _arrange(self) -> None:
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Model"))
+        top.addWidget(self.weights, 1)
+        top.addWidget(QLabel("Size"))
+        top.addWidget(self.imgsz)
+        top.addWidget(self.tta)
+        sources = QHBoxLayout()
+        for text, slot in (("Image…", self._choose_image), ("Folder…", self._choose_folder),
+                           ("Video…", self._choose_video)):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            sources.addWidget(button)
+        sources.addWidget(self.source_label, 1)
+        sources.addWidget(self.progress)
+        sources.addWidget(self.run_button)
+        sliders = QHBoxLayout()
+        sliders.addWidget(self.conf, 1)
+        sliders.addSpacing(24)
+        sliders.addWidget(self.iou, 1)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(QLabel("<b>Classes</b>"))
+        side_layout.addWidget(self.classes, 1)
+        side_layout.addWidget(self.info)
+        side.setMaximumWidth(260)
+        body = QSplitter()
+        for widget in (self.items, self.canvas, side):
+            body.addWidget(widget)
+        body.setStretchFactor(1, 1)
+        bottom = QHBoxLayout()
+        for widget in (self.save_button, self.labels_button, self.prelabel_button):
+            bottom.addWidget(widget)
+        bottom.addWidget(self.message, 1)
+        layout = QVBoxLayout(self)
+        for row in (top, sources, sliders):
+            layout.addLayout(row)
+        layout.addWidget(body, 1)
+        layout.addLayout(bottom)
+
+    def _connect(self) -> None:
+        self.run_button.clicked.connect(self._run_or_cancel)
+        self.conf.value_changed.connect(self._set_conf)
+        self.iou.value_changed.connect(self._set_iou)
+        self.items.currentRowChanged.connect(self._show_item)
+        self.classes.changed.connect(self._classes_changed)
+        self.tta.toggled.connect(self._tta_toggled)
+        self.save_button.clicked.connect(self._save_annotated)
+        self.labels_button.clicked.connect(self._export_labels)
+        self.prelabel_button.clicked.connect(self._prelabel)
+        self.weights.changed.connect(lambda _p: self._update_actions())
+        self.job.failed.connect(self.message.setText)
+        self.job.finished.connect(self._update_actions)
+
+    # ----- dataset and sources ------------------------------------------------------------
+    def _on_dataset(self, dataset) -> None:
+        self.weights.refresh(dataset)
+        if dataset is not None and not self.source:
+            images = dataset.images("val") or dataset.images("test") or dataset.images()
+            if images:
+                self.set_source(str(images[0].parent), run=False)
+        self._update_actions()
+
+    def set_source(self, source: str, run: bool = True) -> None:
+        """Show ``source`` (image, folder or video) and predict it when a model is chosen."""
+        self.source = source
+        self.source_label.setText(source)
+        self.session.reset()
+        self._fill_items()
+        if run and self.weights.path():
+            self.run()
+
+    def _choose_image(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Image", self._start_dir(),
+                                              "Images (*.jpg *.jpeg *.png *.bmp *.tif *.tiff "
+                                              "*.webp);;All files (*)")
+        if path:
+            self.set_source(path)
+
+    def _choose_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Folder of images", self._start_dir())
+        if path:
+            self.set_source(path)
+
+    def _choose_video(self) -> None:
+        suffixes = " ".join(f"*{s}" for s in sorted(predict.VIDEO_SUFFIXES))
+        path, _ = QFileDialog.getOpenFileName(self, "Video", self._start_dir(),
+                                              f"Videos ({suffixes});;All files (*)")
+        if path:
+            self.set_source(path)
+
+    def _start_dir(self) -> str:
+        return str(Path(self.source).parent) if self.source else str(Path.home())
+
+    # ----- running the model --------------------------------------------------------------
+    def _run_or_cancel(self) -> None:
+        if self.job.busy:
+            self.job.cancel()
+        else:
+            self.run()
+
+    def run(self) -> None:
+        """Predict the source with the chosen model (TTA as ticked) in the background."""
+        weights = self.weights.path()
+        if not weights or not self.source:
+            self.message.setText("Choose a model and an image, a folder or a video first.")
+            return
+        self.message.setText("")
+        self.job.start(predict_job, weights, self.source, self.imgsz.value() or None,
+                       self.tta.isChecked(), on_done=self._predicted,
+                       label=f"Detecting in {Path(self.source).name}…")
+
+    def _predicted(self, preds: predict.Predictions) -> None:
+        self.weights.remember()
+        self.session.add_run(preds)
+        self.session.augment = preds.augment
+        self.classes.set_classes(preds.model.names)
+        self.session.hidden = set(range(len(preds.model.names))) - self.classes.visible_classes()
+        self._fill_items()
+        notes = [preds.skipped_message()]
+        if self.context.dataset is not None:
+            notes.append(predict.class_mismatch(preds.model.names, self.context.dataset.names))
+        self.message.setText(" ".join(n for n in notes if n))
+        what = "frame" if preds.kind == "video" else "image"
+        count = len(preds.items)
+        self.context.status_message.emit(
+            f"{count} {what}{'s' if count != 1 else ''} predicted; move the sliders to "
+            "re-filter.", 5000)
+
+    def _tta_toggled(self, on: bool) -> None:
+        self.session.augment = on
+        if self.session.current is None and self.session.runs:
+            self.run()
+        else:
+            self._render()
+
+    # ----- showing ------------------------------------------------------------------------
+    def _fill_items(self) -> None:
+        preds = self.session.current
+        self.items.blockSignals(True)
+        self.items.clear()
+        if preds is not None:
+            self.items.addItems([item.label for item in preds.items])
+        self.items.blockSignals(False)
+        if preds is not None and preds.items:
+            self.items.setCurrentRow(min(self.session.index, len(preds.items) - 1))
+            self._show_item(self.items.currentRow())
+        else:
+            self.canvas.set_image(None, self._hint())
+            self._render()
+
+    def _hint(self) -> str:
+        if not self.weights.path():
+            return "Choose a model (a trained .pt) above."
+        if not self.source:
+            return "Open an image, a folder or a video."
+        return (f"Press Detect to run {Path(self.weights.path()).name} on "
+                f"{Path(self.source).name}.")
+
+    def _show_item(self, row: int) -> None:
+        preds = self.session.current
+        if preds is None or not 0 <= row < len(preds.items):
+            return
+        self.session.index = row
+        image = predict.load_pixels(preds.items[row])
+        self.canvas.set_image(image, f"Cannot show {preds.items[row].label}")
+        self._render()
+
+    def _set_conf(self, value: float) -> None:
+        self.session.conf = value
+        self._render()
+
+    def _set_iou(self, value: float) -> None:
+        self.session.iou = value
+        self._render()
+
+    def _classes_changed(self) -> None:
+        preds = self.session.current
+        names = preds.model.names if preds else []
+        self.session.hidden = set(range(len(names))) - self.classes.visible_classes()
+        self._render()
+
+    def _render(self) -> None:
+        """Re-filter the cached candidates of the shown image and draw them."""
+        started = time.perf_counter()
+        self.canvas.set_boxes(self.session.drawn_boxes())
+        self.classes.set_counts(self.session.counts())
+        elapsed = (time.perf_counter() - started) * 1000
+        self._update_actions()
+        if self.session.current is None:
+            self.info.setText("")
+            return
+        shown = len(self.canvas.drawn_boxes())
+        timing = self.session.timing_text()
+        self.info.setText(f"{shown} box{'es' if shown != 1 else ''} shown "
+                          f"(re-filtered in {elapsed:.1f} ms)"
+                          + (f"<br>{timing}" if timing else ""))
+
+    def _update_actions(self) -> None:
+        idle = not self.job.busy
+        has_run = self.session.current is not None and idle
+        self.save_button.setEnabled(has_run)
+        self.labels_button.setEnabled(has_run)
+        self.prelabel_button.setEnabled(idle and bool(self.weights.path())
+                                        and self.context.dataset is not None)
+
+    # ----- outputs ------------------------------------------------------------------------
+    def _filter_args(self) -> tuple:
+        return (self.session.conf, self.session.iou, self.session.visible_classes())
+
+    def _save_annotated(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Save annotated images into",
+                                                  self._start_dir())
+        if folder:
+            self.save_annotated_to(folder)
+
+    def save_annotated_to(self, folder: str) -> None:
+        self.job.start(save_job, self.session.current, folder, *self._filter_args(),
+                       label="Saving annotated images…",
+                       on_done=lambda paths: self._said(f"Saved {len(paths)} file(s) in "
+                                                        f"{folder}"))
+
+    def _export_labels(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Write YOLO labels into",
+                                                  self._start_dir())
+        if folder:
+            self.export_labels_to(folder)
+
+    def export_labels_to(self, folder: str) -> None:
+        self.job.start(labels_job, self.session.current, folder, *self._filter_args(),
+                       label="Writing labels…",
+                       on_done=lambda paths: self._said(f"Wrote {len(paths)} label file(s) "
+                                                        f"in {folder}"))
+
+    def _prelabel(self) -> None:
+        conf, ok = QInputDialog.getDouble(
+            self, "Pre-label unlabelled images",
+            "Propose the boxes the model is at least this sure of:", self.session.conf,
+            0.01, 0.99, 2)
+        if ok:
+            self.prelabel(conf)
+
+    def prelabel(self, conf: float) -> None:
+        """Propose boxes on the dataset's unlabelled images (kept apart for review)."""
+        self.job.start(prelabel_job, self.context.dataset, self.weights.path(), conf,
+                       self.session.iou, label="Pre-labelling unlabelled images…",
+                       on_done=lambda report: self._said(report.summary()
+                                                         + " Review them in the Dataset "
+                                                         "editor."))
+
+    def _said(self, text: str) -> None:
+        self.message.setText(text)
+        self.context.status_message.emit(text, 8000)
+
+    # ----- lifecycle ----------------------------------------------------------------------
+    def wait_until_idle(self, timeout_s: float = 120.0) -> None:
+        self.job.wait_until_idle(timeout_s)
+
+    def shutdown(self) -> None:
+        self.job.shutdown()

@@ -1,18 +1,213 @@
-"""The Evaluate panel (placeholder until its issue lands)."""
+"""The Evaluate panel: how good is a model on a split, and on which images is it wrong.
+
+*Evaluate* runs ultralytics' ``val()`` in the background (cancellable) and shows its own
+figures: the per-class table, precision-recall and confidence curves, the confusion
+matrix, and the per-image errors. The confidence and matching-IoU sliders re-count the
+matrix and the errors from the cached predictions instantly. *Edit labels* opens an image
+in the Dataset editor; *Evaluate* again after fixing.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QWidget
+from pathlib import Path
 
-from penguin_studio.ui.panels.placeholder import PlaceholderPanel
-
-TEXT = (
-    "Validate a model on the train, val or test split: per-class table, precision-recall "
-    "curves, confusion matrix, and the images where the model is wrong, one click from the "
-    "editor."
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
+from penguin_studio.core.dataset.project import SPLITS
+from penguin_studio.core.evaluation import DEFAULT_CONF, DEFAULT_MATCH_IOU, Evaluation
+from penguin_studio.ui.detection.job_control import JobControl
+from penguin_studio.ui.detection.sliders import FractionSlider
+from penguin_studio.ui.detection.weights_picker import WeightsPicker
 
-class EvaluatePanel(PlaceholderPanel):
+
+def evaluate_job(ctx, weights: str, data: str, split: str, imgsz: int | None) -> Evaluation:
+    """Background job: ultralytics val() plus the recorded per-image boxes."""
+    from penguin_studio.core.evaluation import evaluate
+
+    return evaluate(weights, data, split=split, imgsz=imgsz, ctx=ctx)
+
+
+RECOUNT_DELAY_MS = 40
+
+
+class EvaluatePanel(QWidget):
+    """Model, split and Evaluate on top; thresholds; four tabs of results."""
+
     def __init__(self, context, parent: QWidget | None = None) -> None:
-        super().__init__(context, "Evaluate", TEXT, parent)
+        super().__init__(parent)
+        self.context = context
+        self.evaluation: Evaluation | None = None
+        self._build()
+        context.dataset_changed.connect(self._on_dataset)
+        self._on_dataset(context.dataset)
+
+    # ----- layout -------------------------------------------------------------------------
+    def _build(self) -> None:
+        # pyqtgraph costs ~1 s to import: only when this panel is first shown
+        from penguin_studio.ui.evaluation.class_table import ClassTable
+        from penguin_studio.ui.evaluation.confusion import ConfusionView
+        from penguin_studio.ui.evaluation.curves import CurvesView
+        from penguin_studio.ui.evaluation.mistakes import MistakesView
+
+        self.weights = WeightsPicker()
+        self.split = QComboBox()
+        self.imgsz = QSpinBox()
+        self.imgsz.setRange(0, 4096)
+        self.imgsz.setSingleStep(32)
+        self.imgsz.setSpecialValueText("model's size")
+        self.run_button = QPushButton("Evaluate")
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(180)
+        self.job = JobControl(self.context, self.run_button, self.progress, "Evaluation", self)
+        self.conf = FractionSlider("Confidence", DEFAULT_CONF,
+                                   "Predictions below this are ignored in the confusion "
+                                   "matrix and the error counts", minimum=0.0)
+        self.iou = FractionSlider("Match IoU", DEFAULT_MATCH_IOU,
+                                  "A prediction counts as finding an object when their boxes "
+                                  "overlap more than this", minimum=0.05)
+        self.summary = QLabel("Choose a model and a split, then Evaluate.")
+        self.warning = QLabel()
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet("color: #b35c00;")
+        self.warning.setVisible(False)
+        self.classes = ClassTable()
+        self.curves = CurvesView()
+        self.confusion = ConfusionView()
+        self.mistakes = MistakesView()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.classes, "Classes")
+        self.tabs.addTab(self.curves, "Curves")
+        self.tabs.addTab(self.confusion, "Confusion matrix")
+        self.tabs.addTab(self.mistakes, "Where it's wrong")
+        self._arrange()
+        self.run_button.clicked.connect(self._run_or_cancel)
+        # re-counting thousands of images takes ~0.1 s: do it once the slider rests
+        self._recount = QTimer(self, singleShot=True, interval=RECOUNT_DELAY_MS)
+        self._recount.timeout.connect(self._thresholds_changed)
+        self.conf.value_changed.connect(self._threshold_moved)
+        self.iou.value_changed.connect(lambda _v: self._recount.start())
+        self.mistakes.edit_requested.connect(self.context.request_edit)
+        self.job.failed.connect(self._warn)
+
+    def _arrange(self) -> None:
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Model"))
+        top.addWidget(self.weights, 1)
+        top.addWidget(QLabel("Split"))
+        top.addWidget(self.split)
+        top.addWidget(QLabel("Size"))
+        top.addWidget(self.imgsz)
+        top.addWidget(self.progress)
+        top.addWidget(self.run_button)
+        thresholds = QHBoxLayout()
+        thresholds.addWidget(self.conf, 1)
+        thresholds.addSpacing(24)
+        thresholds.addWidget(self.iou, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(thresholds)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.warning)
+        layout.addWidget(self.tabs, 1)
+
+    def _warn(self, text: str) -> None:
+        self.warning.setText(text)
+        self.warning.setVisible(bool(text))
+
+    # ----- dataset ------------------------------------------------------------------------
+    def _on_dataset(self, dataset) -> None:
+        self.weights.refresh(dataset)
+        current = self.split.currentText()
+        self.split.clear()
+        splits = [] if dataset is None else [s for s in SPLITS if dataset.splits.get(s)]
+        self.split.addItems(splits)
+        preferred = current if current in splits else ("val" if "val" in splits else "")
+        if preferred:
+            self.split.setCurrentText(preferred)
+        self.run_button.setEnabled(bool(splits) or self.job.busy)
+
+    # ----- running ------------------------------------------------------------------------
+    def _run_or_cancel(self) -> None:
+        if self.job.busy:
+            self.job.cancel()
+        else:
+            self.run()
+
+    def run(self) -> None:
+        """Evaluate the chosen model on the chosen split in the background."""
+        dataset = self.context.dataset
+        weights = self.weights.path()
+        if dataset is None or dataset.yaml_path is None or not weights:
+            self._warn("Open a dataset with a data yaml and choose a model first.")
+            return
+        self._warn("")
+        split = self.split.currentText()
+        self.job.start(evaluate_job, weights, str(dataset.yaml_path), split,
+                       self.imgsz.value() or None, on_done=self._evaluated,
+                       label=f"Evaluating {Path(weights).name} on {split}…")
+
+    def _evaluated(self, evaluation: Evaluation) -> None:
+        self.weights.remember()
+        self.show_evaluation(evaluation)
+        o = evaluation.overall
+        self.context.status_message.emit(
+            f"Evaluated {evaluation.weights.name} on {evaluation.split}: mAP50 {o.map50:.3f}, "
+            f"mAP50-95 {o.map50_95:.3f}", 8000)
+
+    # ----- showing ------------------------------------------------------------------------
+    def show_evaluation(self, evaluation: Evaluation | None) -> None:
+        self.evaluation = evaluation
+        conf, iou = self.conf.value(), self.iou.value()
+        self.classes.show_evaluation(evaluation)
+        self.curves.show_evaluation(evaluation, conf)
+        self.mistakes.show_evaluation(evaluation, conf, iou)
+        self._show_confusion()
+        if evaluation is None:
+            return
+        o = evaluation.overall
+        self.summary.setText(
+            f"<b>{evaluation.weights.name}</b> on <b>{evaluation.split}</b> "
+            f"({len(evaluation.images)} images, {o.instances} objects, imgsz "
+            f"{evaluation.imgsz}): mAP50 <b>{o.map50:.3f}</b> · mAP50-95 {o.map50_95:.3f} · "
+            f"precision {o.precision:.3f} · recall {o.recall:.3f}")
+        self._warn(evaluation.warning)
+
+    def _threshold_moved(self, conf: float) -> None:
+        if self.evaluation is not None:
+            self.curves.set_threshold(conf)  # cheap: follows the slider at once
+        self._recount.start()
+
+    def _thresholds_changed(self) -> None:
+        if self.evaluation is None:
+            return
+        self.mistakes.set_thresholds(self.conf.value(), self.iou.value())
+        self._show_confusion()
+
+    def _show_confusion(self) -> None:
+        ev = self.evaluation
+        if ev is None:
+            self.confusion.set_matrix([[0]], [""], "Evaluate a model to see its confusions.")
+            return
+        conf, iou = self.conf.value(), self.iou.value()
+        labels = [ev.class_name(c) for c in range(ev.nc)] + ["background"]
+        self.confusion.set_matrix(ev.confusion(conf, iou), labels,
+                                  f"At confidence {conf:.2f}, match IoU {iou:.2f}. Columns: "
+                                  "the true class; rows: what the model said.")
+
+    # ----- lifecycle ----------------------------------------------------------------------
+    def wait_until_idle(self, timeout_s: float = 300.0) -> None:
+        self.job.wait_until_idle(timeout_s)
+
+    def shutdown(self) -> None:
+        self.job.shutdown()

@@ -1,0 +1,18 @@
+"""Evaluation: ultralytics' validation figures, curves, and where the model is wrong."""
+
+from penguin_studio.core.evaluation.matching import (
+    DEFAULT_CONF,
+    DEFAULT_MATCH_IOU,
+    ImageErrors,
+    confusion_matrix,
+    image_errors,
+    match_image,
+)
+from penguin_studio.core.evaluation.results import ClassMetrics, Curve, Evaluation, ImageRecord
+from penguin_studio.core.evaluation.validate import evaluate, ultralytics_data_yaml
+
+__all__ = [
+    "DEFAULT_CONF", "DEFAULT_MATCH_IOU", "ClassMetrics", "Curve", "Evaluation", "ImageErrors",
+    "ImageRecord", "confusion_matrix", "evaluate", "image_errors", "match_image",
+    "ultralytics_data_yaml",
+]

@@ -1,0 +1,1 @@
+"""Widgets of the Evaluate panel: class table, curves, confusion matrix, mistakes."""

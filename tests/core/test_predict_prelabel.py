@@ -1,0 +1,89 @@
+"""Model-assisted labelling: proposals apart from ground truth until a person decides."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from penguin_studio.core.dataset.labels import Box, LabelParseError, read_labels
+from penguin_studio.core.dataset.project import label_path_for, open_dataset
+from penguin_studio.core.inference import prelabel as pl
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def half_labelled(tiny_dataset):
+    """The tiny dataset with the labels of its val and test images removed."""
+    dataset = open_dataset(tiny_dataset)
+    for image in dataset.images("val") + dataset.images("test"):
+        label_path_for(image).unlink()
+    return dataset
+
+
+def test_prelabel_then_accept_and_reject(half_labelled, tiny_weights):
+    dataset = half_labelled
+    unlabelled = pl.unlabelled_images(dataset)
+    assert unlabelled == dataset.images("val") + dataset.images("test")
+    assert len(unlabelled) == 3
+    report = pl.prelabel(dataset, tiny_weights, conf=0.001)
+    assert report.images == len(unlabelled) and report.proposals > 0
+    first, second = unlabelled[0], unlabelled[1]
+    # proposals live apart; ground truth is untouched until someone decides
+    assert not label_path_for(first).exists()
+    stored = dataset.root / ".penguin" / "proposals" / f"{first.relative_to(dataset.root)}.json"
+    assert json.loads(stored.read_text())["proposals"][0]["status"] == "unreviewed"
+    props = pl.load_proposals(first)  # found without naming the dataset root
+    assert props.pending == list(range(len(props.proposals)))
+    assert pl.pending_images(dataset) == unlabelled
+
+    props = pl.accept(first, 0)
+    assert [b.to_line() for b in read_labels(label_path_for(first))] == \
+        [props.proposals[0].box.to_line()]
+    assert props.proposals[0].status == "accepted" and 0 not in props.pending
+    pl.accept(first, 0)  # pressing the key twice does not duplicate the box
+    assert len(read_labels(label_path_for(first))) == 1
+    props = pl.reject(first, "all")
+    assert props.pending == [] and {p.status for p in props.proposals[1:]} == {"rejected"}
+    assert len(read_labels(label_path_for(first))) == 1  # rejecting never writes labels
+
+    moved = Box(1, 0.5, 0.5, 0.2, 0.1)
+    props = pl.adjust(second, 0, moved)
+    assert props.proposals[0].status == "adjusted"
+    assert [b.to_line() for b in read_labels(label_path_for(second))] == [moved.to_line()]
+    assert first not in pl.pending_images(dataset) and second in pl.pending_images(dataset)
+    # a second run leaves images that already have proposals alone
+    assert pl.prelabel(dataset, tiny_weights, conf=0.001).images == 0
+
+
+def test_unparsable_label_file_is_left_untouched(half_labelled, tiny_weights):
+    image = half_labelled.images("test")[0]
+    pl.prelabel(half_labelled, tiny_weights, conf=0.001, images=[image])
+    label = label_path_for(image)
+    label.write_text("0 0.5 0.5 oops 0.1\n")
+    with pytest.raises(LabelParseError, match="'oops' is not a number"):
+        pl.accept(image, "all")
+    assert label.read_text() == "0 0.5 0.5 oops 0.1\n"
+    assert pl.load_proposals(image).pending  # still waiting for review
+
+
+def test_review_errors_are_clear(half_labelled, tiny_weights):
+    image = half_labelled.images("test")[0]
+    with pytest.raises(pl.UserError, match="has no proposals"):
+        pl.accept(image, 0)
+    pl.prelabel(half_labelled, tiny_weights, conf=0.001, images=[image])
+    with pytest.raises(pl.UserError, match="no proposal number 999"):
+        pl.reject(image, 999)
+    # an editor with its own undoable document records the decision only
+    props = pl.mark(image, 0, pl.ACCEPTED)
+    assert props.proposals[0].status == "accepted"
+    assert not label_path_for(image).exists()
+
+
+def test_class_mapping_by_name():
+    assert pl.class_mapping(["a", "b"], ["a", "b"]) == ({0: 0, 1: 1}, "")
+    mapping, note = pl.class_mapping(["person", "penguin"], ["rock", "Penguin"])
+    assert mapping == {1: 1} and "person" in note
+    with pytest.raises(pl.UserError, match="None of the model's classes"):
+        pl.class_mapping(["car"], ["penguin"])

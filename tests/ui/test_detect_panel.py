@@ -1,0 +1,129 @@
+"""The Detect panel: one model run, then sliders and toggles only re-filter what is drawn."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from penguin_studio.core.dataset.project import label_path_for, open_dataset
+from penguin_studio.core.inference import predict
+from penguin_studio.core.inference.filtering import filter_detections
+from penguin_studio.ui.context import AppContext
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def context(qtbot, tiny_dataset):
+    ctx = AppContext()
+    ctx.dataset = open_dataset(tiny_dataset)
+    ctx.errors = []
+    ctx.error.connect(lambda title, message: ctx.errors.append(message))
+    yield ctx
+    ctx.shutdown()
+
+
+@pytest.fixture
+def panel(qtbot, context, tiny_weights):
+    from penguin_studio.ui.panels.detect import DetectPanel
+
+    widget = DetectPanel(context)
+    qtbot.addWidget(widget)
+    widget.resize(1100, 700)
+    widget.show()
+    widget.weights.set_path(str(tiny_weights))
+    yield widget
+    widget.shutdown()
+
+
+def run_on(panel, qtbot, source: Path) -> None:
+    panel.set_source(str(source))
+    qtbot.waitUntil(lambda: not panel.job.busy, timeout=60_000)
+
+
+def test_sliders_change_the_boxes_drawn_without_running_the_model(panel, qtbot, tiny_dataset,
+                                                                  monkeypatch, tmp_path):
+    run_on(panel, qtbot, tiny_dataset.parent / "images" / "train")
+    preds = panel.session.current
+    assert preds is not None and panel.items.count() == len(preds.items) > 1
+    assert panel.canvas.drawn_boxes() == []  # the 1-epoch model is never 25 % sure
+
+    calls = []
+    monkeypatch.setattr(predict.Predictor, "raw", lambda *a, **k: calls.append(a))
+    panel.conf.set_value(0.0)
+    drawn = panel.canvas.drawn_boxes()
+    raw = preds.items[panel.session.index].raw
+    assert len(drawn) == len(filter_detections(raw, 0.0, 0.7)) > 0
+    panel.iou.set_value(0.3)
+    fewer = panel.canvas.drawn_boxes()
+    expected = filter_detections(raw, 0.0, 0.3)
+    assert len(fewer) == len(expected) < len(drawn)
+    assert [b.xyxy for b in fewer] == [tuple(b) for b in expected.xyxy.tolist()]
+    assert fewer[0].label.split()[0] in ("penguin", "rock")
+
+    shown_class = int(expected.cls[0])
+    panel.classes.set_visible(shown_class, False)
+    name = preds.model.names[shown_class]
+    assert all(not b.label.startswith(name) for b in panel.canvas.drawn_boxes())
+    panel.classes.set_visible(shown_class, True)
+    panel.items.setCurrentRow(1)
+    assert panel.session.index == 1 and panel.canvas.has_image()
+    assert calls == []  # nothing above ran the model again
+
+    monkeypatch.undo()
+    panel.save_annotated_to(str(tmp_path / "annotated"))
+    qtbot.waitUntil(lambda: not panel.job.busy, timeout=30_000)
+    assert len(list((tmp_path / "annotated").iterdir())) == len(preds.items)
+    panel.export_labels_to(str(tmp_path / "labels"))
+    qtbot.waitUntil(lambda: not panel.job.busy, timeout=30_000)
+    assert len(list((tmp_path / "labels").glob("*.txt"))) == len(preds.items)
+    assert "Wrote" in panel.message.text()
+
+
+def test_tta_toggle_runs_once_more_and_shows_both_times(panel, qtbot, tiny_dataset):
+    run_on(panel, qtbot, tiny_dataset.parent / "images" / "val")
+    assert "Inference" in panel.info.text() and "TTA" not in panel.info.text()
+    panel.tta.setChecked(True)
+    qtbot.waitUntil(lambda: not panel.job.busy and True in panel.session.runs, timeout=60_000)
+    assert panel.session.current.augment
+    assert "with TTA" in panel.info.text()
+    panel.tta.setChecked(False)  # cached: no new run
+    assert not panel.job.busy and not panel.session.current.augment
+
+
+def test_unreadable_image_is_skipped_and_said(panel, qtbot, tiny_dataset, tmp_path):
+    folder = tmp_path / "mixed"
+    shutil.copytree(tiny_dataset.parent / "images" / "val", folder)
+    (folder / "broken.jpg").write_bytes(b"garbage")
+    run_on(panel, qtbot, folder)
+    assert panel.items.count() == 2
+    assert "Skipped broken.jpg (cannot be read as an image)" in panel.message.text()
+
+
+def test_undecodable_video_gives_one_clear_message(panel, qtbot, context, tmp_path):
+    video = tmp_path / "holiday.mp4"
+    video.write_bytes(b"\x00" * 4096)
+    run_on(panel, qtbot, video)
+    assert len(context.errors) == 1 and "Cannot decode the video holiday.mp4" in \
+        context.errors[0]
+
+
+def test_prelabel_action_writes_proposals_not_labels(panel, qtbot, context):
+    image = context.dataset.images("val")[0]
+    label_path_for(image).unlink()
+    panel.prelabel(0.001)
+    qtbot.waitUntil(lambda: not panel.job.busy, timeout=60_000)
+    from penguin_studio.core.inference.prelabel import load_proposals
+
+    assert load_proposals(image, context.dataset.root).pending
+    assert not label_path_for(image).exists()
+    assert "Proposed" in panel.message.text()
+
+
+def test_detect_panel_screenshot(panel, qtbot, tiny_dataset, tmp_path):
+    run_on(panel, qtbot, tiny_dataset.parent / "images" / "val")
+    panel.conf.set_value(0.0)
+    shot = tmp_path / "detect.png"
+    assert panel.grab().save(str(shot)) and shot.stat().st_size > 10_000

@@ -174,7 +174,7 @@ def _why_undecodable(path: Path) -> str:
             with Image.open(path) as im:
                 fmt = im.format or "unknown"
                 im.verify()
-    except UnidentifiedImageError:
+    except (UnidentifiedImageError, ImportError):  # ultralytics' Image.open patch: pi_heif
         return "not an image, or a format that cannot be read"
     except Image.DecompressionBombError:
         return "too large to decode safely"
@@ -210,7 +210,7 @@ def read_header(path: str | Path) -> ImageHeader:
             with Image.open(path) as im:
                 fmt, (w, h), mode = im.format or "", im.size, im.mode
                 orientation = _orientation(im)
-    except UnidentifiedImageError:
+    except (UnidentifiedImageError, ImportError):  # ultralytics' Image.open patch: pi_heif
         raise ImageReadError(path, "not an image, or a format that cannot be read") from None
     except Image.DecompressionBombError:
         raise ImageReadError(path, "too large to decode safely") from None

@@ -17,7 +17,6 @@ import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 
 import numpy as np
@@ -30,18 +29,10 @@ from penguin_studio.core.dataset.labels import (
 )
 from penguin_studio.core.dataset.parallel import thread_map
 from penguin_studio.core.dataset.project import Dataset, label_path_for
+from penguin_studio.core.dataset.status import LabelStatus
 from penguin_studio.core.jobs import JobContext
 
 CHUNK = 512
-
-
-class LabelStatus(str, Enum):
-    """What an image's label file says about it."""
-
-    LABELLED = "labelled"  # a label file with at least one box
-    BACKGROUND = "background"  # an empty label file: "nothing to find here", on purpose
-    UNLABELLED = "unlabelled"  # no label file: not annotated yet
-    ERROR = "error"  # a label file that cannot be parsed (left untouched)
 
 
 @dataclass(slots=True)

@@ -29,6 +29,7 @@ from penguin_studio.core.dataset.project import SPLITS
 from penguin_studio.ui.dataset.browser_model import (
     ANY,
     PROBLEMS,
+    PROPOSALS,
     BrowserFilter,
     ImageListModel,
 )
@@ -51,7 +52,8 @@ QListView#imageGrid QScrollBar::add-page, QListView#imageGrid QScrollBar::sub-pa
     background: none; }
 """
 STATUS_CHOICES = (("Any status", ANY), ("Labelled", LABELLED), ("Unlabelled", UNLABELLED),
-                  ("Background (empty)", BACKGROUND), ("Has problems", PROBLEMS))
+                  ("Background (empty)", BACKGROUND), ("Has problems", PROBLEMS),
+                  ("Has proposals to review", PROPOSALS))
 
 
 class FilterBar(QWidget):
@@ -102,6 +104,9 @@ class FilterBar(QWidget):
 
     def show_problems(self) -> None:
         self.status.setCurrentIndex(self.status.findData(PROBLEMS))
+
+    def show_proposals(self) -> None:
+        self.status.setCurrentIndex(self.status.findData(PROPOSALS))
 
     def reset(self) -> None:
         for w in (self.split, self.klass, self.status, self.search):

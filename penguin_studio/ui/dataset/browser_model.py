@@ -24,6 +24,7 @@ from penguin_studio.ui.dataset.records import (
 RecordRole = Qt.ItemDataRole.UserRole + 1
 ANY = ""
 PROBLEMS = "problems"
+PROPOSALS = "proposals"  # model proposals still to review
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class BrowserFilter:
 
     split: str = ANY
     class_id: int | None = None
-    status: str = ANY  # labelled | unlabelled | background | problems
+    status: str = ANY  # labelled | unlabelled | background | problems | proposals
     text: str = ""
 
 
@@ -68,6 +69,8 @@ class ImageListModel(QAbstractListModel):
         lines = [str(record.path), f"split: {record.split}", STATUS_TEXT[record.summary.status]]
         if record.summary.boxes:
             lines.append(f"{record.summary.boxes} boxes")
+        if record.pending:
+            lines.append(f"{record.pending} model proposals to review")
         problem = record.summary.problem or self.problems.get(record.key)
         if problem:
             lines.append(f"⚠ {problem}")
@@ -97,6 +100,19 @@ class ImageListModel(QAbstractListModel):
             return
         self._records[index].summary = summary
         self.changed(key)
+
+    def set_pending(self, counts: dict[str, int]) -> None:
+        """Proposals to review per image key (others have none); refilters."""
+        for record in self._records:
+            record.pending = counts.get(record.key, 0)
+        self.refilter()
+
+    def update_pending(self, key: str, count: int) -> None:
+        """One image's proposals were reviewed: repaint its badge, keep the filter as is."""
+        index = self._record_of.get(key)
+        if index is not None and self._records[index].pending != count:
+            self._records[index].pending = count
+            self.changed(key)
 
     def set_problem(self, key: str, reason: str | None) -> None:
         if reason:
@@ -146,6 +162,8 @@ class ImageListModel(QAbstractListModel):
                 return False
             if f.status == PROBLEMS:
                 return s.status == BROKEN or r.key in problems
+            if f.status == PROPOSALS:
+                return r.pending > 0
             if f.status == UNLABELLED:
                 return s.status in (UNLABELLED, UNKNOWN)
             return not f.status or s.status == f.status

@@ -9,6 +9,11 @@ labels keep the same size at every zoom, and hit tests use screen-pixel margins.
 - drag empty space (or use the middle button) to pan; wheel zooms around the cursor.
 
 Each finished gesture becomes one undo command (one atomic write); drags only preview.
+
+Model proposals still to review are drawn dashed and translucent over the boxes, with a
+"?" and their score. They can be selected like boxes; moving, resizing or re-classing one
+does not edit it in place but emits ``proposal_adjusted``: the editor turns it into a
+ground-truth box (see ``proposal_commands``).
 """
 
 from __future__ import annotations
@@ -49,6 +54,8 @@ class AnnotationCanvas(QGraphicsView):
     """Shows one image with its boxes and turns mouse gestures into undoable edits."""
 
     selection_changed = Signal(object)  # int | None
+    proposal_selected = Signal(object)  # proposal index in its file | None
+    proposal_adjusted = Signal(int, object)  # proposal index, Box as the user left it
     drawing_armed = Signal(bool)
     zoom_changed = Signal(float)
     edit_refused = Signal(str)  # why an edit cannot be made (locked label file…)
@@ -74,6 +81,9 @@ class AnnotationCanvas(QGraphicsView):
         self.class_names: list[str] = []
         self.current_class = 0
         self.selected: int | None = None
+        #: pending proposals: (index in the proposals file, box, model confidence)
+        self.proposals: list[tuple[int, Box, float]] = []
+        self.selected_proposal: int | None = None
         self.message = "Double-click an image in the browser to edit its boxes."
         self._armed = False
         self._fit_mode = True
@@ -93,6 +103,8 @@ class AnnotationCanvas(QGraphicsView):
         self.doc = doc
         self._drag = None
         self.selected = None
+        self.proposals = []
+        self.selected_proposal = None
         self.message = message
         if doc is not None and doc is not previous:
             doc.boxes_changed.connect(self._doc_changed)
@@ -108,6 +120,15 @@ class AnnotationCanvas(QGraphicsView):
         self.arm_drawing(False)
         self.fit()
         self.selection_changed.emit(None)
+        self.proposal_selected.emit(None)
+
+    def set_proposals(self, items: list[tuple[int, Box, float]]) -> None:
+        """The pending proposals to draw; a selected one that was decided is deselected."""
+        self.proposals = list(items)
+        if self.selected_proposal is not None and all(
+                i != self.selected_proposal for i, _b, _c in items):
+            self.select_proposal(None)
+        self.viewport().update()
 
     def set_image(self, image: QImage) -> None:
         """The full-resolution pixels arrived; the size may correct the header's guess."""
@@ -153,7 +174,7 @@ class AnnotationCanvas(QGraphicsView):
     def editable(self) -> bool:
         return self.doc is not None and self.image_size is not None and not self.doc.locked
 
-    def _refuse(self) -> bool:
+    def refuse_edit(self) -> bool:
         """True (and says why) when the current image cannot be edited."""
         if self.editable:
             return False
@@ -166,7 +187,7 @@ class AnnotationCanvas(QGraphicsView):
         return self._armed
 
     def arm_drawing(self, on: bool = True) -> None:
-        if on and self._refuse():
+        if on and self.refuse_edit():
             on = False
         self._armed = on
         self.viewport().setCursor(Qt.CursorShape.CrossCursor if on
@@ -175,6 +196,10 @@ class AnnotationCanvas(QGraphicsView):
         self.viewport().update()
 
     def _select(self, index: int | None) -> None:
+        """Select a ground-truth box (one thing is selected at a time: box or proposal)."""
+        if index is not None and self.selected_proposal is not None:
+            self.selected_proposal = None
+            self.proposal_selected.emit(None)
         if index != self.selected:
             self.selected = index
             self.selection_changed.emit(index)
@@ -183,24 +208,59 @@ class AnnotationCanvas(QGraphicsView):
     def select(self, index: int | None) -> None:
         self._select(index)
 
+    def select_proposal(self, index: int | None) -> None:
+        """Select a pending proposal by its index in the proposals file."""
+        if index is not None and self.selected is not None:
+            self._select(None)
+        if index != self.selected_proposal:
+            self.selected_proposal = index
+            self.proposal_selected.emit(index)
+        self.viewport().update()
+
     def rects(self) -> list[QRectF]:
         if self.doc is None or self.image_size is None:
             return []
         w, h = self.image_size
         return [geo.box_rect(b, w, h) for b in self.doc.boxes]
 
+    def proposal_rects(self) -> list[QRectF]:
+        if self.image_size is None:
+            return []
+        w, h = self.image_size
+        return [geo.box_rect(b, w, h) for _i, b, _c in self.proposals]
+
+    def _proposal_row(self, index: int | None) -> int | None:
+        """Position in ``self.proposals`` of the proposal with file index ``index``."""
+        return next((row for row, (i, _b, _c) in enumerate(self.proposals) if i == index),
+                    None)
+
+    def _selected_target(self) -> tuple[str, int, QRectF] | None:
+        """What is selected, as (kind, index, image rect): kind "box" or "proposal"."""
+        if self.selected is not None and self.selected < len(self.rects()):
+            return "box", self.selected, self.rects()[self.selected]
+        row = self._proposal_row(self.selected_proposal)
+        if row is not None:
+            return "proposal", self.proposals[row][0], self.proposal_rects()[row]
+        return None
+
     # ----- edits from keys and side panels ------------------------------------------------
     def delete_selected(self) -> None:
-        if self.selected is None or self._refuse():
+        if self.selected is None or self.refuse_edit():
             return
         assert self.doc is not None
         undo_commands.delete_box(self.doc, self.selected)
         self._select(None)
 
     def set_current_class(self, cls: int) -> None:
-        """Class for new boxes; also re-labels the selected box."""
+        """Class for new boxes; also re-labels the selected box (or adjusts the selected
+        proposal to that class)."""
         self.current_class = cls
-        if self.selected is not None and self.editable:
+        row = self._proposal_row(self.selected_proposal)
+        if row is not None and self.editable:
+            index, box, _conf = self.proposals[row]
+            if box.cls != cls:
+                self.proposal_adjusted.emit(index, Box(cls, box.cx, box.cy, box.w, box.h))
+        elif self.selected is not None and self.editable:
             assert self.doc is not None
             box = self.doc.boxes[self.selected]
             if box.cls != cls:
@@ -266,17 +326,25 @@ class AnnotationCanvas(QGraphicsView):
         return self.viewportTransform().map(QPointF(x, y)).toPoint()
 
     def _handle_at(self, pos: QPointF) -> str | None:
-        if self.selected is None:
+        target = self._selected_target()
+        if target is None:
             return None
-        rect = self._to_view(self.rects()[self.selected])
+        rect = self._to_view(target[2])
         for name, p in geo.handle_points(rect).items():
             if abs(p.x() - pos.x()) <= HIT_PX and abs(p.y() - pos.y()) <= HIT_PX:
                 return name
         return None
 
-    def _box_at(self, pos: QPointF) -> int | None:
-        view_rects = [self._to_view(r) for r in self.rects()]
-        return geo.box_at(view_rects, pos, margin=2)
+    def _hit_at(self, pos: QPointF) -> tuple[str, int] | None:
+        """The box or proposal under ``pos`` (the smallest of both kinds wins)."""
+        boxes, proposals = self.rects(), self.proposal_rects()
+        view_rects = [self._to_view(r) for r in boxes + proposals]
+        hit = geo.box_at(view_rects, pos, margin=2)
+        if hit is None:
+            return None
+        if hit < len(boxes):
+            return "box", hit
+        return "proposal", self.proposals[hit - len(boxes)][0]
 
     # ----- mouse --------------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
@@ -294,19 +362,27 @@ class AnnotationCanvas(QGraphicsView):
             self._drag = {"kind": "draw", "start": start, "rect": QRectF(start, start)}
             return
         handle = self._handle_at(pos)
-        if handle is not None and self.editable:
-            rect = self.rects()[self.selected]
-            self._drag = {"kind": "resize", "handle": handle, "rect": rect, "orig": rect}
+        target = self._selected_target()
+        if handle is not None and target is not None and self.editable:
+            kind, index, rect = target
+            self._drag = {"kind": "resize", "handle": handle, "rect": rect, "orig": rect,
+                          "target": kind, "index": index}
             return
-        hit = self._box_at(pos)
+        hit = self._hit_at(pos)
         if hit is not None:
-            self._select(hit)
-            if self.editable:
-                rect = self.rects()[hit]
+            kind, index = hit
+            if kind == "box":
+                self._select(index)
+            else:
+                self.select_proposal(index)
+            target = self._selected_target()
+            if self.editable and target is not None:
+                rect = target[2]
                 self._drag = {"kind": "move", "start": self._to_image(pos), "rect": rect,
-                              "orig": rect}
+                              "orig": rect, "target": kind, "index": index}
             return
         self._select(None)
+        self.select_proposal(None)
         self._start_pan(pos)
 
     def _start_pan(self, pos: QPointF) -> None:
@@ -360,8 +436,13 @@ class AnnotationCanvas(QGraphicsView):
             return
         if rect == drag["orig"] or not geo.big_enough(rect):
             return
-        index = self.selected
-        assert index is not None
+        index = drag["index"]
+        if drag["target"] == "proposal":
+            row = self._proposal_row(index)
+            if row is not None:
+                cls = self.proposals[row][1].cls
+                self.proposal_adjusted.emit(index, geo.rect_box(cls, rect, w, h))
+            return
         box = geo.rect_box(doc.boxes[index].cls, rect, w, h)
         text = "Move box" if drag["kind"] == "move" else "Resize box"
         undo_commands.replace_box(doc, index, box, text)
@@ -376,7 +457,7 @@ class AnnotationCanvas(QGraphicsView):
             cursor = Qt.CursorShape.CrossCursor
         elif (handle := self._handle_at(pos)) is not None:
             cursor = _HANDLE_CURSORS[handle]
-        elif self._box_at(pos) is not None:
+        elif self._hit_at(pos) is not None:
             cursor = Qt.CursorShape.SizeAllCursor
         else:
             cursor = Qt.CursorShape.ArrowCursor
@@ -389,6 +470,9 @@ class AnnotationCanvas(QGraphicsView):
             return
         if event.key() == Qt.Key.Key_Escape and self.selected is not None:
             self._select(None)
+            return
+        if event.key() == Qt.Key.Key_Escape and self.selected_proposal is not None:
+            self.select_proposal(None)
             return
         super().keyPressEvent(event)
 
@@ -409,17 +493,29 @@ class AnnotationCanvas(QGraphicsView):
     def box_name(self, cls: int) -> str:
         return self.class_names[cls] if 0 <= cls < len(self.class_names) else f"class {cls}?"
 
+    def _dragged(self, kind: str, index: int) -> QRectF | None:
+        """The live rectangle of a box or proposal being moved or resized."""
+        drag = self._drag
+        if drag and drag["kind"] in ("move", "resize") and drag["target"] == kind \
+                and drag["index"] == index:
+            return drag["rect"]
+        return None
+
     def _paint_boxes(self, painter: QPainter) -> None:
         if self.doc is None:
             return
         drag = self._drag
         for i, (box, rect) in enumerate(zip(self.doc.boxes, self.rects(), strict=True)):
-            if drag and drag["kind"] in ("move", "resize") and i == self.selected:
-                rect = drag["rect"]
+            rect = self._dragged("box", i) or rect
             known = 0 <= box.cls < len(self.class_names)
             overlay.paint_box(painter, self._to_view(rect), class_color(box.cls),
                               self.box_name(box.cls), i == self.selected, known,
                               self._label_font)
+        for (index, box, conf), rect in zip(self.proposals, self.proposal_rects(), strict=True):
+            rect = self._dragged("proposal", index) or rect
+            overlay.paint_proposal(painter, self._to_view(rect), class_color(box.cls),
+                                   f"? {self.box_name(box.cls)} {conf:.2f}",
+                                   index == self.selected_proposal, self._label_font)
         if drag and drag["kind"] == "draw":
             overlay.paint_rubber_band(painter, self._to_view(drag["rect"]),
                                       class_color(self.current_class))

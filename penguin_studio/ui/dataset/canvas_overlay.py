@@ -37,24 +37,54 @@ def paint_box(painter: QPainter, rect: QRectF, color: QColor, name: str, selecte
     painter.drawRect(rect)
     paint_tag(painter, rect, name, color, font)
     if selected:
-        painter.setPen(QPen(color.darker(160), 1))
-        painter.setBrush(QColor("#ffffff"))
-        half = HANDLE_PX / 2
-        for p in handle_points(rect).values():
-            painter.drawRect(QRectF(p.x() - half, p.y() - half, HANDLE_PX, HANDLE_PX))
+        _paint_handles(painter, rect, color)
 
 
-def paint_tag(painter: QPainter, rect: QRectF, text: str, color: QColor, font: QFont) -> None:
-    """The class name on a coloured tab above the box (inside it at the image's top edge)."""
+def paint_proposal(painter: QPainter, rect: QRectF, color: QColor, text: str,
+                   selected: bool, font: QFont) -> None:
+    """A model proposal still to review: dashed, translucent, "?" and score on its tag, so it
+    never reads as ground truth; handles when selected (drag one to adjust it)."""
+    pen = QPen(color, 2.4 if selected else 1.6)
+    pen.setDashPattern([4.0, 3.0])
+    fill = QColor(color)
+    fill.setAlpha(45 if selected else 12)
+    painter.setPen(pen)
+    painter.setBrush(fill)
+    painter.drawRect(rect)
+    tag_color = QColor(color)
+    tag_color.setAlpha(235 if selected else 150)
+    paint_tag(painter, rect, text, tag_color, font, outline=True)
+    if selected:
+        _paint_handles(painter, rect, color)
+
+
+def _paint_handles(painter: QPainter, rect: QRectF, color: QColor) -> None:
+    painter.setPen(QPen(color.darker(160), 1))
+    painter.setBrush(QColor("#ffffff"))
+    half = HANDLE_PX / 2
+    for p in handle_points(rect).values():
+        painter.drawRect(QRectF(p.x() - half, p.y() - half, HANDLE_PX, HANDLE_PX))
+
+
+def paint_tag(painter: QPainter, rect: QRectF, text: str, color: QColor, font: QFont,
+              outline: bool = False) -> None:
+    """The class name on a coloured tab above the box (inside it at the image's top edge);
+    ``outline``: a dashed border of the opaque colour (proposals)."""
     metrics = QFontMetrics(font)
     width, height = metrics.horizontalAdvance(text) + 10, metrics.height() + 2
     top = rect.top() - height if rect.top() - height >= 0 else rect.top()
     tag = QRectF(rect.left() - 1, top, width, height)
-    painter.setPen(Qt.PenStyle.NoPen)
+    if outline:
+        pen = QPen(QColor(color.red(), color.green(), color.blue()), 1)
+        pen.setDashPattern([3.0, 2.0])
+        painter.setPen(pen)
+    else:
+        painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(color)
     painter.drawRoundedRect(tag, 3, 3)
     painter.setFont(font)
-    painter.setPen(QColor("#111111") if color.lightnessF() > 0.6 else QColor("#ffffff"))
+    light = color.lightnessF() > 0.6 and color.alphaF() > 0.7
+    painter.setPen(QColor("#111111") if light else QColor("#ffffff"))
     painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
 
 

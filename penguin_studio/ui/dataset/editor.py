@@ -5,6 +5,9 @@ so each image keeps its undo history) and one ``QUndoGroup`` whose active stack 
 current image. Every keyboard action is a ``QAction`` on the editor (shortcut context: the
 editor and its children), so the keys work wherever the focus is inside the editor and
 nowhere else.
+
+Model proposals (``core.inference.prelabel``) are reviewed here too, one key per decision:
+see :mod:`~penguin_studio.ui.dataset.proposal_editing`.
 """
 
 from __future__ import annotations
@@ -32,10 +35,12 @@ from penguin_studio.ui.dataset.canvas import AnnotationCanvas
 from penguin_studio.ui.dataset.class_list import ClassList
 from penguin_studio.ui.dataset.full_images import FullImageLoader
 from penguin_studio.ui.dataset.label_document import LabelDocument
+from penguin_studio.ui.dataset.proposal_editing import ProposalEditing
 from penguin_studio.ui.dataset.records import (
     BACKGROUND,
     BROKEN,
     LABELLED,
+    UNLABELLED,
     ImageRecord,
     LabelSummary,
 )
@@ -47,7 +52,7 @@ def summary_of(doc: LabelDocument) -> LabelSummary:
     if doc.locked:
         return LabelSummary(BROKEN, problem=doc.parse_error or "")
     if not doc.boxes:
-        return LabelSummary(BACKGROUND)
+        return LabelSummary(UNLABELLED if doc.unlabelled else BACKGROUND)
     counts: dict[int, int] = {}
     for box in doc.boxes:
         counts[box.cls] = counts.get(box.cls, 0) + 1
@@ -60,6 +65,7 @@ class AnnotationEditor(QWidget):
     labels_changed = Signal(object, object)  # Path, LabelSummary
     current_changed = Signal(object)  # ImageRecord | None
     image_shown = Signal(object)  # Path: full pixels (or the failure reason) are on screen
+    proposals_changed = Signal(object, int)  # Path, model proposals still to review
     back_requested = Signal()
     status_message = Signal(str, int)
 
@@ -70,6 +76,7 @@ class AnnotationEditor(QWidget):
         self.images.loaded.connect(self._image_loaded)
         self.undo_group = QUndoGroup(self)
         self.canvas = AnnotationCanvas()
+        self.proposals = ProposalEditing(self)
         self.classes = ClassList()
         self.box_list = BoxList()
         self.status = QLabel()
@@ -97,7 +104,8 @@ class AnnotationEditor(QWidget):
         seqs = keys if isinstance(keys, list) else [keys]
         action.setShortcuts([QKeySequence(k) for k in seqs if k])
         action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        shown = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        shown = " or ".join(k.toString(QKeySequence.SequenceFormat.NativeText)
+                            for k in action.shortcuts())
         action.setToolTip(f"{tip or text} ({shown})" if shown else tip or text)
         action.triggered.connect(slot)
         self.addAction(action)
@@ -112,7 +120,7 @@ class AnnotationEditor(QWidget):
         draw = a("draw", "Draw box", "W", self._toggle_draw, "Draw a box: press W, then drag")
         draw.setCheckable(True)
         a("delete", "Delete", [QKeySequence.StandardKey.Delete, "Backspace"],
-          self.canvas.delete_selected, "Delete the selected box")
+          self._delete_selected, "Delete the selected box (or reject the selected proposal)")
         a("copy_prev", "Copy from previous", "C", self.copy_from_previous,
           "Copy the boxes of the previous image onto this one")
         undo = self.undo_group.createUndoAction(self, "Undo")
@@ -129,6 +137,7 @@ class AnnotationEditor(QWidget):
         a("zoom_out", "Zoom out", "-", lambda: self.canvas.zoom_by(0.8))
         for n in range(1, 10):
             a(f"class_{n}", f"Class {n}", str(n), lambda _c=False, i=n - 1: self.choose_class(i))
+        self.proposals.add_actions(a)
 
     def _build_layout(self) -> None:
         toolbar = QToolBar()
@@ -151,7 +160,8 @@ class AnnotationEditor(QWidget):
         centre_layout = QVBoxLayout(centre)
         centre_layout.setContentsMargins(0, 0, 0, 0)
         centre_layout.setSpacing(4)
-        for banner in (self.readonly_banner, self.parse_banner, self.save_banner):
+        for banner in (self.readonly_banner, self.parse_banner, self.save_banner,
+                       self.proposals.banner):
             centre_layout.addWidget(banner)
         centre_layout.addWidget(self.canvas, 1)
         side = QWidget()
@@ -187,6 +197,7 @@ class AnnotationEditor(QWidget):
         canvas.edit_refused.connect(lambda msg: self.status_message.emit(msg, 5000))
         self.classes.class_chosen.connect(self.choose_class)
         self.box_list.box_chosen.connect(self.canvas.select)
+        self.proposals.pending_changed.connect(self.proposals_changed)
 
     # ----- what is shown ------------------------------------------------------------------
     def set_class_names(self, names: list[str]) -> None:
@@ -194,6 +205,10 @@ class AnnotationEditor(QWidget):
         self.canvas.set_class_names(names)
         self._refresh_classes()
         self._refresh_box_list()
+
+    def set_proposals_root(self, root: Path | None) -> None:
+        """The dataset folder whose ``.penguin/proposals`` holds model proposals."""
+        self.proposals.set_root(root)
 
     def set_sequence(self, records: list[ImageRecord], keep_current: bool = True) -> None:
         """The order D/A walk through (the browser's filtered order); keeps the current."""
@@ -230,6 +245,7 @@ class AnnotationEditor(QWidget):
             doc.reload()
         self._attach(doc)
         self._show_pixels(record)
+        self.proposals.show(record.path)
         self._prefetch_neighbours()
         self.current_changed.emit(record)
 
@@ -248,6 +264,7 @@ class AnnotationEditor(QWidget):
         """Drop every document and its history (label files were rewritten underneath)."""
         self.undo_group.setActiveStack(None)
         self.canvas.set_document(None, None, message="")
+        self.proposals.show(None)
         self.doc = None
         for doc in self._docs.values():
             doc.deleteLater()
@@ -337,6 +354,10 @@ class AnnotationEditor(QWidget):
         super().keyPressEvent(event)
 
     # ----- edits --------------------------------------------------------------------------
+    def _delete_selected(self) -> None:
+        if not self.proposals.delete_or_reject():
+            self.canvas.delete_selected()
+
     def _toggle_draw(self) -> None:
         self.canvas.arm_drawing(not self.canvas.armed)
 
@@ -456,6 +477,9 @@ class AnnotationEditor(QWidget):
                  record.split, f"{n} box{'es' if n != 1 else ''}"]
         if size:
             parts.append(f"{size[0]}×{size[1]} px")
+        pending = self.proposals.pending_count
+        if pending:
+            parts.append(f"<span style='color:#1971c2'>{pending} to review</span>")
         self.status.setText("  ·  ".join(parts))
         doc = self.doc
         if doc is None:
@@ -467,6 +491,9 @@ class AnnotationEditor(QWidget):
         else:
             text = "<span style='color:#69db7c'>✓ saved</span>"
         self.save_label.setText(text)
+
+    def refresh_status(self) -> None:
+        self._update_status()
 
     def documents(self) -> list[LabelDocument]:
         return list(self._docs.values())

@@ -8,6 +8,10 @@ next change or an explicit retry writes everything again.
 
 A label file that cannot be parsed is never written: the document is ``locked`` with the
 parse error until the user resets it (the broken file is kept as a ``.bak`` beside it).
+
+An image with no label file is "unlabelled", which is not the same as an empty file
+("background"). Undoing the first edit of an unlabelled image therefore removes the file
+again instead of leaving an empty one (``set_boxes(..., absent=True)``).
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ class LabelDocument(QObject):
         #: which box the canvas should select after the next change (set by undo commands)
         self.selection_hint: int | None = None
         self._disk_stamp: tuple[int, int] | None = None
+        self._absent = False  # the next save removes the label file instead of writing it
         self.reload()
 
     # ----- state --------------------------------------------------------------------------
@@ -58,10 +63,21 @@ class LabelDocument(QObject):
     def saved(self) -> bool:
         return self.save_error is None
 
+    @property
+    def on_disk(self) -> bool:
+        """True when the image has a label file (an unlabelled image has none)."""
+        return self.label_path.exists()
+
+    @property
+    def unlabelled(self) -> bool:
+        """No boxes and no label file (or its removal under way): not annotated yet."""
+        return not self.boxes and not self.locked and (self._absent or not self.on_disk)
+
     def reload(self) -> None:
         """Read the label file again (after an outside fix); clears the history."""
         self.undo_stack.clear()
         self.save_error = None
+        self._absent = False
         try:
             self.boxes = read_labels(self.label_path)
             self.parse_error = None
@@ -96,17 +112,25 @@ class LabelDocument(QObject):
         return None
 
     # ----- changes (called by undo commands) ----------------------------------------------
-    def set_boxes(self, boxes: list[Box]) -> None:
-        """Replace all boxes and save at once; a failed save keeps the boxes in memory."""
+    def set_boxes(self, boxes: list[Box], absent: bool = False) -> None:
+        """Replace all boxes and save at once; a failed save keeps the boxes in memory.
+
+        ``absent`` (with no boxes): remove the label file rather than write an empty one,
+        so the image is unlabelled again, as it was before its first edit.
+        """
         if self.locked:
             raise RuntimeError("a label file that cannot be parsed must not be overwritten")
         self.boxes = list(boxes)
+        self._absent = absent and not self.boxes
         self.boxes_changed.emit()
         self.save()
 
     def save(self) -> bool:
         try:
-            write_labels(self.label_path, self.boxes)
+            if self._absent:
+                self._remove_file()
+            else:
+                write_labels(self.label_path, self.boxes)
         except LabelWriteError as exc:
             self.save_error = str(exc)
         else:
@@ -114,6 +138,13 @@ class LabelDocument(QObject):
             self._disk_stamp = self._stamp()
         self.save_state_changed.emit()
         return self.save_error is None
+
+    def _remove_file(self) -> None:
+        try:
+            self.label_path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise LabelWriteError(f"Cannot remove {self.label_path.name}: {exc.strerror}. "
+                                  "Your edit is kept; try again.") from exc
 
     def reset_broken_file(self) -> Path | None:
         """The user's explicit reset: keep the broken file as ``.bak``, start empty."""

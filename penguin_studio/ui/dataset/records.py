@@ -12,16 +12,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from penguin_studio.core.dataset.project import Dataset
+from penguin_studio.core.dataset.status import LabelStatus
 
 if TYPE_CHECKING:  # the index module pulls numpy in; the panel imports this at start-up
     from penguin_studio.core.dataset.index import DatasetIndex, ImageEntry
 
-#: the values of the core's ``index.LabelStatus``, plus "not indexed yet"
+#: the core's label statuses (as the plain strings summaries hold), plus "not indexed yet"
 UNKNOWN = "unknown"
-LABELLED = "labelled"
-BACKGROUND = "background"
-UNLABELLED = "unlabelled"
-BROKEN = "error"
+LABELLED = LabelStatus.LABELLED.value
+BACKGROUND = LabelStatus.BACKGROUND.value
+UNLABELLED = LabelStatus.UNLABELLED.value
+BROKEN = LabelStatus.ERROR.value
 
 STATUS_TEXT = {
     UNKNOWN: "labels not read yet", LABELLED: "labelled",
@@ -53,6 +54,8 @@ class ImageRecord:
     split: str
     key: str
     summary: LabelSummary = field(default_factory=lambda: LabelSummary(UNKNOWN))
+    #: model proposals still waiting for review (see ``core.inference.prelabel``)
+    pending: int = 0
 
     @property
     def name(self) -> str:

@@ -1,4 +1,8 @@
-"""Painting one image cell: thumbnail (or why there is none), name, split and label badges."""
+"""Painting one image cell: thumbnail (or why there is none), name, split and label badges.
+
+An image with model proposals still to review gets a "? N" badge on its thumbnail (grid) or
+an "N to review" chip (list).
+"""
 
 from __future__ import annotations
 
@@ -29,6 +33,8 @@ TEXT = QColor("#e6e8eb")
 TEXT_DIM = QColor("#9aa1ab")
 DANGER = QColor("#ff6b6b")
 WARN = QColor("#fcc419")
+REVIEW = QColor("#4dabf7")
+REVIEW_BADGE = QColor("#1971c2")
 
 
 class ThumbnailDelegate(QStyledItemDelegate):
@@ -83,6 +89,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
     def _paint_grid(self, painter: QPainter, rect: QRect, record: ImageRecord) -> None:
         well = QRect(rect.left() + 7, rect.top() + 7, rect.width() - 14, THUMB_SIDE + 2)
         self._paint_thumbnail(painter, well, record, detailed=True)
+        if record.pending:
+            self._review_badge(painter, well, record.pending)
         name_rect = QRect(rect.left() + 8, well.bottom() + 5, rect.width() - 16, 16)
         font = QFont(painter.font())
         painter.setFont(font)
@@ -109,6 +117,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
                                             top.width()))
         x = self._chip(painter, left, top.bottom() + 4, record.split, split_color(record.split))
         x = self._status_chip(painter, x, top.bottom() + 4, record)
+        if record.pending:
+            x = self._chip(painter, x, top.bottom() + 4, f"{record.pending} to review", REVIEW)
         problem = self._problem(record)
         detail = problem or self._class_counts(record)
         if detail:
@@ -194,6 +204,23 @@ class ThumbnailDelegate(QStyledItemDelegate):
         painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, text)
         painter.restore()
         return x + width + 4
+
+    def _review_badge(self, painter: QPainter, well: QRect, count: int) -> None:
+        """"? N" in the thumbnail's top-right corner: proposals waiting for review."""
+        font = QFont(painter.font())
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+        font.setBold(True)
+        text = f"? {count}"
+        width = QFontMetrics(font).horizontalAdvance(text) + 12
+        badge = QRectF(well.right() - width - 4, well.top() + 4, width, 18)
+        painter.save()
+        painter.setFont(font)
+        painter.setPen(QPen(QColor("#d0ebff"), 1))
+        painter.setBrush(REVIEW_BADGE)
+        painter.drawRoundedRect(badge, 9, 9)
+        painter.setPen(QColor("#ffffff"))
+        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
+        painter.restore()
 
     def _status_chip(self, painter: QPainter, x: int, y: int, record: ImageRecord) -> int:
         summary = record.summary

@@ -14,7 +14,11 @@ from penguin_studio.ui.dataset.label_document import LabelDocument
 
 
 class SetBoxesCommand(QUndoCommand):
-    """Replace the boxes of one image; remembers which box to select after each way."""
+    """Replace the boxes of one image; remembers which box to select after each way.
+
+    Undoing the first edit of an unlabelled image (no label file) removes the file again,
+    so the image goes back to "unlabelled" rather than becoming "background".
+    """
 
     def __init__(self, doc: LabelDocument, after: list[Box], text: str,
                  select_after: int | None = None, select_before: int | None = None) -> None:
@@ -24,6 +28,7 @@ class SetBoxesCommand(QUndoCommand):
         self.after = list(after)
         self.select_after = select_after
         self.select_before = select_before
+        self.had_file = doc.on_disk
 
     def redo(self) -> None:
         self.doc.selection_hint = self.select_after
@@ -31,7 +36,7 @@ class SetBoxesCommand(QUndoCommand):
 
     def undo(self) -> None:
         self.doc.selection_hint = self.select_before
-        self.doc.set_boxes(self.before)
+        self.doc.set_boxes(self.before, absent=not self.had_file)
 
 
 def add_box(doc: LabelDocument, box: Box) -> None:

@@ -26,10 +26,13 @@ from PySide6.QtWidgets import (
 )
 
 from penguin_studio.core.dataset.project import SPLITS
+from penguin_studio.core.dataset.status import LabelStatus
 from penguin_studio.ui.dataset.browser import ImageBrowser
 from penguin_studio.ui.dataset.class_actions import ClassActions
 from penguin_studio.ui.dataset.dataset_jobs import DatasetJobs
 from penguin_studio.ui.dataset.editor import AnnotationEditor
+from penguin_studio.ui.dataset.job_strip import JobStrip
+from penguin_studio.ui.dataset.proposal_tools import ProposalTools
 from penguin_studio.ui.dataset.records import (
     ImageRecord,
     LabelSummary,
@@ -62,6 +65,10 @@ class DatasetPanel(QWidget):
         self.split_actions = SplitActions(self.jobs, self, lambda: self.dataset,
                                           lambda: self.index)
         self.transfer = TransferActions(self.jobs, self, lambda: self.dataset)
+        self.job_strip = JobStrip()
+        self.proposal_tools = ProposalTools(self, context, self.browser, self.editor,
+                                            self.job_strip, lambda: self.dataset,
+                                            self._open_record)
         self.pages = QStackedWidget()
         self._page_widgets: dict[str, QWidget] = {}
         self._index_job = None
@@ -101,6 +108,10 @@ class DatasetPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(header)
+        strip_row = QHBoxLayout()
+        strip_row.setContentsMargins(12, 0, 12, 4)
+        strip_row.addWidget(self.job_strip)
+        layout.addLayout(strip_row)
         layout.addWidget(self.pages, 1)
         self.show_page("images")
 
@@ -133,7 +144,9 @@ class DatasetPanel(QWidget):
         for text, menu, tip in (
                 ("Splits", assign_menu, "Assign selected images to a split, or split them all"),
                 ("Import", self.transfer.import_menu(), "Import COCO JSON or Pascal VOC labels"),
-                ("Export", self.transfer.export_menu(), "Export as Ultralytics zip, COCO, VOC")):
+                ("Export", self.transfer.export_menu(), "Export as Ultralytics zip, COCO, VOC"),
+                ("Tools", self.proposal_tools.menu(self),
+                 "Pre-label unlabelled images with a model, review its proposals")):
             button = QToolButton()
             button.setText(text)
             button.setToolTip(tip)
@@ -207,6 +220,7 @@ class DatasetPanel(QWidget):
         previous, self.dataset, self.index = self.dataset, dataset, None
         self._cancel(self._index_job)
         self._index_job = None
+        self.proposal_tools.dataset_opened(dataset)
         if dataset is None:
             self.title.setText("No dataset open")
             self.subtitle.setText("Open a data yaml or a folder of images (File ▸ Open).")
@@ -283,7 +297,9 @@ class DatasetPanel(QWidget):
             if doc.locked:
                 self.index.refresh(path)
             else:
-                self.index.update(path, doc.boxes)
+                entry = self.index.update(path, doc.boxes)
+                if doc.unlabelled:  # an undo took the label file away again
+                    entry.status = LabelStatus.UNLABELLED
             self._stats_timer.start()
 
     def _thumbnail_changed(self, key: str) -> None:
@@ -398,7 +414,8 @@ class DatasetPanel(QWidget):
             app.processEvents()
             busy = (self._index_job is not None or self._index_pending is not None
                     or self.editor.images.busy
-                    or self._doctor_job is not None or self.jobs.busy)
+                    or self._doctor_job is not None or self.jobs.busy
+                    or self.proposal_tools.busy)
             if not busy:
                 break
             time.sleep(0.005)
@@ -416,6 +433,7 @@ class DatasetPanel(QWidget):
         self._index_timer.stop()
         for job in (self._index_job, self._doctor_job):
             self._cancel(job)
+        self.proposal_tools.shutdown()
         self.thumbnails.shutdown()
         self.editor.shutdown()
 

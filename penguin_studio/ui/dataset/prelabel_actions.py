@@ -1,0 +1,193 @@
+""""Pre-label unlabelled images…": pick a model and a confidence, run it in the background.
+
+The core's :func:`~penguin_studio.core.inference.prelabel.prelabel` writes proposals apart
+from the labels; this module asks for its two inputs, runs it as a cancellable job with a
+progress strip, and tells the panel when it is over so the browser shows the images to
+review. ``ask`` is an attribute so tests can answer the dialog.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from penguin_studio.core.dataset.project import Dataset
+from penguin_studio.core.jobs import JobContext
+from penguin_studio.ui import settings
+from penguin_studio.ui.dataset.job_strip import JobStrip
+
+DEFAULT_CONF = 0.25
+
+
+@dataclass(frozen=True)
+class PrelabelChoice:
+    weights: Path
+    conf: float
+
+
+def newest_best_weights(root: Path) -> Path | None:
+    """The newest ``runs/**/weights/best.pt`` under the dataset folder, if any."""
+    found = [p for p in (root / "runs").glob("**/weights/best.pt") if p.is_file()]
+    return max(found, key=lambda p: p.stat().st_mtime) if found else None
+
+
+def default_weights(root: Path) -> Path | None:
+    """The dataset's newest trained model, else the model used last time."""
+    newest = newest_best_weights(root)
+    if newest is not None:
+        return newest
+    last = settings.app_settings().value("prelabel/weights", "")
+    return Path(str(last)) if last and Path(str(last)).is_file() else None
+
+
+class PrelabelDialog(QDialog):
+    """Model file and confidence for pre-labelling, with what will happen in one line."""
+
+    def __init__(self, dataset: Dataset, unlabelled: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Pre-label unlabelled images")
+        self.weights = QLineEdit()
+        self.weights.setPlaceholderText("best.pt of a model trained on these classes")
+        self.weights.setMinimumWidth(380)
+        start = default_weights(dataset.root)
+        if start is not None:
+            self.weights.setText(str(start))
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        self.conf = QDoubleSpinBox()
+        self.conf.setRange(0.01, 0.99)
+        self.conf.setSingleStep(0.05)
+        self.conf.setDecimals(2)
+        self.conf.setValue(DEFAULT_CONF)
+        self.conf.setMaximumWidth(90)
+        self.conf.setToolTip("Boxes the model is less sure of than this are not proposed.")
+        row = QHBoxLayout()
+        row.addWidget(self.weights, 1)
+        row.addWidget(browse)
+        form = QFormLayout()
+        form.addRow("Model (.pt):", row)
+        form.addRow("Confidence:", self.conf)
+        info = QLabel(f"{unlabelled:,} unlabelled images (no label file); those that already "
+                      "have proposals are skipped. Proposals stay apart from your labels "
+                      "until you accept, adjust or reject each one in the editor.")
+        info.setWordWrap(True)
+        info.setObjectName("dimLabel")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Pre-label")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.weights.textChanged.connect(self._update_ok)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(info)
+        layout.addWidget(self.buttons)
+        self._update_ok()
+
+    def _browse(self) -> None:
+        start = self.weights.text() or str(Path.home())
+        path, _ = QFileDialog.getOpenFileName(self, "Model weights", start,
+                                              "PyTorch weights (*.pt);;All files (*)")
+        if path:
+            self.weights.setText(path)
+
+    def _update_ok(self) -> None:
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setEnabled(bool(self.weights.text().strip()))
+
+    def choice(self) -> PrelabelChoice:
+        return PrelabelChoice(Path(self.weights.text().strip()).expanduser(), self.conf.value())
+
+
+def ask_prelabel(parent: QWidget, dataset: Dataset, unlabelled: int) -> PrelabelChoice | None:
+    dialog = PrelabelDialog(dataset, unlabelled, parent)
+    return dialog.choice() if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+
+def _prelabel_job(ctx: JobContext, dataset: Dataset, weights: Path, conf: float):
+    from penguin_studio.core.inference.prelabel import prelabel
+
+    return prelabel(dataset, weights, conf, ctx)
+
+
+class PrelabelActions(QObject):
+    """Runs one pre-label job at a time; ``finished(report or None)`` when it stops."""
+
+    finished = Signal(object)  # PrelabelReport, or None when cancelled or failed
+
+    def __init__(self, panel: QWidget, context, strip: JobStrip,
+                 dataset_getter: Callable[[], Dataset | None],
+                 unlabelled_count: Callable[[], int]) -> None:
+        super().__init__(panel)
+        self.context = context
+        self.strip = strip
+        self._dataset = dataset_getter
+        self._unlabelled = unlabelled_count
+        self.ask: Callable[[Dataset, int], PrelabelChoice | None] = \
+            lambda ds, n: ask_prelabel(panel, ds, n)
+        self.job = None
+
+    @property
+    def busy(self) -> bool:
+        return self.job is not None
+
+    def start(self) -> None:
+        """Ask for a model and a confidence, then pre-label off the GUI thread."""
+        ds = self._dataset()
+        if ds is None or self.busy:
+            return
+        choice = self.ask(ds, self._unlabelled())
+        if choice is None:
+            return
+        settings.app_settings().setValue("prelabel/weights", str(choice.weights))
+        self.strip.start(f"Pre-labelling with {choice.weights.name}…", self.cancel)
+        self.job = self.context.jobs.start(
+            _prelabel_job, ds, choice.weights, choice.conf, on_done=self._done,
+            on_error=self._failed, on_progress=self.strip.progress, on_cancel=self._cancelled)
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    def _done(self, report) -> None:
+        self._stop()
+        text = report.summary()
+        if not report.images and not report.skipped:
+            text = "Nothing to pre-label: every unlabelled image already has proposals."
+        self.context.status_message.emit(text, 10000)
+        self.finished.emit(report)
+
+    def _failed(self, message: str) -> None:
+        self._stop()
+        self.context.status_message.emit("Pre-labelling failed.", 5000)
+        self.context.error.emit("Pre-label unlabelled images", message)
+        self.finished.emit(None)
+
+    def _cancelled(self) -> None:
+        self._stop()
+        self.context.status_message.emit(
+            "Pre-labelling cancelled; the images already done keep their proposals.", 8000)
+        self.finished.emit(None)
+
+    def _stop(self) -> None:
+        self.job = None
+        self.strip.finish()
+
+    def shutdown(self) -> None:
+        self.cancel()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -32,7 +33,8 @@ def test_prelabel_then_accept_and_reject(half_labelled, tiny_weights):
     first, second = unlabelled[0], unlabelled[1]
     # proposals live apart; ground truth is untouched until someone decides
     assert not label_path_for(first).exists()
-    stored = dataset.root / ".penguin" / "proposals" / f"{first.relative_to(dataset.root)}.json"
+    relative = first.relative_to(dataset.root)
+    stored = dataset.root / ".penguin-studio" / "proposals" / f"{relative}.json"
     assert json.loads(stored.read_text())["proposals"][0]["status"] == "unreviewed"
     props = pl.load_proposals(first)  # found without naming the dataset root
     assert props.pending == list(range(len(props.proposals)))
@@ -87,3 +89,18 @@ def test_class_mapping_by_name():
     assert mapping == {1: 1} and "person" in note
     with pytest.raises(pl.UserError, match="None of the model's classes"):
         pl.class_mapping(["car"], ["penguin"])
+
+
+def test_a_damaged_proposals_file_does_not_stop_the_review_list(tiny_dataset: Path) -> None:
+    prelabel = pl
+    dataset = open_dataset(tiny_dataset)
+    first, second = dataset.images()[:2]
+    for image in (first, second):
+        path = prelabel.proposals_path(image, dataset.root)
+        path.parent.mkdir(parents=True, exist_ok=True)
+    prelabel.proposals_path(first, dataset.root).write_text("{not json")
+    prelabel.proposals_path(second, dataset.root).write_text(
+        '{"proposals": [{"cls": 0, "cx": 0.5, "cy": 0.5, "w": 0.2, "h": 0.2, "conf": 0.9}]}')
+    damaged: list[Path] = []
+    assert prelabel.pending_images(dataset, damaged) == [second]
+    assert damaged == [first]

@@ -1,7 +1,7 @@
 """Model-assisted labelling: propose boxes for unlabelled images, let a person decide.
 
 Proposals never touch ground truth until someone accepts them. They live apart, one JSON file
-per image under ``<dataset root>/.penguin/proposals/<image path relative to root>.json``
+per image under ``<dataset root>/.penguin-studio/proposals/<image path relative to root>.json``
 (deleting that folder loses no work), each box marked ``unreviewed`` until it is
 ``accepted``, ``rejected`` or ``adjusted``. Accepting or adjusting appends the box to the
 image's YOLO label file through :func:`~penguin_studio.core.dataset.labels.write_labels`
@@ -29,11 +29,11 @@ from penguin_studio.core.dataset.labels import (
     read_labels,
     write_labels,
 )
-from penguin_studio.core.dataset.project import Dataset, label_path_for
+from penguin_studio.core.dataset.project import STATE_DIR, Dataset, label_path_for
 from penguin_studio.core.errors import UserError
 from penguin_studio.core.jobs import JobContext
 
-PROPOSALS_DIR = Path(".penguin") / "proposals"
+PROPOSALS_DIR = Path(STATE_DIR) / "proposals"
 UNREVIEWED, ACCEPTED, REJECTED, ADJUSTED = "unreviewed", "accepted", "rejected", "adjusted"
 STATUSES = (UNREVIEWED, ACCEPTED, REJECTED, ADJUSTED)
 FORMAT_VERSION = 1
@@ -148,15 +148,24 @@ def unlabelled_images(dataset: Dataset) -> list[Path]:
     return [p for p in dataset.images() if not label_path_for(p).exists()]
 
 
-def pending_images(dataset: Dataset) -> list[Path]:
-    """Images with proposals still waiting for review (what the editor should visit)."""
+def pending_images(dataset: Dataset, damaged: list[Path] | None = None) -> list[Path]:
+    """Images with proposals still waiting for review (what the editor should visit).
+
+    A damaged proposals file does not stop the listing: its image is skipped and, when
+    ``damaged`` is given, appended there so the caller can report it.
+    """
     out = []
     for image in dataset.images():
-        path = proposals_path(image, dataset.root)
-        if path.is_file():
+        if not proposals_path(image, dataset.root).is_file():
+            continue
+        try:
             props = load_proposals(image, dataset.root)
-            if props is not None and props.pending:
-                out.append(image)
+        except UserError:
+            if damaged is not None:
+                damaged.append(image)
+            continue
+        if props is not None and props.pending:
+            out.append(image)
     return out
 
 

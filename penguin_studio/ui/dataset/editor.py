@@ -207,7 +207,7 @@ class AnnotationEditor(QWidget):
         self._refresh_box_list()
 
     def set_proposals_root(self, root: Path | None) -> None:
-        """The dataset folder whose ``.penguin/proposals`` holds model proposals."""
+        """The dataset folder whose ``.penguin-studio/proposals`` holds model proposals."""
         self.proposals.set_root(root)
 
     def set_sequence(self, records: list[ImageRecord], keep_current: bool = True) -> None:

@@ -50,7 +50,7 @@ class ProposalReview(QObject):
 
     # ----- what is shown ------------------------------------------------------------------
     def set_root(self, root: Path | None) -> None:
-        """The dataset folder whose ``.penguin/proposals`` holds the files."""
+        """The dataset folder whose ``.penguin-studio/proposals`` holds the files."""
         self.root = Path(root) if root is not None else None
 
     def load(self, image: Path | None) -> None:

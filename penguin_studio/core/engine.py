@@ -129,9 +129,9 @@ def check_weights_file(path: str | Path) -> Path:
         return in_store
     if candidate.name in NAMED_MODELS and candidate.parent == Path("."):
         raise UserError(
-            f"{candidate.name} is not on this computer. Download it once with the model "
-            f"manager (Train > Models) on a connected machine, or copy the file into "
-            f"{appdirs.weights_dir()} or pick a .pt file you have."
+            f"{candidate.name} is not on this computer. Download it once on a connected "
+            f"machine (Train > Models, or 'penguin-studio models download {candidate.name}'), "
+            f"copy the file into {appdirs.weights_dir()}, or pick a .pt file you have."
         )
     raise UserError(f"Weights file not found: {text}")
 

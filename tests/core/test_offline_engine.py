@@ -63,7 +63,7 @@ def test_missing_named_model_fails_fast_with_advice() -> None:
     import time
 
     start = time.monotonic()
-    with pytest.raises(UserError, match="model manager"):
+    with pytest.raises(UserError, match="Train > Models"):
         engine.load_model("yolo11n.pt")
     assert time.monotonic() - start < 2.0
 

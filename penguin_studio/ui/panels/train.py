@@ -1,18 +1,172 @@
-"""The Train panel (placeholder until its issue lands)."""
+"""The Train panel: a wizard to start runs, the live monitor, the run history, models.
+
+The panel owns at most one :class:`TrainingSupervisor` (one training at a time). Training
+runs in a child process, so the window stays responsive whatever happens in it.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QWidget
+from pathlib import Path
 
-from penguin_studio.ui.panels.placeholder import PlaceholderPanel
-
-TEXT = (
-    "A wizard with the three classic recipes: from scratch, feature extraction (frozen "
-    "backbone) and fine-tuning. Training runs in the background with live loss and metric "
-    "plots, and can be stopped and resumed."
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
+from penguin_studio.core.training.config import MODE_TITLES, TrainConfig
+from penguin_studio.ui.training.history import RunHistory
+from penguin_studio.ui.training.monitor import TrainingMonitor
+from penguin_studio.ui.training.supervisor import TrainingSupervisor
+from penguin_studio.ui.training.wizard import TrainWizard
 
-class TrainPanel(PlaceholderPanel):
+SHUTDOWN_GRACE_MS = 15000
+
+
+class TrainPanel(QWidget):
     def __init__(self, context, parent: QWidget | None = None) -> None:
-        super().__init__(context, "Train", TEXT, parent)
+        super().__init__(parent)
+        self.context = context
+        self.supervisor: TrainingSupervisor | None = None
+        self._models_dialog = None
+        self.wizard = TrainWizard(context)
+        self.monitor = TrainingMonitor()
+        self.history = RunHistory(context)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.wizard, "New run")
+        self.tabs.addTab(self.monitor, "Monitor")
+        self.tabs.addTab(self.history, "History")
+        self.dataset_label = QLabel()
+        self.models_button = QPushButton("Models…")
+        self.models_button.setToolTip("Pretrained COCO models: download, import")
+        self.models_button.clicked.connect(self.open_models)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("<h2 style='margin:0'>Train</h2>"))
+        top.addWidget(self.dataset_label, 1)
+        top.addWidget(self.models_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.tabs, 1)
+
+        self.wizard.start_requested.connect(self.start)
+        self.wizard.resume_requested.connect(self.resume)
+        self.wizard.manage_models.connect(self.open_models)
+        self.monitor.stop_clicked.connect(self.stop)
+        self.monitor.resume_clicked.connect(self.resume)
+        self.history.show_run.connect(self._show_run)
+        self.history.resume_run.connect(self.resume)
+        self.history.finetune_from.connect(self._finetune_from)
+        context.dataset_changed.connect(self._on_dataset)
+        self._on_dataset(context.dataset)
+
+    # ----- running ----------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self.supervisor is not None
+
+    def start(self, config: TrainConfig) -> TrainingSupervisor | None:
+        title = MODE_TITLES.get(config.mode, config.mode)
+        return self._launch(TrainingSupervisor(config=config, parent=self), title, None)
+
+    def resume(self, run_dir: Path | None) -> TrainingSupervisor | None:
+        if run_dir is None:
+            return None
+        return self._launch(TrainingSupervisor(resume_dir=Path(run_dir), parent=self),
+                            f"Resuming {Path(run_dir).name}", Path(run_dir))
+
+    def _launch(self, sup: TrainingSupervisor, title: str,
+                resume_dir: Path | None) -> TrainingSupervisor | None:
+        if self.supervisor is not None:
+            QMessageBox.information(self, "Training running", "A training is already running; "
+                                    "stop it first (Monitor › Stop).")
+            sup.deleteLater()
+            return None
+        self.supervisor = sup
+        self.monitor.begin(title, resume_dir)
+        sup.launched.connect(self.monitor.on_launched)
+        sup.launched.connect(lambda _d: self.history.refresh())
+        sup.event.connect(self.monitor.on_event)
+        sup.ended.connect(self._ended)
+        sup.failed.connect(self._failed_to_start)
+        sup.finished.connect(lambda s=sup: self._forget(s))
+        self.tabs.setCurrentWidget(self.monitor)
+        self.context.status_message.emit(f"{title}…", 0)
+        sup.start()
+        return sup
+
+    def stop(self) -> None:
+        if self.supervisor is not None:
+            self.supervisor.stop()
+
+    def _ended(self, outcome) -> None:
+        self.monitor.on_ended(outcome)
+        text = {"completed": "Training finished", "stopped": "Training stopped"}.get(
+            outcome.status, "Training failed")
+        self.context.status_message.emit(f"{text}: {outcome.run_dir.name}", 0)
+        self.history.refresh()
+        self.wizard.refresh_runs()
+
+    def _failed_to_start(self, message: str) -> None:
+        self.monitor.on_failed_to_start(message)
+        self.context.status_message.emit("Training could not start", 0)
+        self.context.error.emit("Cannot start training", message)
+
+    def _forget(self, sup: TrainingSupervisor) -> None:
+        if self.supervisor is sup:
+            self.supervisor = None
+        sup.deleteLater()
+
+    # ----- other views ----------------------------------------------------------------------------
+    def _on_dataset(self, dataset) -> None:
+        if dataset is None:
+            self.dataset_label.setText("<span style='color:gray'>No dataset open</span>")
+        else:
+            self.dataset_label.setText(f"<span style='color:gray'>Dataset:</span> "
+                                       f"<b>{dataset.title}</b>")
+        self.history.refresh()
+
+    def _show_run(self, run_dir: Path) -> None:
+        if self.busy:
+            QMessageBox.information(self, "Training running",
+                                    "The monitor shows the running training; open this run's "
+                                    "curves when it has ended, or compare it in History.")
+            return
+        self.monitor.show_run(Path(run_dir))
+        self.tabs.setCurrentWidget(self.monitor)
+
+    def _finetune_from(self, weights: Path) -> None:
+        self.wizard.recipe_page.set_recipe("finetune")
+        self.wizard.model_page.select_weights_file(str(weights))
+        self.wizard.go(1)
+        self.tabs.setCurrentWidget(self.wizard)
+
+    def open_models(self):
+        from penguin_studio.ui.training.models_dialog import ModelManagerDialog
+
+        if self._models_dialog is None:
+            self._models_dialog = ModelManagerDialog(self.context.jobs, self)
+            self._models_dialog.models_changed.connect(self.wizard.model_page.refresh_named_models)
+        self._models_dialog.refresh()
+        self._models_dialog.show()
+        self._models_dialog.raise_()
+        return self._models_dialog
+
+    # ----- window lifecycle -----------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Stop a running training gracefully (last.pt stays resumable), then wait for it."""
+        if self._models_dialog is not None:
+            self._models_dialog.shutdown()
+        sup = self.supervisor
+        if sup is None:
+            return
+        sup.stop()
+        if not sup.wait(SHUTDOWN_GRACE_MS):
+            sup.kill()
+            sup.wait(5000)
+
+    def wait_until_idle(self) -> None:
+        """Nothing loads lazily here that a screenshot must wait for."""

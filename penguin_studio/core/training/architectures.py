@@ -1,0 +1,103 @@
+"""Model architectures without importing torch: ultralytics' model YAMLs read as files.
+
+The wizard lists architectures, shows which layers a ``freeze=N`` freezes and picks the
+default backbone size; all of that is in the YAMLs shipped inside the ultralytics package,
+so it is read from there directly (importing ultralytics costs ~4 s because of torch).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+#: Architectures offered for training from scratch (``YOLO("yolov8n.yaml")``).
+ARCHITECTURES = (
+    "yolov8n.yaml", "yolov8s.yaml", "yolov8m.yaml", "yolov8l.yaml", "yolov8x.yaml",
+    "yolo11n.yaml", "yolo11s.yaml", "yolo11m.yaml", "yolo11l.yaml", "yolo11x.yaml",
+    "yolo26n.yaml", "yolo26s.yaml", "yolo26m.yaml",
+)
+
+#: family → folder of its YAML inside ``ultralytics/cfg/models``
+_FAMILY_DIRS = {"yolov8": "v8", "yolo11": "11", "yolo26": "26"}
+_NAME_RE = re.compile(r"^(yolov8|yolo11|yolo26)([nsmlx])(?:\.(?:ya?ml|pt))?$")
+
+#: Backbone length per family, also readable from the YAML (``len(backbone)``).
+BACKBONE_LAYERS = {"yolov8": 10, "yolo11": 11, "yolo26": 11}
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One row of a model YAML: its index, module type and whether it is in the backbone."""
+
+    index: int
+    module: str
+    backbone: bool
+
+    def label(self) -> str:
+        part = "backbone" if self.backbone else "head"
+        return f"{self.index:>2}  {self.module}  ({part})"
+
+
+def ultralytics_dir() -> Path:
+    """The installed ultralytics package folder, found without importing it."""
+    spec = importlib.util.find_spec("ultralytics")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("ultralytics is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def family(name: str) -> str | None:
+    """``yolov8``/``yolo11``/``yolo26`` for names like ``yolo11n.pt`` or ``yolov8s.yaml``."""
+    match = _NAME_RE.match(Path(name).name.lower())
+    return match.group(1) if match else None
+
+
+def architecture_yaml(name: str) -> Path | None:
+    """The ultralytics YAML that builds ``name`` (scale letter removed), if it is one we know."""
+    fam = family(name)
+    if fam is None:
+        return None
+    path = ultralytics_dir() / "cfg" / "models" / _FAMILY_DIRS[fam] / f"{fam}.yaml"
+    return path if path.is_file() else None
+
+
+@lru_cache(maxsize=16)
+def _load_yaml(path: str) -> dict[str, Any]:
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+
+
+def model_yaml(name: str) -> dict[str, Any] | None:
+    """The architecture dict (``backbone``/``head`` lists) for a named model or YAML file."""
+    path = architecture_yaml(name)
+    if path is None and str(name).endswith((".yaml", ".yml")) and Path(name).is_file():
+        path = Path(name)
+    return _load_yaml(str(path)) if path is not None else None
+
+
+def layers(arch: dict[str, Any]) -> list[Layer]:
+    """Every layer of an architecture dict, numbered as ultralytics numbers ``model.N``."""
+    backbone = list(arch.get("backbone") or [])
+    head = list(arch.get("head") or [])
+    rows = [(row, True) for row in backbone] + [(row, False) for row in head]
+    return [Layer(i, str(row[2]) if len(row) > 2 else "?", is_bb)
+            for i, (row, is_bb) in enumerate(rows)]
+
+
+def backbone_size(arch: dict[str, Any]) -> int:
+    """How many leading layers form the backbone (what feature extraction freezes)."""
+    return len(arch.get("backbone") or [])
+
+
+def default_freeze(name: str) -> int | None:
+    """Backbone size for a named model/YAML (YOLOv8: 10, YOLO11/26: 11), None if unknown."""
+    arch = model_yaml(name)
+    if arch is not None:
+        return backbone_size(arch)
+    fam = family(name)
+    return BACKBONE_LAYERS.get(fam) if fam else None

@@ -1,0 +1,230 @@
+"""The training process: ``python -m penguin_studio.core.training.child CONFIG [--resume]``.
+
+``CONFIG`` is the ``penguin_config.yaml`` of a planned run (see ``plan.plan_run``). Events go
+to the original stdout as JSON lines (and to ``penguin_events.jsonl`` in the run folder);
+everything else that would print on stdout (ultralytics' progress bars, stray prints) is sent
+to stderr, which the parent points at ``train.log``. A line ``stop`` on stdin, end of stdin
+(the parent went away), SIGINT or SIGTERM ask for a graceful stop that keeps the run
+resumable.
+
+Exit status: 0 finished or stopped, 1 failed (an ``error`` event says why).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+import traceback
+from pathlib import Path
+from typing import IO, Any
+
+from penguin_studio.core.errors import UserError
+from penguin_studio.core.training.events import EVENTS_FILE, Event, encode
+
+
+class EventSink:
+    """Writes events to the parent (a pipe) and to the run's events file; thread-safe."""
+
+    def __init__(self, stream: IO[str], log_path: Path | None) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+        self._file = open(log_path, "a", encoding="utf-8") if log_path else None  # noqa: SIM115
+
+    def __call__(self, event: Event) -> None:
+        line = encode(event) + "\n"
+        with self._lock:
+            try:
+                self._stream.write(line)
+                self._stream.flush()
+            except (BrokenPipeError, ValueError, OSError):
+                pass  # the parent is gone; keep training and recording to the file
+            if self._file is not None and event.get("type") != "log":
+                self._file.write(line)
+                self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+def _take_over_stdout() -> IO[str]:
+    """Keep the real stdout for events only; send fd 1 (and ``print``) to stderr."""
+    events_fd = os.dup(1)
+    os.dup2(2, 1)
+    return os.fdopen(events_fd, "w", encoding="utf-8", buffering=1)
+
+
+def _listen_for_stop(stop: threading.Event, interrupt: threading.Event) -> None:
+    """Stop on a ``stop`` line, on end of stdin, on SIGINT (once) and on SIGTERM.
+
+    Callbacks honour ``stop`` between batches. Multi-GPU training runs in ultralytics' DDP
+    subprocesses where no callback of ours runs; there (``interrupt`` set) Stop interrupts
+    the main thread instead, which ends the workers: last.pt of the last finished epoch,
+    saved with its optimizer, stays resumable.
+    """
+
+    def request_stop() -> None:
+        stop.set()
+        if interrupt.is_set():
+            import _thread
+
+            _thread.interrupt_main()
+
+    def read_stdin() -> None:
+        try:
+            for line in sys.stdin:
+                if line.strip().lower() == "stop":
+                    request_stop()
+        except (OSError, ValueError):
+            pass
+        request_stop()
+
+    threading.Thread(target=read_stdin, name="stop-listener", daemon=True).start()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        if signum == signal.SIGINT and stop.is_set():
+            raise KeyboardInterrupt  # a second Ctrl+C: stop now
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+
+def _skip_amp_download() -> None:
+    """ultralytics' AMP check (CUDA only) downloads yolo26n.pt when it is missing, which
+    waits on the network for minutes offline; without the file, assume AMP works (the
+    check's own verdict when it cannot download)."""
+    import ultralytics.engine.trainer as trainer_module
+    from ultralytics.utils import LOGGER, WEIGHTS_DIR
+
+    original = trainer_module.check_amp
+
+    def check_amp(model: Any) -> bool:
+        on_gpu = next(model.parameters()).device.type not in ("cpu", "mps")
+        if on_gpu and not (Path(WEIGHTS_DIR) / "yolo26n.pt").is_file():
+            LOGGER.warning("AMP checks skipped (yolo26n.pt is not on this computer); using AMP.")
+            return True
+        return original(model)
+
+    trainer_module.check_amp = check_amp
+
+
+def _watch_results(run_dir: Path, emit: Any, done: threading.Event) -> None:
+    """Multi-GPU runs report no per-batch events: emit an ``epoch`` event per new row of
+    results.csv instead (checked every few seconds)."""
+    from penguin_studio.core.training.runs import read_results
+
+    sent = 0
+    while not done.wait(3.0):
+        results = read_results(run_dir / "results.csv")
+        rows = len(results.get("epoch", []))
+        for i in range(sent, rows):
+            metrics = {k: v[i] for k, v in results.items() if k not in ("epoch", "time")}
+            emit({"type": "epoch", "epoch": int(results["epoch"][i]), "epochs": 0,
+                  "metrics": metrics})
+        sent = rows
+
+
+def train(config_path: Path, resume: bool, emit: Any, stop: threading.Event,
+          interrupt: threading.Event | None = None) -> Event:
+    """Run (or resume) the configured training; returns the terminal event."""
+    from penguin_studio.core import engine
+    from penguin_studio.core.training.config import TrainConfig
+    from penguin_studio.core.training.reporter import EventLogHandler, Reporter
+
+    config = TrainConfig.load(config_path)
+    run_dir = config_path.parent
+    ul = engine.ultralytics_module()
+    logging.getLogger("ultralytics").addHandler(EventLogHandler(emit))
+    _skip_amp_download()
+    reporter = Reporter(emit, stop)
+    if "," in str(config.device or ""):  # several GPUs: ultralytics trains through DDP
+        if interrupt is not None:
+            interrupt.set()
+        watching = threading.Event()
+        threading.Thread(target=_watch_results, args=(run_dir, emit, watching),
+                         daemon=True).start()
+    if resume:
+        last = _resumable_checkpoint(run_dir)
+        model = ul.YOLO(str(last))
+        reporter.attach(model)
+        model.train(resume=str(last), data=config.data)
+    else:
+        model = engine.load_model(config.model_source())
+        reporter.attach(model)
+        model.train(**config.to_train_kwargs())
+    trainer = model.trainer
+    return {"type": "done", "best": str(trainer.best), "last": str(trainer.last),
+            "epochs_done": int(trainer.epoch) + 1}
+
+
+def _resumable_checkpoint(run_dir: Path) -> Path:
+    from penguin_studio.core.training.weights import describe_checkpoint
+
+    last = run_dir / "weights" / "last.pt"
+    if not last.is_file():
+        raise UserError(f"{run_dir.name} has no weights/last.pt: it stopped before its first "
+                        f"checkpoint, so start it again instead of resuming.")
+    info = describe_checkpoint(last)
+    epochs = int(info.train_args.get("epochs") or 0)
+    if not info.resumable or (epochs and info.epoch + 1 >= epochs):
+        raise UserError(f"{run_dir.name} finished its {epochs or 'planned'} epochs: nothing to "
+                        f"resume. To train more, fine-tune from its weights/best.pt.")
+    return last
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m penguin_studio.core.training.child")
+    parser.add_argument("config", type=Path, help="penguin_config.yaml of a planned run")
+    parser.add_argument("--resume", action="store_true", help="continue the run's last.pt")
+    args = parser.parse_args(argv)
+    events_out = _take_over_stdout()
+    config_path = args.config.resolve()
+    emit = EventSink(events_out, config_path.parent / EVENTS_FILE)
+    stop, interrupt = threading.Event(), threading.Event()
+    _listen_for_stop(stop, interrupt)
+    emit({"type": "setup", "run_dir": str(config_path.parent), "resume": args.resume,
+          "pid": os.getpid()})
+    from penguin_studio.core.training.reporter import TrainingStopped
+
+    code = 0
+    try:
+        outcome = train(config_path, args.resume, emit, stop, interrupt)
+    except TrainingStopped:
+        outcome = _stopped(config_path.parent)
+    except KeyboardInterrupt:
+        if stop.is_set():  # a multi-GPU stop, or a second Ctrl+C
+            outcome = _stopped(config_path.parent)
+        else:
+            outcome, code = {"type": "error", "message": "Interrupted.", "user": True}, 1
+    except UserError as exc:
+        outcome, code = {"type": "error", "message": str(exc), "user": True}, 1
+    except Exception as exc:
+        traceback.print_exc()
+        outcome = {"type": "error", "message": f"{type(exc).__name__}: {exc}", "user": False,
+                   "detail": traceback.format_exc(limit=8)}
+        code = 1
+    emit(outcome)
+    emit.close()
+    return code
+
+
+def _stopped(run_dir: Path) -> Event:
+    return {"type": "stopped", "resumable": (run_dir / "weights" / "last.pt").is_file(),
+            "epochs_done": _epochs_done(run_dir)}
+
+
+def _epochs_done(run_dir: Path) -> int:
+    try:
+        lines = (run_dir / "results.csv").read_text(encoding="utf-8").strip().splitlines()
+    except OSError:
+        return 0
+    return max(0, len(lines) - 1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,258 @@
+"""Run history: every training run of a dataset, read from the files ultralytics writes.
+
+A run folder is ultralytics' own (``args.yaml``, ``results.csv``, ``weights/``) plus what the
+app adds beside it: ``penguin_config.yaml`` (the TrainConfig), ``penguin_run.json`` (status
+and timings) and ``penguin_events.jsonl`` (the live curves). Runs made by plain ultralytics
+are listed too, their recipe guessed from ``args.yaml``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from penguin_studio.core import appdirs
+
+CONFIG_FILE = "penguin_config.yaml"
+STATUS_FILE = "penguin_run.json"
+INDEX_FILE = "run_index.jsonl"
+
+#: ultralytics' fitness: 0.1·mAP50 + 0.9·mAP50-95 (how best.pt is chosen)
+MAP50, MAP = "metrics/mAP50(B)", "metrics/mAP50-95(B)"
+PRECISION, RECALL = "metrics/precision(B)", "metrics/recall(B)"
+
+
+@dataclass
+class RunRecord:
+    """One run folder as the history table shows it."""
+
+    path: Path
+    recipe: str
+    status: str  # running | completed | stopped | failed | interrupted | unknown
+    epochs_done: int
+    epochs_planned: int
+    best: dict[str, float] = field(default_factory=dict)  # best epoch's metrics
+    duration_s: float | None = None
+    started: str = ""
+    error: str = ""
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def best_weights(self) -> Path | None:
+        p = self.path / "weights" / "best.pt"
+        return p if p.is_file() else None
+
+    @property
+    def last_weights(self) -> Path | None:
+        p = self.path / "weights" / "last.pt"
+        return p if p.is_file() else None
+
+    @property
+    def resumable(self) -> bool:
+        return (self.status in ("stopped", "failed", "interrupted")
+                and self.last_weights is not None and self.epochs_done < self.epochs_planned)
+
+
+# ----- results.csv ----------------------------------------------------------------------------
+def read_results(path: Path) -> dict[str, list[float]]:
+    """``results.csv`` as columns (names stripped of ultralytics' padding); missing → {}."""
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+    except OSError:
+        return {}
+    if not rows:
+        return {}
+    header = [h.strip() for h in rows[0]]
+    columns: dict[str, list[float]] = {h: [] for h in header}
+    for row in rows[1:]:
+        if len(row) != len(header):
+            continue  # a row being written right now
+        for h, v in zip(header, row, strict=True):
+            columns[h].append(_float(v))
+    return columns
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")
+
+
+def best_epoch(results: dict[str, list[float]]) -> dict[str, float]:
+    """The row with the best fitness (how ultralytics picks best.pt), as column → value."""
+    if not results.get(MAP):
+        return {}
+    fitness = [0.1 * a + 0.9 * b for a, b in
+               zip(results.get(MAP50, results[MAP]), results[MAP], strict=False)]
+    fitness = [f if f == f else -1.0 for f in fitness]  # NaN last
+    i = max(range(len(fitness)), key=fitness.__getitem__)
+    return {k: v[i] for k, v in results.items() if i < len(v)}
+
+
+# ----- status file ----------------------------------------------------------------------------
+def read_status(run_dir: Path) -> dict[str, Any]:
+    try:
+        return json.loads((run_dir / STATUS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def write_status(run_dir: Path, **changes: Any) -> dict[str, Any]:
+    """Merge ``changes`` into the run's status file (atomically)."""
+    from penguin_studio.core.dataset.labels import atomic_write_text
+
+    status = read_status(run_dir)
+    status.update(changes)
+    atomic_write_text(run_dir / STATUS_FILE, json.dumps(status, indent=1))
+    return status
+
+
+def now_iso() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _duration(status: dict[str, Any]) -> float | None:
+    total = 0.0
+    for session in status.get("sessions", []):
+        try:
+            start = datetime.fromisoformat(session["started"])
+            end = datetime.fromisoformat(session.get("ended") or now_iso())
+        except (KeyError, ValueError):
+            continue
+        total += max(0.0, (end - start).total_seconds())
+    return total or None
+
+
+# ----- listing runs -----------------------------------------------------------------------------
+def default_project(dataset_root: Path, title: str | None = None) -> Path:
+    """``<dataset>/runs`` when the dataset folder is writable, else the app's data folder."""
+    root = Path(dataset_root)
+    runs = root / "runs"
+    target = runs if runs.exists() else root
+    if os.access(target, os.W_OK):
+        return runs.resolve()
+    return appdirs.data_dir() / "runs" / (title or root.name or "dataset")
+
+
+def dataset_key(data: str | Path) -> str:
+    """How runs are tied to a dataset: the resolved path of its data yaml."""
+    return str(Path(data).expanduser().resolve())
+
+
+def remember_run(data: str | Path, run_dir: Path) -> None:
+    """Record a run in the index so runs in custom project folders are listed too."""
+    line = json.dumps({"data": dataset_key(data), "run": str(run_dir)}) + "\n"
+    with open(appdirs.data_dir() / INDEX_FILE, "a", encoding="utf-8") as fh:
+        fh.write(line)
+
+
+def _indexed_runs(data: str | Path) -> list[Path]:
+    key = dataset_key(data)
+    try:
+        text = (appdirs.data_dir() / INDEX_FILE).read_text(encoding="utf-8")
+    except OSError:
+        return []
+    out = []
+    for line in text.splitlines():
+        try:
+            item = json.loads(line)
+        except ValueError:
+            continue
+        if item.get("data") == key:
+            out.append(Path(item["run"]))
+    return out
+
+
+def run_dirs(data: str | Path, dataset_root: Path | None = None) -> list[Path]:
+    """Every run folder of a dataset (default project folders plus the index), oldest first."""
+    data_path = Path(data).expanduser().resolve()
+    root = dataset_root or (data_path.parent if data_path.is_file() else data_path)
+    candidates: set[Path] = set()
+    for project in {root / "runs", appdirs.data_dir() / "runs" / root.name}:
+        if project.is_dir():
+            candidates.update(p for p in project.iterdir() if (p / "args.yaml").is_file())
+    candidates.update(p for p in _indexed_runs(data_path) if (p / "args.yaml").is_file())
+    return sorted({p.resolve() for p in candidates}, key=_started_key)
+
+
+def _started_key(path: Path) -> float:
+    try:
+        return (path / "args.yaml").stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def load_run(run_dir: Path) -> RunRecord:
+    """Read one run folder; never raises for missing or half-written files."""
+    run_dir = Path(run_dir)
+    args = _read_yaml(run_dir / "args.yaml")
+    config = _read_yaml(run_dir / CONFIG_FILE)
+    status = read_status(run_dir)
+    results = read_results(run_dir / "results.csv")
+    epochs_done = len(results.get("epoch", []))
+    planned = int(args.get("epochs") or config.get("epochs") or 0)
+    state = status.get("status") or _guess_status(run_dir, epochs_done, planned)
+    if state == "running" and not pid_alive(status.get("pid")):
+        state = "interrupted"
+    return RunRecord(
+        path=run_dir, recipe=config.get("mode") or _guess_recipe(args), status=state,
+        epochs_done=epochs_done, epochs_planned=planned, best=best_epoch(results),
+        duration_s=_duration(status), started=status.get("started", ""),
+        error=status.get("error", ""), config=config or args,
+    )
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _guess_recipe(args: dict[str, Any]) -> str:
+    if args.get("freeze"):
+        return "freeze"
+    return "scratch" if str(args.get("model", "")).endswith((".yaml", ".yml")) else "finetune"
+
+
+def _guess_status(run_dir: Path, done: int, planned: int) -> str:
+    if planned and done >= planned:
+        return "completed"
+    return "stopped" if (run_dir / "weights" / "last.pt").exists() else "unknown"
+
+
+def list_runs(data: str | Path, dataset_root: Path | None = None) -> list[RunRecord]:
+    return [load_run(p) for p in run_dirs(data, dataset_root)]
+
+
+def latest_weights(data: str | Path, recipe: str = "freeze",
+                   dataset_root: Path | None = None) -> Path | None:
+    """best.pt of the newest run of ``recipe`` on this dataset (the fine-tune default)."""
+    for run in reversed(list_runs(data, dataset_root)):
+        if run.recipe == recipe and run.best_weights is not None:
+            return run.best_weights
+    return None

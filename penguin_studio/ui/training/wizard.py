@@ -1,0 +1,175 @@
+"""The training wizard: recipe → data & model → settings → review → start.
+
+A page flow inside the panel (not a dialog) so the monitor and history stay one click
+away. It edits a :class:`TrainConfig` and hands it to the panel, which runs it exactly as
+``penguin-studio train`` would.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from penguin_studio.core.training import runs
+from penguin_studio.core.training.config import TrainConfig
+from penguin_studio.ui.training.page_model import ModelPage
+from penguin_studio.ui.training.page_recipe import RecipePage
+from penguin_studio.ui.training.page_review import ReviewPage
+from penguin_studio.ui.training.page_settings import SettingsPage
+
+
+def _preview(_ctx, config: TrainConfig) -> TrainConfig:
+    from penguin_studio.core.training.plan import plan_run
+
+    return plan_run(config, write=False)
+
+
+class TrainWizard(QWidget):
+    start_requested = Signal(object)  # TrainConfig
+    resume_requested = Signal(object)  # run folder
+    manage_models = Signal()
+
+    def __init__(self, context, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.dataset = None
+        self.recipe_page = RecipePage()
+        self.model_page = ModelPage(jobs=context.jobs)
+        self.settings_page = SettingsPage()
+        self.review_page = ReviewPage()
+        self.pages = [self.recipe_page, self.model_page, self.settings_page, self.review_page]
+        self._preview_id = 0
+        self._planned: TrainConfig | None = None
+        self._build()
+        self.recipe_page.changed.connect(self._recipe_changed)
+        self.model_page.manage_models.connect(self.manage_models.emit)
+        context.dataset_changed.connect(self.set_dataset)
+        self.set_dataset(context.dataset)
+        self._recipe_changed()
+        self.go(0)
+
+    def _build(self) -> None:
+        self.steps = [QLabel(f"{i + 1}. {p.title}") for i, p in enumerate(self.pages)]
+        header = QHBoxLayout()
+        for i, label in enumerate(self.steps):
+            if i:
+                header.addWidget(QLabel("›"))
+            header.addWidget(label)
+        header.addStretch(1)
+        self.stack = QStackedWidget()
+        for page in self.pages:
+            self.stack.addWidget(page)
+        self.back_button = QPushButton("Back")
+        self.back_button.clicked.connect(lambda: self.go(self.stack.currentIndex() - 1))
+        self.next_button = QPushButton("Next")
+        self.next_button.setDefault(True)
+        self.next_button.clicked.connect(lambda: self.go(self.stack.currentIndex() + 1))
+        self.start_button = QPushButton("Start training")
+        self.start_button.setStyleSheet("QPushButton { font-weight: bold; padding: 4px 14px; }")
+        self.start_button.clicked.connect(self._start)
+        nav = QHBoxLayout()
+        nav.addStretch(1)
+        for b in (self.back_button, self.next_button, self.start_button):
+            nav.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addWidget(self.stack, 1)
+        layout.addLayout(nav)
+
+    # ----- state from outside ---------------------------------------------------------------
+    def set_dataset(self, dataset) -> None:
+        self.dataset = dataset
+        self.model_page.set_dataset(dataset)
+        self.refresh_runs()
+        self._update_buttons()
+
+    def refresh_runs(self) -> None:
+        history = self._history()
+        self.recipe_page.set_resumable_runs([r for r in history if r.resumable])
+        prefer = "freeze" if self.recipe_page.recipe == "finetune" else None
+        self.model_page.set_runs(history, prefer_recipe=prefer)
+
+    def _history(self) -> list:
+        ds = self.dataset
+        if ds is None or ds.yaml_path is None:
+            return []
+        return runs.list_runs(ds.yaml_path, ds.root)
+
+    # ----- navigation -------------------------------------------------------------------------
+    def go(self, index: int) -> None:
+        index = max(0, min(index, len(self.pages) - 1))
+        self.stack.setCurrentIndex(index)
+        for i, label in enumerate(self.steps):
+            label.setStyleSheet("font-weight: bold;" if i == index else "color: gray;")
+        if self.pages[index] is self.review_page:
+            self._request_preview()
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        index = self.stack.currentIndex()
+        resume = self.recipe_page.recipe == "resume"
+        has_data = self.dataset is not None and self.dataset.yaml_path is not None
+        self.back_button.setEnabled(index > 0)
+        self.next_button.setVisible(index < len(self.pages) - 1 and not resume)
+        self.next_button.setEnabled(has_data)
+        on_review = self.pages[index] is self.review_page
+        self.start_button.setVisible(on_review or resume)
+        self.start_button.setText("Resume run" if resume else "Start training")
+        self.start_button.setEnabled(
+            (resume and self.recipe_page.resume_dir is not None)
+            or (on_review and self._planned is not None))
+
+    def _recipe_changed(self) -> None:
+        recipe = self.recipe_page.recipe
+        if recipe != "resume":
+            self.model_page.set_recipe(recipe)
+            self.settings_page.set_recipe(recipe)
+            if recipe == "finetune":
+                self.model_page.set_runs(self._history(), prefer_recipe="freeze")
+        self._update_buttons()
+
+    # ----- the config --------------------------------------------------------------------------
+    def config(self) -> TrainConfig:
+        """The TrainConfig the pages describe (before planning)."""
+        data = str(self.dataset.yaml_path) if self.dataset is not None else ""
+        values = {**self.model_page.values(), **self.settings_page.values()}
+        return TrainConfig(data=data, mode=self.recipe_page.recipe, **values)
+
+    def _request_preview(self) -> None:
+        self._planned = None
+        self._preview_id += 1
+        ticket = self._preview_id
+        self.review_page.show_pending()
+        self.context.jobs.start(_preview, self.config(),
+                                on_done=lambda plan: self._previewed(ticket, plan),
+                                on_error=lambda msg: self._preview_failed(ticket, msg))
+
+    def _previewed(self, ticket: int, plan: TrainConfig) -> None:
+        if ticket != self._preview_id:
+            return
+        self._planned = plan
+        self.review_page.show_plan(plan)
+        self._update_buttons()
+
+    def _preview_failed(self, ticket: int, message: str) -> None:
+        if ticket != self._preview_id:
+            return
+        self.review_page.show_error(message)
+        self._update_buttons()
+
+    def _start(self) -> None:
+        if self.recipe_page.recipe == "resume":
+            run_dir = self.recipe_page.resume_dir
+            if run_dir is not None:
+                self.resume_requested.emit(Path(run_dir))
+            return
+        self.start_requested.emit(self.config())

@@ -58,15 +58,19 @@ class TrainingProcess:
 
     # ----- starting ---------------------------------------------------------------------------
     @classmethod
-    def start(cls, config: TrainConfig) -> TrainingProcess:
-        """Check and plan ``config`` (fast, clear errors), then launch the child."""
+    def start(cls, config: TrainConfig, background: bool = False) -> TrainingProcess:
+        """Check and plan ``config`` (fast, clear errors), then launch the child.
+
+        ``background=True`` (the desktop app) lowers the child's CPU priority so the window
+        always gets the CPU it needs first; training only yields what the GUI actually uses.
+        """
         plan = plan_run(config)
         job = cls(Path(plan.project or "") / (plan.name or ""), plan)
-        job._launch()
+        job._launch(background)
         return job
 
     @classmethod
-    def resume_run(cls, run_dir: str | Path) -> TrainingProcess:
+    def resume_run(cls, run_dir: str | Path, background: bool = False) -> TrainingProcess:
         """Continue an interrupted run folder to its planned epochs."""
         run_dir = Path(run_dir).expanduser().resolve()
         if not (run_dir / runs.CONFIG_FILE).is_file():
@@ -85,10 +89,10 @@ class TrainingProcess:
             raise UserError(f"{run_dir.name} finished its planned epochs: nothing to resume. To "
                             f"train more, fine-tune from its weights/best.pt.")
         job = cls(run_dir, TrainConfig.load(run_dir / runs.CONFIG_FILE), resume=True)
-        job._launch()
+        job._launch(background)
         return job
 
-    def _launch(self) -> None:
+    def _launch(self, background: bool = False) -> None:
         cmd = [sys.executable, "-m", CHILD_MODULE, str(self.run_dir / runs.CONFIG_FILE)]
         if self.resume:
             cmd.append("--resume")
@@ -103,6 +107,8 @@ class TrainingProcess:
         with open(self.run_dir / LOG_FILE, "ab") as log:
             self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                           stderr=log, env=env, cwd=str(self.run_dir))
+        if background:
+            _lower_priority(self._proc.pid)
         status = runs.read_status(self.run_dir)
         sessions = status.get("sessions", []) + [{"started": runs.now_iso()}]
         runs.write_status(self.run_dir, status="running", pid=self._proc.pid,
@@ -186,6 +192,13 @@ class TrainingProcess:
         lines = [ln.split("\r")[-1].rstrip() for ln in text.splitlines()]
         lines = [ln for ln in lines if ln.strip()]
         return lines[-n:] if lines else list(self.log_tail)[-n:]
+
+
+def _lower_priority(pid: int, niceness: int = 5) -> None:
+    """Nice the child right after spawning, before torch starts its threads (they inherit)."""
+    if hasattr(os, "setpriority"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, pid, niceness)
 
 
 def _death_message(returncode: int) -> str:

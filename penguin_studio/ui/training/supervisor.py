@@ -54,9 +54,10 @@ class TrainingSupervisor(QThread):
     def run(self) -> None:  # noqa: D401 - Qt override
         try:
             if self._config is not None:
-                process = TrainingProcess.start(self._config)
+                process = TrainingProcess.start(self._config, background=True)
             else:
-                process = TrainingProcess.resume_run(self._resume_dir)  # type: ignore[arg-type]
+                process = TrainingProcess.resume_run(  # type: ignore[arg-type]
+                    self._resume_dir, background=True)
         except UserError as exc:
             self.failed.emit(str(exc))
             return

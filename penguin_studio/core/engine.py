@@ -141,6 +141,8 @@ def load_model(weights: str | Path, task: str = "detect") -> Any:
     path = check_weights_file(weights)
     if path.suffix == ".pt":
         check_checkpoint(path)
+    elif path.suffix in (".yaml", ".yml") and path.is_file():
+        _check_model_yaml(path)
     ul = ultralytics_module()
     try:
         return ul.YOLO(str(path), task=task)
@@ -148,6 +150,20 @@ def load_model(weights: str | Path, task: str = "detect") -> Any:
         raise
     except Exception as exc:  # ultralytics raises many kinds for bad files
         raise NotACheckpointError(f"Cannot load {path.name} as a YOLO model: {exc}") from exc
+
+
+def _check_model_yaml(path: Path) -> None:
+    """A data yaml given where a model is expected is a common slip: say so plainly."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise UserError(f"Cannot read {path.name}: {exc}") from exc
+    if not isinstance(data, dict) or "backbone" not in data:
+        raise NotACheckpointError(
+            f"{path.name} is not a model: pick a .pt checkpoint (a run's weights/best.pt) "
+            f"or a model architecture such as yolov8n.yaml.")
 
 
 def check_checkpoint(path: Path) -> None:

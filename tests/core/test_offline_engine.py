@@ -77,3 +77,8 @@ def test_file_that_is_not_a_checkpoint_is_refused(tmp_path: Path) -> None:
     empty.write_bytes(b"")
     with pytest.raises(NotACheckpointError, match="empty"):
         engine.load_model(empty)
+
+
+def test_a_data_yaml_given_as_model_is_named_as_such(tiny_dataset: Path) -> None:
+    with pytest.raises(NotACheckpointError, match="is not a model"):
+        engine.load_model(tiny_dataset)

@@ -188,7 +188,8 @@ def load_data_yaml(yaml_path: Path) -> Dataset:
         except DatasetError as exc:
             ds.problems[split] = str(exc)
     if not ds.splits:
-        detail = "; ".join(f"{k}: {v}" for k, v in ds.problems.items() if k in SPLITS)
+        detail = "; ".join(f"{k}: {v.rstrip('.')}" for k, v in ds.problems.items()
+                           if k in SPLITS)
         raise DatasetError(f"{yaml_path} lists no images that exist "
                            f"({detail or 'it names no train/val/test split'}).")
     return ds

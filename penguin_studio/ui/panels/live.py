@@ -1,17 +1,536 @@
-"""The Live panel (placeholder until its issue lands)."""
+"""The Live panel: detection on a webcam, a video file or a stream, as it happens.
+
+The panel assembles widgets from ``ui/live`` around one :class:`LiveBridge`, which runs the
+Qt-free pipeline of ``core.inference.live``. All heavy work (opening sources, the model,
+writing snapshots and finishing recordings) happens off the GUI thread; the GUI thread only
+paints the newest annotated frame.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QWidget
+import time
+from pathlib import Path
 
-from penguin_studio.ui.panels.placeholder import PlaceholderPanel
-
-TEXT = (
-    "Live detection from a webcam, a video file or a stream, with recording and snapshots into "
-    "the dataset."
+from PySide6.QtCore import QEventLoop, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
 
+from penguin_studio.core import appdirs, engine
+from penguin_studio.core.errors import UserError
+from penguin_studio.core.inference.live import (
+    ACTIVE_STATES,
+    FINAL_STATES,
+    FilterSettings,
+    LivePipeline,
+    find_latest_weights,
+    save_snapshot,
+)
+from penguin_studio.core.inference.video import (
+    CameraProbe,
+    VideoSource,
+    probe_cameras,
+    write_sample_video,
+)
+from penguin_studio.core.jobs import JobContext
+from penguin_studio.ui.live.bridge import LiveBridge
+from penguin_studio.ui.live.controls import ClassToggles, SourcePicker, ThresholdSlider
+from penguin_studio.ui.live.video_view import VideoView
+from penguin_studio.ui.workers import JobRunner
 
-class LivePanel(PlaceholderPanel):
+STATE_BADGES = {"paused": "PAUSED", "ended": "END", "dropped": "DROPPED", "failed": "FAILED",
+                "stopped": "STOPPED"}
+#: The overlay's figures are rolling means: refreshing them 4× a second is readable and
+#: keeps the GUI thread's share of the GIL small.
+OVERLAY_PERIOD_S = 0.25
+PACES = (("Source speed", "source"), ("As fast as possible", "fast"))
+RECORD_FORMATS = (("MP4 (mp4v)", ".mp4"), ("AVI (MJPG)", ".avi"))
+
+
+def sample_video_path() -> Path:
+    return appdirs.cache_dir() / "live" / "sample-penguins.mp4"
+
+
+def _make_sample_video(_ctx: JobContext, path: Path) -> Path:
+    return write_sample_video(path, seconds=12, fps=15, size=(640, 480))
+
+
+class LivePanel(QWidget):
+    """Video on the left; source, model, thresholds and capture controls on the right."""
+
+    state_changed = Signal(str, str)
+    snapshot_saved = Signal(object)  # SnapshotReport
+    recording_saved = Signal(object)  # RecordingReport | None
+
     def __init__(self, context, parent: QWidget | None = None) -> None:
-        super().__init__(context, "Live", TEXT, parent)
+        super().__init__(parent)
+        self._context = context
+        self._jobs = JobRunner(self)
+        self.bridge = LiveBridge(self)
+        self._launch_args: tuple[VideoSource, str] | None = None
+        self._auto_weights = ""
+        self._overlay_at = 0.0
+        self.state = "idle"
+        self._build()
+        self._connect()
+        context.dataset_changed.connect(self._on_dataset)
+        self._on_dataset(context.dataset)
+        self.refresh_cameras()
+        self._update_controls()
+
+    # ----- layout -------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.view = VideoView()
+        self.banner, self.banner_text, self.reconnect_button = self._build_banner()
+        left = QVBoxLayout()
+        left.setContentsMargins(0, 0, 0, 0)
+        left.addWidget(self.banner)
+        left.addWidget(self.view, 1)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        for group in (self._source_group(), self._model_group(), self._run_row(),
+                      self._filter_group(), self._capture_group()):
+            side_layout.addWidget(group)
+        side_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(side)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setFixedWidth(330)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addLayout(left, 1)
+        layout.addWidget(scroll)
+
+    def _build_banner(self) -> tuple[QFrame, QLabel, QPushButton]:
+        frame = QFrame()
+        frame.setObjectName("liveBanner")
+        frame.setStyleSheet("#liveBanner { background: #fdecea; border: 1px solid #f5c2bd;"
+                            " border-radius: 4px; } #liveBanner QLabel { color: #611a15; }")
+        text = QLabel()
+        text.setWordWrap(True)
+        text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        button = QPushButton("Reconnect")
+        row = QHBoxLayout(frame)
+        row.setContentsMargins(10, 6, 6, 6)
+        row.addWidget(text, 1)
+        row.addWidget(button)
+        frame.hide()
+        return frame, text, button
+
+    def _source_group(self) -> QGroupBox:
+        box = QGroupBox("Source")
+        self.picker = SourcePicker()
+        self.pace_combo = QComboBox()
+        for title, key in PACES:
+            self.pace_combo.addItem(title, key)
+        self.pace_combo.setToolTip("Video files: play at their own frame rate, or process "
+                                   "every frame as fast as the model allows.")
+        self.loop_check = QCheckBox("Loop")
+        self.loop_check.setToolTip("Start a video file again when it ends.")
+        row = QHBoxLayout()
+        row.addWidget(self.pace_combo, 1)
+        row.addWidget(self.loop_check)
+        layout = QVBoxLayout(box)
+        layout.addWidget(self.picker)
+        layout.addLayout(row)
+        return box
+
+    def _model_group(self) -> QGroupBox:
+        box = QGroupBox("Model")
+        self.weights_edit = QLineEdit()
+        self.weights_edit.setPlaceholderText("best.pt of a training run")
+        self.weights_browse = QToolButton()
+        self.weights_browse.setText("…")
+        self.weights_browse.setToolTip("Choose a .pt file")
+        self.weights_note = QLabel()
+        self.weights_note.setWordWrap(True)
+        self.weights_note.setStyleSheet("color: palette(mid);")
+        row = QHBoxLayout()
+        row.addWidget(self.weights_edit, 1)
+        row.addWidget(self.weights_browse)
+        layout = QVBoxLayout(box)
+        layout.addLayout(row)
+        layout.addWidget(self.weights_note)
+        return box
+
+    def _run_row(self) -> QWidget:
+        style = self.style()
+        self.start_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay),
+                                        "Start")
+        self.pause_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaPause),
+                                        "Pause")
+        self.stop_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaStop),
+                                       "Stop")
+        self.start_button.setDefault(True)
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 4, 0, 4)
+        for button in (self.start_button, self.pause_button, self.stop_button):
+            layout.addWidget(button)
+        return row
+
+    def _filter_group(self) -> QGroupBox:
+        box = QGroupBox("Detections")
+        self.conf_slider = ThresholdSlider("Confidence", 0.25, minimum=0.001)
+        self.iou_slider = ThresholdSlider("IoU (NMS)", 0.70, minimum=0.05)
+        self.class_toggles = ClassToggles()
+        layout = QVBoxLayout(box)
+        layout.addWidget(self.conf_slider)
+        layout.addWidget(self.iou_slider)
+        layout.addWidget(self.class_toggles)
+        return box
+
+    def _capture_group(self) -> QGroupBox:
+        box = QGroupBox("Capture")
+        self.snapshot_button = QPushButton("Snapshot to dataset")
+        self.snapshot_button.setToolTip("Add this frame to the dataset's training images, "
+                                        "unlabelled.")
+        self.proposals_button = QPushButton("Snapshot with detections as proposals")
+        self.proposals_button.setToolTip("Add this frame and keep the boxes shown as "
+                                         "unreviewed proposals, apart from your labels.")
+        self.record_button = QPushButton("Record")
+        self.record_button.setCheckable(True)
+        self.record_button.setIcon(self.style().standardIcon(
+            QStyle.StandardPixmap.SP_DialogSaveButton))
+        self.record_format = QComboBox()
+        for title, suffix in RECORD_FORMATS:
+            self.record_format.addItem(title, suffix)
+        row = QHBoxLayout()
+        row.addWidget(self.record_button, 1)
+        row.addWidget(self.record_format)
+        self.capture_note = QLabel()
+        self.capture_note.setWordWrap(True)
+        self.capture_note.setStyleSheet("color: palette(mid);")
+        self.capture_note.hide()
+        layout = QVBoxLayout(box)
+        layout.addWidget(self.snapshot_button)
+        layout.addWidget(self.proposals_button)
+        layout.addLayout(row)
+        layout.addWidget(self.capture_note)
+        return box
+
+    def _connect(self) -> None:
+        self.bridge.frame_ready.connect(self._on_frame)
+        self.bridge.state_changed.connect(self._on_state)
+        self.view.displayed.connect(self._on_displayed)
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button.clicked.connect(self.stop)
+        self.reconnect_button.clicked.connect(self.reconnect)
+        self.picker.refresh_requested.connect(self.refresh_cameras)
+        self.picker.browse_requested.connect(self._browse_video)
+        self.weights_browse.clicked.connect(self._browse_weights)
+        self.conf_slider.changed.connect(lambda _v: self._apply_filter())
+        self.iou_slider.changed.connect(lambda _v: self._apply_filter())
+        self.class_toggles.changed.connect(self._apply_filter)
+        self.snapshot_button.clicked.connect(lambda: self.snapshot(with_proposals=False))
+        self.proposals_button.clicked.connect(lambda: self.snapshot(with_proposals=True))
+        self.record_button.toggled.connect(self._record_toggled)
+
+    # ----- public actions (buttons and tests) ---------------------------------------------
+    @property
+    def pipeline(self) -> LivePipeline | None:
+        return self.bridge.pipeline
+
+    def set_source(self, source: str | Path) -> None:
+        """Pick a video file or URL as the source (as if typed in the field)."""
+        text = str(source)
+        self.picker.select(SourcePicker.URL if "://" in text else SourcePicker.FILE, text)
+
+    def set_weights(self, path: str | Path) -> None:
+        self.weights_edit.setText(str(path))
+        self._set_weights_note("")
+
+    def start(self) -> None:
+        """Start on the chosen source; problems are shown in the banner, never raised."""
+        try:
+            weights = self._weights()
+            if self.picker.kind == SourcePicker.SAMPLE and not sample_video_path().exists():
+                self._prepare_sample_then_start(weights)
+                return
+            source = self.picker.source(str(sample_video_path()))
+        except UserError as exc:
+            self._show_problem(str(exc), can_retry=False)
+            return
+        self._launch(source, weights)
+
+    def toggle_pause(self) -> None:
+        pipeline = self.pipeline
+        if pipeline is None:
+            return
+        if pipeline.state == "paused":
+            pipeline.resume()
+        else:
+            pipeline.pause()
+
+    def stop(self) -> None:
+        self.bridge.stop()
+
+    def reconnect(self) -> None:
+        if self._launch_args is not None:
+            self._launch(*self._launch_args)
+
+    def snapshot(self, with_proposals: bool = False) -> None:
+        result = self.bridge.latest()
+        dataset = self._context.dataset
+        if result is None:
+            self._set_note("Nothing to save yet: start the video first.")
+            return
+        if dataset is None:
+            self._set_note("Open a dataset first: snapshots are added to its training images.")
+            return
+        pipeline = self.pipeline
+        detections = result.shown if with_proposals else None
+        names = list(pipeline.names) if pipeline else []
+        weights = str(pipeline.weights) if pipeline else ""
+        self._jobs.start(lambda _ctx: save_snapshot(dataset, result.frame.image, detections,
+                                                    names, weights, result.settings.conf),
+                         on_done=self._snapshot_done, on_error=self._set_note)
+
+    def start_recording(self, path: str | Path | None = None) -> None:
+        """Record the annotated stream to ``path`` (default: the recordings folder)."""
+        pipeline = self.pipeline
+        if pipeline is None or not pipeline.running:
+            self._set_note("Start the video first, then record.")
+            self._sync_record_button(False)
+            return
+        target = Path(path) if path else self._default_recording_path()
+        try:
+            recorded = pipeline.start_recording(target)
+        except UserError as exc:
+            self._set_note(str(exc))
+            self._sync_record_button(False)
+            return
+        self._sync_record_button(True)
+        self._set_note(f"Recording to {recorded}…")
+        self._update_overlay()
+
+    def stop_recording(self) -> None:
+        pipeline = self.pipeline
+        self._sync_record_button(False)
+        if pipeline is None:
+            return
+        self._jobs.start(lambda _ctx: pipeline.stop_recording(),
+                         on_done=self._recording_done, on_error=self._set_note)
+        self._update_overlay()
+
+    def refresh_cameras(self) -> None:
+        self.picker.set_cameras(CameraProbe(tried="…"), probing=True)
+        self._jobs.start(lambda _ctx: probe_cameras(), on_done=self.picker.set_cameras,
+                         on_error=self._set_note)
+
+    # ----- lifecycle ----------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Stop the run and every helper thread; called when the window or panel closes."""
+        self.bridge.shutdown()
+        self._jobs.shutdown()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.shutdown()
+        super().closeEvent(event)
+
+    def wait_until_idle(self, timeout_s: float = 10.0) -> None:
+        """Let background jobs (camera probe, sample video) finish before a screenshot."""
+        deadline = time.monotonic() + timeout_s
+        loop = QEventLoop()
+        while self._jobs.busy and time.monotonic() < deadline:
+            QTimer.singleShot(20, loop.quit)
+            loop.exec()
+
+    # ----- internals ----------------------------------------------------------------------
+    def _weights(self) -> str:
+        text = self.weights_edit.text().strip()
+        if not text:
+            raise UserError("Pick a model first: a best.pt from a training run (… button).")
+        return str(engine.check_weights_file(text))
+
+    def _prepare_sample_then_start(self, weights: str) -> None:
+        """The sample video is drawn on first use (a second or two), then played."""
+        self._set_note("Drawing the sample video…")
+        self.start_button.setEnabled(False)
+
+        def failed(message: str) -> None:
+            self.start_button.setEnabled(True)
+            self._show_problem(message, can_retry=False)
+
+        self._jobs.start(_make_sample_video, sample_video_path(),
+                         on_done=lambda p: self._launch(VideoSource.file(p), weights),
+                         on_error=failed)
+
+    def _launch(self, source: VideoSource, weights: str) -> None:
+        self._launch_args = (source, weights)
+        self.banner.hide()
+        self._set_note("")
+        self.bridge.start(source, weights, pace=self.pace_combo.currentData(),
+                          loop=self.loop_check.isChecked(), settings=self._settings())
+        self.state = "opening"
+        self._update_controls()
+
+    def _settings(self) -> FilterSettings:
+        return FilterSettings(conf=self.conf_slider.value(), iou=self.iou_slider.value(),
+                              classes=self.class_toggles.selected())
+
+    def _apply_filter(self) -> None:
+        if self.pipeline is not None:
+            self.pipeline.set_filter(self._settings())
+
+    def _on_frame(self) -> None:
+        result = self.bridge.latest()
+        if result is not None:
+            self.view.show_result(result, result.annotated)
+            if time.monotonic() - self._overlay_at >= OVERLAY_PERIOD_S:
+                self._update_overlay(result)
+            if not self.snapshot_button.isEnabled() and self._context.dataset is not None:
+                self._update_controls()  # the first frame: snapshots become possible
+
+    def _on_displayed(self, result) -> None:
+        if self.pipeline is not None:
+            self.pipeline.mark_displayed(result)
+
+    def _update_overlay(self, result=None) -> None:
+        pipeline = self.pipeline
+        if pipeline is None:
+            return
+        result = result or pipeline.latest()
+        self._overlay_at = time.monotonic()
+        stats = pipeline.stats_snapshot()
+        lines = [f"{stats.display_fps:4.1f} FPS · inference {stats.infer_ms:.0f} ms · "
+                 f"latency {stats.latency_ms:.0f} ms"]
+        if result is not None:
+            counts = result.shown.counts(pipeline.names)
+            lines.append(" · ".join(f"{n} {k}" for k, n in counts.items()) or "no detections")
+        badge = "● REC" if pipeline.recording else STATE_BADGES.get(self.state, "")
+        self.view.set_overlay(lines, badge)
+
+    def _on_state(self, state: str, message: str) -> None:
+        self.state = state
+        pipeline = self.pipeline
+        if state == "running" and pipeline is not None:
+            self.class_toggles.set_names(pipeline.names)
+            self._apply_filter()
+        if state in ("opening", "loading") and not self.view.has_frame:
+            self.view.set_placeholder(message)
+        if state in FINAL_STATES:
+            self._on_finished(state, message)
+        self._context.status_message.emit(f"Live: {message}", 0 if state in FINAL_STATES
+                                          else 5000)
+        self._update_overlay()
+        self._update_controls()
+        self.state_changed.emit(state, message)
+
+    def _on_finished(self, state: str, message: str) -> None:
+        if state in ("dropped", "failed"):
+            self._show_problem(message, can_retry=self._launch_args is not None)
+        elif state == "ended":
+            self._set_note(message)
+        if not self.view.has_frame:
+            self.view.set_placeholder(message)
+        if self.record_button.isChecked():
+            self.stop_recording()
+
+    def _show_problem(self, message: str, can_retry: bool) -> None:
+        self.banner_text.setText(message)
+        self.reconnect_button.setVisible(can_retry)
+        self.banner.show()
+
+    def _set_note(self, text: str) -> None:
+        self.capture_note.setText(text)
+        self.capture_note.setVisible(bool(text))
+        if text:
+            self._context.status_message.emit(text, 8000)
+
+    def _snapshot_done(self, report) -> None:
+        self._set_note(report.message())
+        self.snapshot_saved.emit(report)
+
+    def _recording_done(self, report) -> None:
+        if report is None:
+            self._set_note("Nothing was recorded.")
+        else:
+            self._set_note(f"Recorded {report.frames_written} frames to {report.path} "
+                           f"(reads back: {report.frames_readable} frames).")
+        self.recording_saved.emit(report)
+
+    def _record_toggled(self, on: bool) -> None:
+        pipeline = self.pipeline
+        if on and not (pipeline is not None and pipeline.recording):
+            self.start_recording()
+        elif not on and pipeline is not None and pipeline.recording:
+            self.stop_recording()
+
+    def _sync_record_button(self, on: bool) -> None:
+        self.record_button.blockSignals(True)
+        self.record_button.setChecked(on)
+        self.record_button.blockSignals(False)
+        self.record_button.setText("Stop recording" if on else "Record")
+
+    def _default_recording_path(self) -> Path:
+        folder = appdirs.data_dir() / "recordings"
+        folder.mkdir(parents=True, exist_ok=True)
+        suffix = self.record_format.currentData()
+        return folder / f"live-{time.strftime('%Y%m%d-%H%M%S')}{suffix}"
+
+    def _update_controls(self) -> None:
+        active = self.state in ACTIVE_STATES
+        self.start_button.setEnabled(not active)
+        self.pause_button.setEnabled(self.state in ("running", "paused"))
+        self.pause_button.setText("Resume" if self.state == "paused" else "Pause")
+        self.stop_button.setEnabled(active)
+        has_frame = self.bridge.latest() is not None
+        has_dataset = self._context.dataset is not None
+        for button in (self.snapshot_button, self.proposals_button):
+            button.setEnabled(has_frame and has_dataset)
+            button.setToolTip(button.toolTip() if has_dataset else
+                              "Open a dataset first: snapshots go into its training images.")
+        self.record_button.setEnabled(self.state in ("running", "paused")
+                                      or self.record_button.isChecked())
+        for widget in (self.picker, self.pace_combo, self.loop_check, self.weights_edit,
+                       self.weights_browse):
+            widget.setEnabled(not active)
+
+    def _on_dataset(self, dataset) -> None:
+        """Suggest the dataset's newest best.pt unless the user picked another model."""
+        latest = find_latest_weights(dataset.root) if dataset is not None else None
+        current = self.weights_edit.text().strip()
+        if latest is not None and (not current or current == self._auto_weights):
+            self.weights_edit.setText(str(latest))
+            self._auto_weights = str(latest)
+            self._set_weights_note(f"Latest training run of {dataset.title}.")
+        elif not current:
+            where = "this dataset" if dataset is not None else "an open dataset"
+            self._set_weights_note(f"No training run found in {where}: pick a .pt file.")
+        self._update_controls()
+
+    def _browse_video(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Video file", str(Path.home()),
+            "Videos (*.mp4 *.avi *.mkv *.mov *.m4v *.webm *.mpg *.mpeg *.wmv);;All files (*)")
+        if path:
+            self.set_source(path)
+
+    def _browse_weights(self) -> None:
+        start = self.weights_edit.text().strip() or str(Path.home())
+        path, _ = QFileDialog.getOpenFileName(self, "Model weights", start,
+                                              "PyTorch weights (*.pt);;All files (*)")
+        if path:
+            self.set_weights(path)
+
+    def _set_weights_note(self, text: str) -> None:
+        self.weights_note.setText(text)
+        self.weights_note.setVisible(bool(text))

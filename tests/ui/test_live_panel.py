@@ -1,0 +1,297 @@
+"""The Live panel, driven like a user would: a generated video, the tiny model, real threads."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import QThread, QTimer
+
+from penguin_studio.core.dataset import open_dataset
+from penguin_studio.core.inference.live import verify_recording
+from penguin_studio.core.inference.video import CameraProbe, write_sample_video
+from penguin_studio.ui.context import AppContext
+from penguin_studio.ui.panels import live as live_module
+from penguin_studio.ui.panels.live import LivePanel
+from penguin_studio.ui.workers import JobRunner
+
+pytestmark = pytest.mark.slow
+
+CLIP_FRAMES = 30
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("live-ui") / "penguins.mp4"
+    return write_sample_video(path, seconds=CLIP_FRAMES / 20, fps=20, size=(320, 240))
+
+
+@pytest.fixture
+def panel(qtbot, tiny_dataset: Path, tiny_weights: Path, monkeypatch) -> LivePanel:
+    monkeypatch.setattr(live_module, "probe_cameras",
+                        lambda: CameraProbe([], "/dev/video*: none present"))
+    context = AppContext()
+    context.dataset = open_dataset(tiny_dataset)
+    widget = LivePanel(context)
+    qtbot.addWidget(widget)
+    widget.resize(1100, 720)
+    widget.show()
+    widget.wait_until_idle()
+    widget.set_weights(tiny_weights)
+    yield widget
+    widget.shutdown()
+
+
+def live_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("live-") and t.is_alive()]
+
+
+def start_and_wait(qtbot, panel: LivePanel, state: str = "running", timeout: int = 30000):
+    with qtbot.waitSignal(panel.state_changed, timeout=timeout,
+                          check_params_cb=lambda s, _m: s == state) as blocker:
+        panel.start()
+    return blocker.args
+
+
+def wait_frames(qtbot, panel: LivePanel, count: int) -> None:
+    qtbot.waitUntil(lambda: panel.pipeline.stats_snapshot().displayed >= count, timeout=20000)
+
+
+def test_no_camera_message_names_what_was_tried(panel: LivePanel) -> None:
+    note = panel.picker.camera_note.text()
+    assert note.startswith("No camera found") and "/dev/video*" in note
+    assert panel.picker.kind == "sample"
+
+
+def test_the_sample_video_is_drawn_on_first_use_and_played(qtbot, panel: LivePanel) -> None:
+    assert panel.picker.kind == "sample"  # what a new user without a camera starts with
+    sample = live_module.sample_video_path()
+    sample.unlink(missing_ok=True)
+    start_and_wait(qtbot, panel)
+    assert sample.is_file()
+    wait_frames(qtbot, panel, 2)
+    assert panel.bridge.latest().frame.image.shape == (480, 640, 3)
+    panel.stop_button.click()
+    qtbot.waitUntil(lambda: panel.state == "stopped" and not live_threads(), timeout=5000)
+
+
+def test_plays_the_video_with_boxes_and_live_sliders(qtbot, panel: LivePanel,
+                                                     clip: Path, tmp_path: Path) -> None:
+    panel.set_source(clip)
+    panel.conf_slider.set_value(0.001)
+    start_and_wait(qtbot, panel)
+    assert [b.text() for b in panel.class_toggles.boxes] == ["penguin", "rock"]
+    wait_frames(qtbot, panel, 5)
+    assert panel.view.paints >= 5
+    result = panel.bridge.latest()
+    assert len(result.shown) > 0
+    assert not np.array_equal(result.annotated, result.frame.image), "no box was drawn"
+    overlay = panel.view.overlay_lines[0]
+    assert "FPS" in overlay and "inference" in overlay and "latency" in overlay
+
+    panel.pause_button.click()
+    qtbot.waitUntil(lambda: panel.state == "paused", timeout=5000)
+    paused_frame = panel.bridge.latest().frame
+    panel.conf_slider.slider.setValue(900)  # as if dragged: the paused frame is re-filtered
+    qtbot.waitUntil(lambda: len(panel.bridge.latest().shown) == 0, timeout=5000)
+    assert panel.bridge.latest().frame is paused_frame
+    assert np.array_equal(panel.view.source_pixels, paused_frame.image), "boxes still painted"
+    panel.conf_slider.slider.setValue(1)
+    qtbot.waitUntil(lambda: len(panel.bridge.latest().shown) > 0, timeout=5000)
+    for box in panel.class_toggles.boxes:
+        box.setChecked(False)
+    qtbot.waitUntil(lambda: len(panel.bridge.latest().shown) == 0, timeout=5000)
+    for box in panel.class_toggles.boxes:
+        box.setChecked(True)
+
+    panel.view.grab().save(str(tmp_path / "live.png"))
+    shot = cv2.imread(str(tmp_path / "live.png"))
+    assert shot is not None and shot.std() > 10, "the view painted nothing"
+
+    with qtbot.waitSignal(panel.state_changed, timeout=30000,
+                          check_params_cb=lambda s, _m: s == "ended") as ended:
+        panel.pause_button.click()  # resume
+    assert ended.args[1].startswith("End of penguins.mp4")
+    assert "End of penguins.mp4" in panel.capture_note.text()
+    assert not panel.banner.isVisible()
+    assert panel.start_button.isEnabled() and not panel.stop_button.isEnabled()
+
+
+def test_snapshots_go_into_the_dataset_and_recording_plays(qtbot, panel: LivePanel,
+                                                          clip: Path, tmp_path: Path,
+                                                          tiny_dataset: Path) -> None:
+    panel.set_source(clip)
+    panel.conf_slider.set_value(0.001)
+    start_and_wait(qtbot, panel)
+    wait_frames(qtbot, panel, 2)
+    target = tmp_path / "annotated.avi"
+    panel.start_recording(target)
+    assert panel.record_button.isChecked() and panel.pipeline.recording
+
+    with qtbot.waitSignal(panel.snapshot_saved, timeout=10000) as saved:
+        panel.snapshot_button.click()
+    image = saved.args[0].image
+    assert image.parent == tiny_dataset.parent / "images" / "train" and image.is_file()
+    assert saved.args[0].proposals is None
+
+    with qtbot.waitSignal(panel.snapshot_saved, timeout=10000) as saved:
+        panel.proposals_button.click()
+    assert saved.args[0].proposals is not None and saved.args[0].proposals.is_file()
+    assert saved.args[0].boxes > 0
+
+    with qtbot.waitSignal(panel.recording_saved, timeout=30000) as recorded:
+        pass  # the video ends; the recording is closed and read back
+    report = recorded.args[0]
+    assert report.path == target and report.frames_written > 0
+    assert report.frames_readable == report.frames_written == verify_recording(target)
+    assert not panel.record_button.isChecked()
+
+
+def test_a_source_that_fails_to_open_shows_the_message(qtbot, panel: LivePanel,
+                                                       tmp_path: Path) -> None:
+    fake = tmp_path / "not-a-video.mp4"
+    fake.write_text("hello")
+    panel.set_source(fake)
+    _state, message = start_and_wait(qtbot, panel, "failed")
+    assert "cannot decode this file" in message
+    assert panel.banner.isVisible() and "cannot decode" in panel.banner_text.text()
+
+    panel.set_source(tmp_path / "missing.mp4")
+    panel.start()
+    assert "Video file not found" in panel.banner_text.text()
+
+    panel.set_weights("")
+    panel.start()
+    assert "Pick a model first" in panel.banner_text.text()
+
+
+@contextmanager
+def silent_server() -> Iterator[int]:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+
+
+def test_a_dead_url_never_hangs_the_window(qtbot, panel: LivePanel) -> None:
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(50)
+    panel.bridge.options["open_timeout_s"] = 2
+    with silent_server() as port:
+        panel.set_source(f"rtsp://127.0.0.1:{port}/live")
+        start = time.monotonic()
+        _state, message = start_and_wait(qtbot, panel, "failed", timeout=8000)
+    timer.stop()
+    assert time.monotonic() - start < 5
+    assert "did not answer" in message or "Cannot open the stream" in message
+    assert len(ticks) >= 20, "the GUI thread was blocked while the URL was opening"
+    assert max(np.diff(ticks)) < 0.5
+    assert panel.reconnect_button.isVisible()
+
+
+@contextmanager
+def mjpeg_server(frames: int) -> Iterator[str]:
+    """An MJPEG stream that sends a few frames per connection, then hangs up."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server API
+            self.send_response(200)
+            self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+            self.end_headers()
+            for i in range(frames):
+                ok, jpg = cv2.imencode(".jpg", np.full((96, 128, 3), 40 + i, np.uint8))
+                self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\n"
+                                 b"Content-Length: %d\r\n\r\n" % len(jpg))
+                self.wfile.write(jpg.tobytes() + b"\r\n")
+                time.sleep(0.03)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/stream.mjpg"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_dropped_stream_stops_cleanly_and_offers_reconnect(qtbot, panel: LivePanel) -> None:
+    with mjpeg_server(frames=15) as url:
+        panel.set_source(url)
+        _state, message = start_and_wait(qtbot, panel, "dropped")
+        assert "dropped" in message
+        assert panel.banner.isVisible() and panel.reconnect_button.isVisible()
+        assert panel.view.has_frame, "the last frame stays on screen"
+        qtbot.waitUntil(lambda: not live_threads(), timeout=5000)
+        with qtbot.waitSignal(panel.state_changed, timeout=15000,
+                              check_params_cb=lambda s, _m: s == "running"):
+            panel.reconnect_button.click()
+        assert not panel.banner.isVisible()
+        panel.stop_button.click()
+        qtbot.waitUntil(lambda: not live_threads(), timeout=5000)
+
+
+def _qthreads_running(widget) -> list[QThread]:
+    """Running QThreads owned by the widget, including the job threads of its runners."""
+    runners = widget.findChildren(JobRunner)
+    jobs = [t for runner in runners for t in runner._threads]
+    return [t for t in [*widget.findChildren(QThread), *jobs] if t.isRunning()]
+
+
+def test_closing_the_panel_stops_every_thread(qtbot, panel: LivePanel, clip: Path) -> None:
+    panel.set_source(clip)
+    panel.loop_check.setChecked(True)
+    start_and_wait(qtbot, panel)
+    wait_frames(qtbot, panel, 2)
+    panel.refresh_cameras()  # a job thread in flight as well
+    assert live_threads()
+    panel.close()
+    assert not live_threads(), live_threads()
+    assert not _qthreads_running(panel)
+
+
+def test_closing_the_window_stops_every_thread(qtbot, tiny_dataset: Path, tiny_weights: Path,
+                                               clip: Path) -> None:
+    from penguin_studio.ui.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.context.dataset = open_dataset(tiny_dataset)
+    panel = window.show_panel("live")
+    panel.set_weights(tiny_weights)
+    panel.set_source(clip)
+    panel.loop_check.setChecked(True)
+    window.show()
+    start_and_wait(qtbot, panel)
+    wait_frames(qtbot, panel, 2)
+    window.close()
+    assert not live_threads(), live_threads()
+    assert not _qthreads_running(window)

@@ -41,12 +41,14 @@ class AppContext(QObject):
     error = Signal(str, str)  # title, message
     edit_image_requested = Signal(object)  # Path of an image to open in the editor
     show_panel_requested = Signal(str)
+    images_added = Signal(object)  # list[Path] written into the dataset (live snapshots…)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.dataset: Dataset | None = None
         self.jobs = JobRunner(self)
         self._loading = False
+        self.images_added.connect(lambda _paths: self.reload())
 
     @property
     def loading(self) -> bool:
@@ -120,6 +122,11 @@ class AppContext(QObject):
             self.status_message.emit(note, 0)
 
         return announce
+
+    def reload(self) -> None:
+        """Re-open the current dataset (after files were added); panels keep their place."""
+        if self.dataset is not None and not self._loading:
+            self.open_path(self.dataset.yaml_path or self.dataset.root)
 
     def request_edit(self, image: Path) -> None:
         self.edit_image_requested.emit(Path(image))

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from penguin_studio.core.dataset import open_dataset
-from penguin_studio.core.dataset.labels import read_labels
 from penguin_studio.core.errors import UserError
 from penguin_studio.core.inference.filtering import Detections, filter_detections
 from penguin_studio.core.inference.live import (
@@ -188,35 +187,15 @@ def test_snapshot_with_detections_saves_unreviewed_proposals(tiny_dataset: Path)
     truth = tiny_dataset.parent / "labels" / "train" / f"{report.image.stem}.txt"
     assert not truth.exists(), "proposals must never become ground truth by themselves"
     assert "labels" not in report.proposals.parts
-    if report.proposals.suffix == ".txt":  # our fallback when there is no prelabel module
-        boxes = read_labels(report.proposals)
-    else:  # the pre-labelling format the annotation editor reviews
-        from penguin_studio.core.inference import prelabel
+    from penguin_studio.core.inference import prelabel  # the format the editor reviews
 
-        props = prelabel.load_proposals(report.image, tiny_dataset.parent)
-        assert props is not None and props.pending == [0, 1]
-        assert [p.conf for p in props.proposals] == pytest.approx([0.9, 0.5])
-        boxes = [p.box for p in props.proposals]
+    props = prelabel.load_proposals(report.image, tiny_dataset.parent)
+    assert props is not None and props.pending == [0, 1]
+    assert [p.conf for p in props.proposals] == pytest.approx([0.9, 0.5])
+    boxes = [p.box for p in props.proposals]
     assert [b.cls for b in boxes] == [0, 1]
     assert boxes[0].cx == pytest.approx(0.2) and boxes[0].w == pytest.approx(0.2)
     assert boxes[1].xyxy[2] == pytest.approx(1.0)  # clipped to the image
-
-
-def test_proposals_fall_back_to_yolo_lines_without_prelabel(tiny_dataset: Path,
-                                                            monkeypatch) -> None:
-    import sys
-
-    import penguin_studio.core.inference as inference_package
-
-    monkeypatch.setitem(sys.modules, "penguin_studio.core.inference.prelabel", None)
-    monkeypatch.delattr(inference_package, "prelabel", raising=False)
-    dataset = open_dataset(tiny_dataset)
-    dets = Detections([[20, 10, 60, 50]], [0.9], [1])
-    report = save_snapshot(dataset, np.zeros((100, 200, 3), np.uint8), dets, ["penguin", "rock"])
-    assert report.proposals == (tiny_dataset.parent / ".penguin-studio" / "live-proposals"
-                                / "images" / "train" / f"{report.image.stem}.txt")
-    assert read_labels(report.proposals)[0].cls == 1
-    assert "apart from your labels" in report.message()
 
 
 def test_snapshot_needs_a_dataset() -> None:

@@ -136,11 +136,13 @@ def test_snapshots_go_into_the_dataset_and_recording_plays(qtbot, panel: LivePan
     panel.start_recording(target)
     assert panel.record_button.isChecked() and panel.pipeline.recording
 
-    with qtbot.waitSignal(panel.snapshot_saved, timeout=10000) as saved:
+    with qtbot.waitSignal(panel.snapshot_saved, timeout=10000) as saved, \
+            qtbot.waitSignal(panel._context.dataset_changed, timeout=10000) as reopened:
         panel.snapshot_button.click()
     image = saved.args[0].image
     assert image.parent == tiny_dataset.parent / "images" / "train" and image.is_file()
     assert saved.args[0].proposals is None
+    assert image in reopened.args[0].images("train")  # the dataset now lists the snapshot
 
     with qtbot.waitSignal(panel.snapshot_saved, timeout=10000) as saved:
         panel.proposals_button.click()

@@ -897,65 +897,13 @@ def _link_exclusive(tmp: Path, path: Path) -> bool:
 def _save_proposals(dataset: Any, image_path: Path, shape: tuple[int, ...], dets: Detections,
                     names: list[str], weights: str = "",
                     conf: float = 0.0) -> tuple[Path, list[str]]:
-    """Unreviewed proposals for a snapshot, in the pre-labelling format when available.
-
-    ``core.inference.prelabel`` stores proposals as JSON the annotation editor reviews
-    (accept / reject / adjust); when that module is missing, plain YOLO lines go to a
-    separate folder instead. Either way no label file (ground truth) is written.
-    """
-    try:
-        return _save_as_prelabel(dataset, image_path, shape, dets, names, weights, conf)
-    except (ImportError, AttributeError, TypeError):  # no prelabel module, or another API
-        pass
-    from penguin_studio.core.dataset.labels import write_labels
-
-    target = live_proposals_path(dataset.root, image_path)
-    write_labels(target, detections_to_boxes(dets, shape))
-    return target, [f"Proposals are kept apart from your labels in {target.parent}."]
-
-
-def _save_as_prelabel(dataset: Any, image_path: Path, shape: tuple[int, ...],
-                      dets: Detections, names: list[str], weights: str,
-                      conf: float) -> tuple[Path, list[str]]:
-    from datetime import datetime, timezone
-
-    from penguin_studio.core.dataset.labels import atomic_write_text
+    """Unreviewed proposals for a snapshot, reviewed in the annotation editor like any
+    pre-labelling; no label file (ground truth) is written."""
     from penguin_studio.core.inference import prelabel
 
-    mapping, note = prelabel.class_mapping(names, list(dataset.names)) if names else ({}, "")
-    proposals = []
-    for box, score in zip(detections_to_boxes(dets, shape), dets.conf.tolist(), strict=True):
-        if mapping and box.cls not in mapping:
-            continue  # a class the dataset does not have
-        proposals.append(prelabel.Proposal(cls=mapping.get(box.cls, box.cls), cx=box.cx,
-                                           cy=box.cy, w=box.w, h=box.h,
-                                           conf=round(float(score), 4)))
-    props = prelabel.ImageProposals(
-        image=image_path, path=prelabel.proposals_path(image_path, dataset.root),
-        weights=str(weights), conf=float(conf),
-        created=datetime.now(timezone.utc).isoformat(timespec="seconds"), proposals=proposals)
-    atomic_write_text(props.path, props.to_json())
+    props, note = prelabel.save_proposals(dataset, image_path, dets, shape, names,
+                                          str(weights), conf)
     return props.path, [note] if note else []
-
-
-def live_proposals_path(root: Path, image: Path) -> Path:
-    """``<root>/.penguin-studio/live-proposals/<image path relative to root>.txt``."""
-    from penguin_studio.core.dataset.project import STATE_DIR
-
-    try:
-        relative = image.resolve().relative_to(Path(root).resolve())
-    except ValueError:
-        relative = Path(image.name)
-    return Path(root) / STATE_DIR / "live-proposals" / relative.with_suffix(".txt")
-
-
-def detections_to_boxes(dets: Detections, shape: tuple[int, ...]) -> list:
-    """Pixel detections → normalized YOLO boxes, clipped to the image."""
-    from penguin_studio.core.dataset.labels import Box
-
-    h, w = shape[:2]
-    xyxy = np.clip(dets.xyxy, 0, [w, h, w, h]) / np.array([w, h, w, h], dtype=np.float32)
-    return [Box.from_xyxy(int(c), *map(float, b)) for b, c in zip(xyxy, dets.cls, strict=True)]
 
 
 def with_settings(settings: FilterSettings, **changes: Any) -> FilterSettings:

@@ -208,17 +208,41 @@ def _propose(predictor, image, image_path: Path, root: Path, conf: float, iou: f
 
     raw, _ms = predictor.raw(image)
     dets = filter_detections(raw, conf, iou, nms=not predictor.info.end2end)
-    height, width = image.shape[:2]
+    return proposals_from_detections(image_path, root, dets, image.shape[:2], mapping,
+                                     str(predictor.info.weights), conf)
+
+
+def proposals_from_detections(image_path: Path, root: Path, dets, shape: tuple[int, ...],
+                              mapping: dict[int, int], weights: str = "",
+                              conf: float = 0.0) -> ImageProposals:
+    """Unreviewed proposals from pixel detections (``Detections``) of an image of ``shape``.
+
+    Boxes of model classes missing from ``mapping`` (classes the dataset does not have) are
+    left out; the others get the dataset's class id.
+    """
+    height, width = shape[:2]
     proposals = []
     for (x1, y1, x2, y2), score, cls in zip(dets.xyxy.tolist(), dets.conf.tolist(),
                                             dets.cls.tolist(), strict=True):
         if cls not in mapping:
             continue
-        box = Box.from_xyxy(mapping[cls], x1 / width, y1 / height, x2 / width, y2 / height)
+        box = Box.from_xyxy(mapping[cls], max(0.0, x1 / width), max(0.0, y1 / height),
+                            min(1.0, x2 / width), min(1.0, y2 / height))
         proposals.append(Proposal(box.cls, box.cx, box.cy, box.w, box.h, round(score, 4)))
-    return ImageProposals(image_path, proposals_path(image_path, root),
-                          str(predictor.info.weights), conf,
+    return ImageProposals(image_path, proposals_path(image_path, root), weights, conf,
                           datetime.now(timezone.utc).isoformat(timespec="seconds"), proposals)
+
+
+def save_proposals(dataset: Dataset, image_path: Path, dets, shape: tuple[int, ...],
+                   model_names: list[str], weights: str = "",
+                   conf: float = 0.0) -> tuple[ImageProposals, str]:
+    """Store detections of a new image as proposals to review; returns them and a class note."""
+    mapping, note = class_mapping(model_names, list(dataset.names)) if model_names else \
+        ({int(c): int(c) for c in set(dets.cls.tolist())}, "")
+    props = proposals_from_detections(image_path, dataset.root, dets, shape, mapping,
+                                      weights, conf)
+    _save(props)
+    return props, note
 
 
 def class_mapping(model_names: list[str], dataset_names: list[str]) -> tuple[dict[int, int], str]:

@@ -458,6 +458,7 @@ class LivePanel(QWidget):
     def _snapshot_done(self, report) -> None:
         self._set_note(report.message())
         self.snapshot_saved.emit(report)
+        self._context.images_added.emit([report.image])
 
     def _recording_done(self, report) -> None:
         if report is None:

@@ -23,12 +23,12 @@ from pathlib import Path
 
 from penguin_studio.core.dataset.conversion import (
     ConversionReport,
+    exportable_images,
     pixel_box_to_yolo,
     resolve_names,
     write_import,
 )
 from penguin_studio.core.dataset.images import ImageReadError, image_size
-from penguin_studio.core.dataset.index import LabelStatus, build_index
 from penguin_studio.core.dataset.labels import Box, atomic_write_text
 from penguin_studio.core.dataset.project import Dataset
 from penguin_studio.core.errors import DatasetError
@@ -193,21 +193,10 @@ def export_coco(dataset: Dataset, out_json: str | Path, splits: list[str] | None
     ctx = ctx or JobContext()
     out_json = Path(out_json).expanduser().resolve()
     report = ConversionReport(names=list(dataset.names), output=out_json)
-    index = build_index(dataset)
     images, annotations = [], []
-    entries = [e for e in index.entries if splits is None or e.split in splits]
-    for done, entry in enumerate(entries, start=1):
-        if entry.status is LabelStatus.ERROR:
-            report.skip("unreadable label file", entry.error, entry.image.name)
-            continue
-        if entry.status is LabelStatus.UNLABELLED and not include_unlabelled:
-            report.skip("unlabelled image", "", entry.image.name)
-            continue
-        try:
-            w, h = image_size(entry.image)
-        except ImageReadError as exc:
-            report.skip("unreadable image", exc.reason, entry.image.name)
-            continue
+    for item in exportable_images(dataset, splits, include_unlabelled, report, ctx,
+                                  "writing COCO"):
+        entry, w, h = item.entry, item.width, item.height
         image_id = len(images) + 1
         images.append({"id": image_id, "file_name": _rel(entry.image, dataset.root),
                        "width": w, "height": h, "split": entry.split})
@@ -219,8 +208,6 @@ def export_coco(dataset: Dataset, out_json: str | Path, splits: list[str] | None
             annotations.append(_annotation(len(annotations) + 1, image_id, box, w, h))
             report.boxes += 1
         report.images += 1
-        if done % 500 == 0 or done == len(entries):
-            ctx.step(done, len(entries), "writing COCO")
     doc = {
         "info": {"description": f"{dataset.title} (exported by Penguin Studio)",
                  "date_created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

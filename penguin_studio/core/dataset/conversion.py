@@ -143,3 +143,41 @@ def _entry(image: Path, folder: Path) -> str:
         return "./" + image.resolve().relative_to(folder).as_posix()
     except ValueError:
         return str(image.resolve())
+
+
+@dataclass
+class ExportItem:
+    """One image an exporter writes: its index entry and its displayed size."""
+
+    entry: object  # index.ImageEntry
+    width: int
+    height: int
+
+
+def exportable_images(dataset, splits: list[str] | None, include_unlabelled: bool,
+                      report: ConversionReport, ctx, what: str):
+    """The images an exporter writes, skipping (and reporting) those it cannot.
+
+    Unreadable label files, unlabelled images (unless asked for) and images whose size
+    cannot be read are recorded in ``report``; progress is reported every 500 images.
+    """
+    from penguin_studio.core.dataset.images import ImageReadError, image_size
+    from penguin_studio.core.dataset.index import build_index
+    from penguin_studio.core.dataset.status import LabelStatus
+
+    entries = [e for e in build_index(dataset).entries if splits is None or e.split in splits]
+    for done, entry in enumerate(entries, start=1):
+        if done % 500 == 0 or done == len(entries):
+            ctx.step(done, len(entries), what)
+        if entry.status is LabelStatus.ERROR:
+            report.skip("unreadable label file", entry.error, entry.image.name)
+            continue
+        if entry.status is LabelStatus.UNLABELLED and not include_unlabelled:
+            report.skip("unlabelled image", "", entry.image.name)
+            continue
+        try:
+            w, h = image_size(entry.image)
+        except ImageReadError as exc:
+            report.skip("unreadable image", exc.reason, entry.image.name)
+            continue
+        yield ExportItem(entry, w, h)

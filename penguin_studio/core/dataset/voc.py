@@ -22,12 +22,12 @@ from pathlib import Path
 
 from penguin_studio.core.dataset.conversion import (
     ConversionReport,
+    exportable_images,
     pixel_box_to_yolo,
     resolve_names,
     write_import,
 )
 from penguin_studio.core.dataset.images import ImageReadError, image_size
-from penguin_studio.core.dataset.index import LabelStatus, build_index
 from penguin_studio.core.dataset.labels import Box, atomic_write_text
 from penguin_studio.core.dataset.project import Dataset
 from penguin_studio.core.errors import DatasetError
@@ -190,29 +190,17 @@ def export_voc(dataset: Dataset, out_dir: str | Path, splits: list[str] | None =
     ctx = ctx or JobContext()
     out_dir = Path(out_dir).expanduser().resolve()
     report = ConversionReport(names=list(dataset.names), output=out_dir)
-    index = build_index(dataset)
-    entries = [e for e in index.entries if splits is None or e.split in splits]
     used: set[str] = set()
     sets: dict[str, list[str]] = {}
-    for done, entry in enumerate(entries, start=1):
-        if entry.status is LabelStatus.ERROR:
-            report.skip("unreadable label file", entry.error, entry.image.name)
-            continue
-        if entry.status is LabelStatus.UNLABELLED and not include_unlabelled:
-            report.skip("unlabelled image", "", entry.image.name)
-            continue
-        try:
-            w, h = image_size(entry.image)
-        except ImageReadError as exc:
-            report.skip("unreadable image", exc.reason, entry.image.name)
-            continue
+    for item in exportable_images(dataset, splits, include_unlabelled, report, ctx,
+                                  "writing Pascal VOC"):
+        entry = item.entry
         stem = _unique_stem(entry.image.stem, used)
-        xml = _annotation_xml(entry.image, w, h, entry.boxes, dataset.names, report)
+        xml = _annotation_xml(entry.image, item.width, item.height, entry.boxes,
+                              dataset.names, report)
         atomic_write_text(out_dir / "Annotations" / f"{stem}.xml", xml)
         sets.setdefault(entry.split, []).append(stem)
         report.images += 1
-        if done % 500 == 0 or done == len(entries):
-            ctx.step(done, len(entries), "writing Pascal VOC")
     for split, stems in sets.items():
         atomic_write_text(out_dir / "ImageSets" / "Main" / f"{split}.txt",
                           "".join(f"{s}\n" for s in stems))

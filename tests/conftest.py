@@ -75,3 +75,34 @@ def tiny_weights(tiny_dataset_master: Path, tmp_path_factory: pytest.TempPathFac
     weights = project / "run" / "weights" / "best.pt"
     assert weights.exists()
     return weights
+
+
+@pytest.fixture
+def open_dataset_panel(qtbot):
+    """Open a Dataset panel on a data yaml, shown and indexed; ``panel.errors`` collects the
+    error messages it shows. Every panel opened is shut down after the test."""
+    from penguin_studio.ui.context import AppContext
+    from penguin_studio.ui.panels.dataset import DatasetPanel
+
+    opened: list = []
+
+    def open_panel(data: Path):
+        context = AppContext()
+        panel = DatasetPanel(context)
+        qtbot.addWidget(panel)
+        panel.resize(1200, 800)
+        panel.show()
+        qtbot.waitExposed(panel)
+        with qtbot.waitSignal(context.dataset_changed, timeout=20000):
+            context.open_path(data)
+        qtbot.waitUntil(lambda: panel.index is not None and not panel.proposal_tools.busy,
+                        timeout=20000)
+        panel.errors = []
+        context.error.connect(lambda _t, msg: panel.errors.append(msg))
+        opened.append(panel)
+        return panel
+
+    yield open_panel
+    for panel in opened:
+        panel.shutdown()
+        panel.context.shutdown()

@@ -13,32 +13,14 @@ from conftest import shared_dataset
 from PySide6.QtGui import QImage
 
 from penguin_studio.core.dataset.project import label_path_for
-from penguin_studio.ui.context import AppContext
 from penguin_studio.ui.dataset.browser_model import PROBLEMS, BrowserFilter
 from penguin_studio.ui.dataset.records import UNLABELLED
 from penguin_studio.ui.dataset.thumbnails import ThumbnailDiskCache, make_thumbnail
-from penguin_studio.ui.panels.dataset import DatasetPanel
-
-
-def open_panel(qtbot, data: Path) -> DatasetPanel:
-    context = AppContext()
-    panel = DatasetPanel(context)
-    qtbot.addWidget(panel)
-    panel.resize(1200, 800)
-    panel.show()
-    qtbot.waitExposed(panel)
-    with qtbot.waitSignal(context.dataset_changed, timeout=20000):
-        context.open_path(data)
-    qtbot.waitUntil(lambda: panel.index is not None, timeout=20000)
-    return panel
 
 
 @pytest.fixture
-def panel(qtbot, tiny_dataset: Path):
-    panel = open_panel(qtbot, tiny_dataset)
-    yield panel
-    panel.shutdown()
-    panel.context.shutdown()
+def panel(open_dataset_panel, tiny_dataset: Path):
+    return open_dataset_panel(tiny_dataset)
 
 
 def test_visible_thumbnails_load_off_thread_and_are_cached_on_disk(qtbot, panel) -> None:
@@ -56,11 +38,12 @@ def test_visible_thumbnails_load_off_thread_and_are_cached_on_disk(qtbot, panel)
     assert cache.key(path) != key
 
 
-def test_corrupt_images_show_a_placeholder_with_the_reason(qtbot, tiny_dataset, tmp_path):
+def test_corrupt_images_show_a_placeholder_with_the_reason(open_dataset_panel,
+        qtbot, tiny_dataset, tmp_path):
     images = sorted((tiny_dataset.parent / "images" / "train").glob("*.jpg"))
     images[1].write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg" * 10)
     images[2].write_bytes(b"")
-    panel = open_panel(qtbot, tiny_dataset)
+    panel = open_dataset_panel(tiny_dataset)
     try:
         assert panel.wait_until_idle()
         loader = panel.thumbnails
@@ -175,9 +158,9 @@ def test_pyqtgraph_is_imported_only_when_statistics_are_shown(tiny_dataset) -> N
     assert out.stdout.split()[-2:] == ["False", "True"]
 
 
-def test_opens_coco8(qtbot) -> None:
+def test_opens_coco8(open_dataset_panel, qtbot) -> None:
     data = shared_dataset("coco8") / "data.yaml"
-    panel = open_panel(qtbot, data)
+    panel = open_dataset_panel(data)
     try:
         assert panel.browser.model.rowCount() == 8
         assert panel.wait_until_idle()
@@ -193,9 +176,9 @@ def test_opens_coco8(qtbot) -> None:
         panel.context.shutdown()
 
 
-def test_opens_the_roboflow_export_with_a_missing_split(qtbot) -> None:
+def test_opens_the_roboflow_export_with_a_missing_split(open_dataset_panel, qtbot) -> None:
     data = shared_dataset("aquarium-test") / "data.yaml"
-    panel = open_panel(qtbot, data)
+    panel = open_dataset_panel(data)
     try:
         assert panel.browser.model.rowCount() == len(panel.dataset.splits["test"])
         assert "⚠" in panel.subtitle.text()  # train/val named but missing: said, not fatal

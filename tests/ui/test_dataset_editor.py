@@ -13,26 +13,14 @@ from PySide6.QtCore import QPoint, Qt
 
 from penguin_studio.core.dataset.labels import Box, LabelWriteError, read_labels
 from penguin_studio.core.dataset.project import label_path_for
-from penguin_studio.ui.context import AppContext
 from penguin_studio.ui.panels.dataset import DatasetPanel
 
 TOL = 1.5  # pixels: one mouse event lands on whole viewport pixels
 
 
 @pytest.fixture
-def panel(qtbot, tiny_dataset: Path):
-    context = AppContext()
-    panel = DatasetPanel(context)
-    qtbot.addWidget(panel)
-    panel.resize(1200, 800)
-    panel.show()
-    qtbot.waitExposed(panel)
-    with qtbot.waitSignal(context.dataset_changed, timeout=20000):
-        context.open_path(tiny_dataset)
-    qtbot.waitUntil(lambda: panel.index is not None, timeout=20000)
-    yield panel
-    panel.shutdown()
-    context.shutdown()
+def panel(open_dataset_panel, tiny_dataset: Path):
+    return open_dataset_panel(tiny_dataset)
 
 
 def open_in_editor(qtbot, panel: DatasetPanel, row: int = 0):

@@ -17,7 +17,6 @@ from PySide6.QtCore import QPoint, Qt
 from penguin_studio.core.dataset.labels import Box, atomic_write_text, read_labels
 from penguin_studio.core.dataset.project import label_path_for, open_dataset
 from penguin_studio.core.inference import prelabel as pl
-from penguin_studio.ui.context import AppContext
 from penguin_studio.ui.dataset.browser_model import PROPOSALS
 from penguin_studio.ui.dataset.prelabel_actions import PrelabelChoice
 from penguin_studio.ui.dataset.records import UNLABELLED
@@ -54,32 +53,13 @@ def unlabelled(tiny_dataset: Path) -> list[Path]:
     return images
 
 
-def open_panel(qtbot, data_yaml: Path) -> DatasetPanel:
-    context = AppContext()
-    panel = DatasetPanel(context)
-    qtbot.addWidget(panel)
-    panel.resize(1200, 800)
-    panel.show()
-    qtbot.waitExposed(panel)
-    with qtbot.waitSignal(context.dataset_changed, timeout=20000):
-        context.open_path(data_yaml)
-    qtbot.waitUntil(lambda: panel.index is not None and not panel.proposal_tools.busy,
-                    timeout=20000)
-    panel.errors = []
-    context.error.connect(lambda _t, msg: panel.errors.append(msg))
-    return panel
-
-
 @pytest.fixture
-def crafted(qtbot, tiny_dataset: Path, unlabelled: list[Path]):
+def crafted(open_dataset_panel, tiny_dataset: Path, unlabelled: list[Path]):
     """A panel on the dataset whose first two unlabelled images have crafted proposals."""
     root = tiny_dataset.parent
     for image in unlabelled[:2]:
         write_proposals(image, root)
-    panel = open_panel(qtbot, tiny_dataset)
-    yield panel, root, unlabelled
-    panel.shutdown()
-    panel.context.shutdown()
+    return open_dataset_panel(tiny_dataset), root, unlabelled
 
 
 def edit(qtbot, panel: DatasetPanel, image: Path) -> None:
@@ -228,11 +208,12 @@ def test_unreadable_label_file_stays_locked(qtbot, crafted) -> None:
     assert statuses(image, root) == ["unreviewed"] * 3
 
 
-def test_damaged_proposals_file_is_reported_not_fatal(qtbot, tiny_dataset, unlabelled) -> None:
+def test_damaged_proposals_file_is_reported_not_fatal(open_dataset_panel,
+        qtbot, tiny_dataset, unlabelled) -> None:
     root = tiny_dataset.parent
     path = write_proposals(unlabelled[0], root)
     path.write_text("{not json", encoding="utf-8")
-    panel = open_panel(qtbot, tiny_dataset)
+    panel = open_dataset_panel(tiny_dataset)
     try:
         edit(qtbot, panel, unlabelled[0])
         banner = panel.editor.proposals.banner
@@ -244,10 +225,11 @@ def test_damaged_proposals_file_is_reported_not_fatal(qtbot, tiny_dataset, unlab
 
 
 @pytest.mark.slow
-def test_prelabel_action_runs_the_model_then_review(qtbot, tiny_dataset, unlabelled,
+def test_prelabel_action_runs_the_model_then_review(open_dataset_panel,
+        qtbot, tiny_dataset, unlabelled,
                                                     tiny_weights) -> None:
     root = tiny_dataset.parent
-    panel = open_panel(qtbot, tiny_dataset)
+    panel = open_dataset_panel(tiny_dataset)
     try:
         tools = panel.proposal_tools
         asked = []
@@ -282,9 +264,10 @@ def test_prelabel_action_runs_the_model_then_review(qtbot, tiny_dataset, unlabel
         panel.context.shutdown()
 
 
-def test_prelabel_with_a_file_that_is_not_a_model(qtbot, tiny_dataset, unlabelled,
+def test_prelabel_with_a_file_that_is_not_a_model(open_dataset_panel,
+        qtbot, tiny_dataset, unlabelled,
                                                   tmp_path) -> None:
-    panel = open_panel(qtbot, tiny_dataset)
+    panel = open_dataset_panel(tiny_dataset)
     try:
         fake = tmp_path / "notes.pt"
         fake.write_text("not a model", encoding="utf-8")
@@ -302,8 +285,9 @@ def test_prelabel_with_a_file_that_is_not_a_model(qtbot, tiny_dataset, unlabelle
 
 
 @pytest.mark.slow
-def test_cancel_stops_prelabelling(qtbot, tiny_dataset, unlabelled, tiny_weights) -> None:
-    panel = open_panel(qtbot, tiny_dataset)
+def test_cancel_stops_prelabelling(open_dataset_panel,
+        qtbot, tiny_dataset, unlabelled, tiny_weights) -> None:
+    panel = open_dataset_panel(tiny_dataset)
     try:
         tools = panel.proposal_tools
         tools.prelabel.ask = lambda ds, n: PrelabelChoice(tiny_weights, 0.25)

@@ -14,27 +14,12 @@ import yaml
 
 from penguin_studio.core.dataset.labels import read_labels
 from penguin_studio.core.dataset.project import label_path_for
-from penguin_studio.ui.context import AppContext
 from penguin_studio.ui.panels.dataset import DatasetPanel
 
 
 @pytest.fixture
-def panel(qtbot, tiny_dataset: Path):
-    context = AppContext()
-    panel = DatasetPanel(context)
-    qtbot.addWidget(panel)
-    panel.resize(1200, 800)
-    panel.show()
-    qtbot.waitExposed(panel)
-    with qtbot.waitSignal(context.dataset_changed, timeout=20000):
-        context.open_path(tiny_dataset)
-    qtbot.waitUntil(lambda: panel.index is not None, timeout=20000)
-    errors: list[str] = []
-    context.error.connect(lambda _t, msg: errors.append(msg))
-    panel.errors = errors
-    yield panel
-    panel.shutdown()
-    context.shutdown()
+def panel(open_dataset_panel, tiny_dataset: Path):
+    return open_dataset_panel(tiny_dataset)
 
 
 def answer(panel: DatasetPanel, yes: bool = True, text: str | None = None) -> list[str]:

@@ -37,7 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from penguin_studio.commands.val import check_fraction, ultralytics_output_to_stderr
     from penguin_studio.core.errors import UserError
-    from penguin_studio.core.inference import predict
+    from penguin_studio.core.inference import outputs, predict
 
     check_fraction("--conf", args.conf)
     check_fraction("--iou", args.iou)
@@ -49,10 +49,10 @@ def run(args: argparse.Namespace) -> int:
     for skipped in preds.skipped:
         print(f"warning: skipped {skipped.path} ({skipped.reason})", file=sys.stderr)
     if args.save is not None:
-        written = predict.save_annotated(preds, args.save, args.conf, args.iou)
+        written = outputs.save_annotated(preds, args.save, args.conf, args.iou)
         print(f"Saved {len(written)} annotated file(s) in {args.save}", file=sys.stderr)
     if args.labels is not None:
-        written = predict.export_yolo_labels(preds, args.labels, args.conf, args.iou)
+        written = outputs.export_yolo_labels(preds, args.labels, args.conf, args.iou)
         print(f"Wrote {len(written)} label file(s) in {args.labels}", file=sys.stderr)
     doc = predict.predictions_to_json(preds, args.conf, args.iou)
     if args.json:

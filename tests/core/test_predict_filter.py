@@ -13,7 +13,7 @@ import pytest
 from penguin_studio.cli import main
 from penguin_studio.core.dataset.labels import read_labels
 from penguin_studio.core.errors import NotACheckpointError, UserError
-from penguin_studio.core.inference import predict
+from penguin_studio.core.inference import outputs, predict
 from penguin_studio.core.inference.filtering import Detections, filter_detections
 
 pytestmark = pytest.mark.slow
@@ -91,12 +91,12 @@ def test_video_is_predicted_saved_and_exported(tiny_weights, tmp_path):
     preds = predict.predict_source(tiny_weights, video)
     assert preds.kind == "video" and [i.frame for i in preds.items] == [0, 1, 2]
     assert predict.load_pixels(preds.items[2]).shape == (64, 96, 3)
-    saved = predict.save_annotated(preds, tmp_path / "out", conf=0.001)
+    saved = outputs.save_annotated(preds, tmp_path / "out", conf=0.001)
     assert saved == [tmp_path / "out" / "clip_detections.mp4"]
     check = cv2.VideoCapture(str(saved[0]))
     assert int(check.get(cv2.CAP_PROP_FRAME_COUNT)) == 3
     check.release()
-    labels = predict.export_yolo_labels(preds, tmp_path / "labels", conf=0.001, iou=0.5)
+    labels = outputs.export_yolo_labels(preds, tmp_path / "labels", conf=0.001, iou=0.5)
     assert [p.name for p in labels] == [f"clip_00000{i}.txt" for i in range(3)]
     boxes = read_labels(labels[0])
     assert len(boxes) == len(preds.filtered(0, 0.001, 0.5))
@@ -104,7 +104,7 @@ def test_video_is_predicted_saved_and_exported(tiny_weights, tmp_path):
 
 
 def test_annotated_images_are_saved(cached, tmp_path):
-    written = predict.save_annotated(cached, tmp_path / "shown", conf=0.001)
+    written = outputs.save_annotated(cached, tmp_path / "shown", conf=0.001)
     assert len(written) == 12 and all(p.is_file() for p in written)
     original = predict.read_image(cached.items[0].path)
     assert not np.array_equal(predict.read_image(written[0]), original)  # boxes drawn

@@ -24,6 +24,9 @@ import numpy as np
 
 from penguin_studio.core.dataset.project import is_image
 from penguin_studio.core.errors import UserError
+from penguin_studio.core.inference.drawing import PALETTE as PALETTE
+from penguin_studio.core.inference.drawing import class_color as class_color
+from penguin_studio.core.inference.drawing import draw_detections as draw_detections
 from penguin_studio.core.inference.filtering import Detections, filter_detections
 from penguin_studio.core.jobs import JobContext
 
@@ -310,7 +313,7 @@ def _predict_one(predictor: Predictor, image: np.ndarray, path: Path, frame: int
     return PredictedImage(path, frame, (width, height), raw, ms)
 
 
-# ----- checks and outputs ------------------------------------------------------------------
+# ----- checks and JSON ----------------------------------------------------------------------
 def class_mismatch(model_names: list[str], dataset_names: list[str]) -> str | None:
     """A warning when a checkpoint's classes are not the dataset's (shown, not refused)."""
     if not dataset_names or list(model_names) == list(dataset_names):
@@ -345,132 +348,3 @@ def predictions_to_json(preds: Predictions, conf: float = DEFAULT_CONF,
         "images": images,
         "skipped": [{"image": str(s.path), "reason": s.reason} for s in preds.skipped],
     }
-
-
-# ----- annotated images, videos and YOLO labels -------------------------------------------
-#: One colour per class (RGB), shared by the viewer and the saved images.
-PALETTE = ((255, 56, 56), (44, 153, 168), (255, 157, 151), (72, 249, 10), (146, 204, 23),
-           (61, 219, 134), (26, 147, 52), (0, 212, 187), (255, 112, 31), (0, 194, 255),
-           (52, 69, 147), (100, 115, 255), (0, 24, 236), (132, 56, 255), (82, 0, 133),
-           (203, 56, 255), (255, 149, 200), (255, 55, 199), (207, 210, 49), (255, 178, 29))
-
-
-def class_color(class_id: int) -> tuple[int, int, int]:
-    """RGB colour of a class, the same in the viewer and in saved images."""
-    return PALETTE[int(class_id) % len(PALETTE)]
-
-
-def draw_detections(image: np.ndarray, dets: Detections, names: list[str]) -> np.ndarray:
-    """A copy of a BGR image with boxes, class names and scores drawn on it."""
-    import cv2
-
-    out = image.copy()
-    thickness = max(1, round(sum(out.shape[:2]) / 600))
-    scale = max(0.4, thickness / 3)
-    for box, conf, cls in zip(dets.xyxy, dets.conf, dets.cls, strict=True):
-        r, g, b = class_color(int(cls))
-        x1, y1, x2, y2 = (int(round(float(v))) for v in box)
-        cv2.rectangle(out, (x1, y1), (x2, y2), (b, g, r), thickness, cv2.LINE_AA)
-        name = names[cls] if 0 <= cls < len(names) else str(int(cls))
-        text = f"{name} {float(conf):.2f}"
-        (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
-        top = max(0, y1 - th - base - 2)
-        cv2.rectangle(out, (x1, top), (x1 + tw + 4, top + th + base + 2), (b, g, r), -1)
-        cv2.putText(out, text, (x1 + 2, top + th + 1), cv2.FONT_HERSHEY_SIMPLEX, scale,
-                    (255, 255, 255), 1, cv2.LINE_AA)
-    return out
-
-
-def save_annotated(preds: Predictions, out_dir: str | Path, conf: float = DEFAULT_CONF,
-                   iou: float = DEFAULT_IOU, classes: Iterable[int] | None = None,
-                   ctx: JobContext | None = None) -> list[Path]:
-    """Write annotated copies (images) or one annotated video into ``out_dir``."""
-    ctx = ctx or JobContext()
-    out_dir = Path(out_dir).expanduser()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    wanted = None if classes is None else list(classes)
-    if preds.kind == "video":
-        return [_save_video(preds, out_dir, conf, iou, wanted, ctx)]
-    written = []
-    for index, item in enumerate(preds.items):
-        ctx.step(index, len(preds.items), f"Saving {item.path.name}")
-        image = read_image(item.path)
-        if image is None:
-            continue
-        target = _unique_name(out_dir, item.path.name, written)
-        drawn = draw_detections(image, preds.filtered(index, conf, iou, wanted),
-                                preds.model.names)
-        _write_image(target, drawn)
-        written.append(target)
-    return written
-
-
-def _unique_name(out_dir: Path, name: str, taken: list[Path]) -> Path:
-    """Same-named images from different sub-folders must not overwrite each other."""
-    target = out_dir / name
-    stem, suffix, n = target.stem, target.suffix, 1
-    while target in taken:
-        target = out_dir / f"{stem}_{n}{suffix}"
-        n += 1
-    return target
-
-
-def _write_image(path: Path, image: np.ndarray) -> None:
-    import cv2
-
-    ok, data = cv2.imencode(path.suffix or ".jpg", image)
-    if not ok:
-        ok, data = cv2.imencode(".png", image)
-        path = path.with_suffix(".png")
-    try:
-        data.tofile(str(path))
-    except OSError as exc:
-        raise UserError(f"Cannot write {path}: {exc.strerror}.") from exc
-
-
-def _save_video(preds: Predictions, out_dir: Path, conf: float, iou: float,
-                classes: list[int] | None, ctx: JobContext) -> Path:
-    import cv2
-
-    target = out_dir / f"{preds.source.stem}_detections.mp4"
-    width, height = preds.items[0].size
-    writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"mp4v"),
-                             preds.fps or 25.0, (width, height))
-    if not writer.isOpened():
-        raise UserError(f"Cannot write the video {target}; check the folder is writable.")
-    try:
-        by_frame = {item.frame: i for i, item in enumerate(preds.items)}
-        for frame_no, frame in video_frames(preds.source):
-            ctx.step(frame_no, len(preds.items), f"Writing frame {frame_no + 1}")
-            index = by_frame.get(frame_no)
-            if index is not None:
-                frame = draw_detections(frame, preds.filtered(index, conf, iou, classes),
-                                        preds.model.names)
-            writer.write(frame)
-    finally:
-        writer.release()
-    return target
-
-
-def export_yolo_labels(preds: Predictions, out_dir: str | Path, conf: float = DEFAULT_CONF,
-                       iou: float = DEFAULT_IOU,
-                       classes: Iterable[int] | None = None) -> list[Path]:
-    """Write the shown detections as YOLO ``.txt`` files (one per image or frame).
-
-    An image without detections gets an empty file: "looked at, nothing there".
-    """
-    from penguin_studio.core.dataset.labels import Box, write_labels
-
-    out_dir = Path(out_dir).expanduser()
-    wanted = None if classes is None else list(classes)
-    written: list[Path] = []
-    for index, item in enumerate(preds.items):
-        width, height = item.size
-        dets = preds.filtered(index, conf, iou, wanted)
-        boxes = [Box.from_xyxy(int(k), x1 / width, y1 / height, x2 / width, y2 / height)
-                 for (x1, y1, x2, y2), k in zip(dets.xyxy.tolist(), dets.cls.tolist(), strict=True)]
-        stem = item.path.stem if item.frame is None else f"{item.path.stem}_{item.frame:06d}"
-        target = _unique_name(out_dir, f"{stem}.txt", written)
-        write_labels(target, boxes)
-        written.append(target)
-    return written

@@ -2,7 +2,8 @@
 
 A ``QGraphicsView`` shows the image (scene units are image pixels) and gives zoom, scrolling
 and fit. Boxes are painted in ``drawForeground`` in screen pixels, so outlines, handles and
-labels keep the same size at every zoom, and hit tests use screen-pixel margins. Gestures:
+labels keep the same size at every zoom, and hit tests use screen-pixel margins. This module
+holds the state and the gestures; ``canvas_paint`` draws that state. Gestures:
 
 - ``W`` arms drawing; drag to draw a box of the current class (``Esc`` cancels);
 - drag a box to move it, drag one of its eight handles to resize it;
@@ -33,9 +34,7 @@ from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
 
 from penguin_studio.core.dataset.labels import Box
 from penguin_studio.ui.dataset import canvas_geometry as geo
-from penguin_studio.ui.dataset import canvas_overlay as overlay
-from penguin_studio.ui.dataset import undo_commands
-from penguin_studio.ui.dataset.colors import class_color
+from penguin_studio.ui.dataset import canvas_paint, undo_commands
 from penguin_studio.ui.dataset.label_document import LabelDocument
 
 BACKGROUND = QColor("#15171b")
@@ -315,10 +314,12 @@ class AnnotationCanvas(QGraphicsView):
             self.fit()
 
     # ----- coordinates --------------------------------------------------------------------
-    def _to_image(self, pos: QPointF) -> QPointF:
+    def to_image(self, pos: QPointF) -> QPointF:
+        """Image point under a viewport pixel."""
         return self.viewportTransform().inverted()[0].map(pos)
 
-    def _to_view(self, rect: QRectF) -> QRectF:
+    def to_view(self, rect: QRectF) -> QRectF:
+        """Viewport rectangle of an image rectangle."""
         return self.viewportTransform().mapRect(rect)
 
     def image_to_view(self, x: float, y: float) -> QPoint:
@@ -329,7 +330,7 @@ class AnnotationCanvas(QGraphicsView):
         target = self._selected_target()
         if target is None:
             return None
-        rect = self._to_view(target[2])
+        rect = self.to_view(target[2])
         for name, p in geo.handle_points(rect).items():
             if abs(p.x() - pos.x()) <= HIT_PX and abs(p.y() - pos.y()) <= HIT_PX:
                 return name
@@ -338,7 +339,7 @@ class AnnotationCanvas(QGraphicsView):
     def _hit_at(self, pos: QPointF) -> tuple[str, int] | None:
         """The box or proposal under ``pos`` (the smallest of both kinds wins)."""
         boxes, proposals = self.rects(), self.proposal_rects()
-        view_rects = [self._to_view(r) for r in boxes + proposals]
+        view_rects = [self.to_view(r) for r in boxes + proposals]
         hit = geo.box_at(view_rects, pos, margin=2)
         if hit is None:
             return None
@@ -358,7 +359,7 @@ class AnnotationCanvas(QGraphicsView):
 
     def _left_press(self, pos: QPointF) -> None:
         if self._armed and self.editable and self.image_size is not None:
-            start = geo.clamp_point(self._to_image(pos), *self.image_size)
+            start = geo.clamp_point(self.to_image(pos), *self.image_size)
             self._drag = {"kind": "draw", "start": start, "rect": QRectF(start, start)}
             return
         handle = self._handle_at(pos)
@@ -378,7 +379,7 @@ class AnnotationCanvas(QGraphicsView):
             target = self._selected_target()
             if self.editable and target is not None:
                 rect = target[2]
-                self._drag = {"kind": "move", "start": self._to_image(pos), "rect": rect,
+                self._drag = {"kind": "move", "start": self.to_image(pos), "rect": rect,
                               "orig": rect, "target": kind, "index": index}
             return
         self._select(None)
@@ -403,7 +404,7 @@ class AnnotationCanvas(QGraphicsView):
             self.verticalScrollBar().setValue(self.verticalScrollBar().value()
                                               - round(delta.y()))
         elif self.image_size is not None:
-            self._drag_to(drag, self._to_image(pos))
+            self._drag_to(drag, self.to_image(pos))
         self.viewport().update()
         event.accept()
 
@@ -419,7 +420,7 @@ class AnnotationCanvas(QGraphicsView):
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         drag, self._drag = self._drag, None
         if drag is not None and drag["kind"] != "pan" and self.image_size is not None:
-            self._drag_to(drag, self._to_image(event.position()))
+            self._drag_to(drag, self.to_image(event.position()))
             self._finish(drag)
         self._update_hover_cursor(event.position())
         self.viewport().update()
@@ -476,56 +477,24 @@ class AnnotationCanvas(QGraphicsView):
             return
         super().keyPressEvent(event)
 
-    # ----- painting -----------------------------------------------------------------------
+    # ----- painting (see canvas_paint) -----------------------------------------------------
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
         """Boxes, handles, labels and crosshair in screen pixels (same size at any zoom)."""
-        painter.save()
-        painter.resetTransform()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        area = QRectF(self.viewport().rect())
-        if self.image_size is None:
-            overlay.paint_message(painter, area, self.message, self.font())
-        else:
-            self._paint_boxes(painter)
-            self._paint_crosshair(painter, area)
-        painter.restore()
+        canvas_paint.paint_foreground(self, painter)
 
     def box_name(self, cls: int) -> str:
         return self.class_names[cls] if 0 <= cls < len(self.class_names) else f"class {cls}?"
 
-    def _dragged(self, kind: str, index: int) -> QRectF | None:
-        """The live rectangle of a box or proposal being moved or resized."""
-        drag = self._drag
-        if drag and drag["kind"] in ("move", "resize") and drag["target"] == kind \
-                and drag["index"] == index:
-            return drag["rect"]
-        return None
+    @property
+    def drag(self) -> dict | None:
+        """The gesture in progress (draw, move, resize or pan) with its live rectangle."""
+        return self._drag
 
-    def _paint_boxes(self, painter: QPainter) -> None:
-        if self.doc is None:
-            return
-        drag = self._drag
-        for i, (box, rect) in enumerate(zip(self.doc.boxes, self.rects(), strict=True)):
-            rect = self._dragged("box", i) or rect
-            known = 0 <= box.cls < len(self.class_names)
-            overlay.paint_box(painter, self._to_view(rect), class_color(box.cls),
-                              self.box_name(box.cls), i == self.selected, known,
-                              self._label_font)
-        for (index, box, conf), rect in zip(self.proposals, self.proposal_rects(), strict=True):
-            rect = self._dragged("proposal", index) or rect
-            overlay.paint_proposal(painter, self._to_view(rect), class_color(box.cls),
-                                   f"? {self.box_name(box.cls)} {conf:.2f}",
-                                   index == self.selected_proposal, self._label_font)
-        if drag and drag["kind"] == "draw":
-            overlay.paint_rubber_band(painter, self._to_view(drag["rect"]),
-                                      class_color(self.current_class))
+    @property
+    def mouse_pos(self) -> QPointF | None:
+        """Where the cursor is over the viewport (None when it left)."""
+        return self._mouse
 
-    def _paint_crosshair(self, painter: QPainter, area: QRectF) -> None:
-        pos = self._mouse
-        if pos is None or (self._drag and self._drag["kind"] == "pan"):
-            return
-        strong = self._armed or (self._drag is not None and self._drag["kind"] == "draw")
-        where = None
-        if strong and self.image_size is not None:
-            where = geo.clamp_point(self._to_image(pos), *self.image_size)
-        overlay.paint_crosshair(painter, area, pos, strong, where, self.font())
+    @property
+    def label_font(self) -> QFont:
+        return self._label_font

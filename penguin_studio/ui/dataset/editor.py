@@ -4,7 +4,7 @@ The editor owns one :class:`LabelDocument` per image it has shown (kept for the 
 so each image keeps its undo history) and one ``QUndoGroup`` whose active stack follows the
 current image. Every keyboard action is a ``QAction`` on the editor (shortcut context: the
 editor and its children), so the keys work wherever the focus is inside the editor and
-nowhere else.
+nowhere else; the key map and toolbar are built in :mod:`~penguin_studio.ui.dataset.editor_actions`.
 
 Model proposals (``core.inference.prelabel``) are reviewed here too, one key per decision:
 see :mod:`~penguin_studio.ui.dataset.proposal_editing`.
@@ -14,21 +14,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QImage, QKeySequence, QUndoGroup
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QImage, QUndoGroup
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QSplitter,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from penguin_studio.core.dataset.labels import Box, LabelParseError, read_labels
 from penguin_studio.core.dataset.project import label_path_for
-from penguin_studio.ui.dataset import undo_commands
+from penguin_studio.ui.dataset import editor_actions, undo_commands
 from penguin_studio.ui.dataset.banner import Banner
 from penguin_studio.ui.dataset.box_list import BoxList
 from penguin_studio.ui.dataset.canvas import AnnotationCanvas
@@ -93,65 +92,19 @@ class AnnotationEditor(QWidget):
         self._docs: dict[str, LabelDocument] = {}
         self.doc: LabelDocument | None = None
         self.actions_by_name: dict[str, QAction] = {}
-        self._build_actions()
+        editor_actions.build_actions(self)
         self._build_layout()
         self._connect()
         self._update_status()
 
     # ----- construction -------------------------------------------------------------------
     def _action(self, name: str, text: str, keys, slot, tip: str = "") -> QAction:
-        action = QAction(text, self)
-        seqs = keys if isinstance(keys, list) else [keys]
-        action.setShortcuts([QKeySequence(k) for k in seqs if k])
-        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        shown = " or ".join(k.toString(QKeySequence.SequenceFormat.NativeText)
-                            for k in action.shortcuts())
-        action.setToolTip(f"{tip or text} ({shown})" if shown else tip or text)
-        action.triggered.connect(slot)
-        self.addAction(action)
-        self.actions_by_name[name] = action
-        return action
-
-    def _build_actions(self) -> None:
-        a = self._action
-        a("back", "◀ Images", None, self.back_requested.emit, "Back to the image browser (Esc)")
-        a("prev", "Previous", "A", self.previous_image, "Previous image")
-        a("next", "Next", "D", self.next_image, "Next image")
-        draw = a("draw", "Draw box", "W", self._toggle_draw, "Draw a box: press W, then drag")
-        draw.setCheckable(True)
-        a("delete", "Delete", [QKeySequence.StandardKey.Delete, "Backspace"],
-          self._delete_selected, "Delete the selected box (or reject the selected proposal)")
-        a("copy_prev", "Copy from previous", "C", self.copy_from_previous,
-          "Copy the boxes of the previous image onto this one")
-        undo = self.undo_group.createUndoAction(self, "Undo")
-        undo.setShortcuts([QKeySequence(QKeySequence.StandardKey.Undo)])
-        redo = self.undo_group.createRedoAction(self, "Redo")
-        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        for name, action in (("undo", undo), ("redo", redo)):
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            self.addAction(action)
-            self.actions_by_name[name] = action
-        a("fit", "Fit", "F", self.canvas.fit, "Fit the image in the window")
-        a("actual", "1:1", "Ctrl+0", self.canvas.actual_size, "Actual pixels")
-        a("zoom_in", "Zoom in", ["+", "="], lambda: self.canvas.zoom_by(1.25))
-        a("zoom_out", "Zoom out", "-", lambda: self.canvas.zoom_by(0.8))
-        for n in range(1, 10):
-            a(f"class_{n}", f"Class {n}", str(n), lambda _c=False, i=n - 1: self.choose_class(i))
-        self.proposals.add_actions(a)
+        """Add one keyboard action (see :func:`editor_actions.add_action`)."""
+        return editor_actions.add_action(self, name, text, keys, slot, tip)
 
     def _build_layout(self) -> None:
-        toolbar = QToolBar()
-        toolbar.setIconSize(QSize(16, 16))
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        names = ("back", None, "prev", "next", None, "draw", "delete", "copy_prev", None,
-                 "undo", "redo", None, "fit", "actual")
-        for name in names:
-            if name is None:
-                toolbar.addSeparator()
-            else:
-                toolbar.addAction(self.actions_by_name[name])
-        toolbar.addWidget(self.zoom_label)
-        self.toolbar = toolbar
+        self.toolbar = toolbar = editor_actions.build_toolbar(self.actions_by_name,
+                                                              self.zoom_label)
         self.parse_banner.add_button("Open label file", self._open_label_file)
         self.parse_banner.add_button("Reload", self._reload_document)
         self.parse_banner.add_button("Reset labels…", self._reset_document)
@@ -354,11 +307,12 @@ class AnnotationEditor(QWidget):
         super().keyPressEvent(event)
 
     # ----- edits --------------------------------------------------------------------------
-    def _delete_selected(self) -> None:
+    def delete_selected(self) -> None:
+        """Reject the selected proposal, or delete the selected box."""
         if not self.proposals.delete_or_reject():
             self.canvas.delete_selected()
 
-    def _toggle_draw(self) -> None:
+    def toggle_draw(self) -> None:
         self.canvas.arm_drawing(not self.canvas.armed)
 
     def choose_class(self, class_id: int) -> None:

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
-from penguin_studio.core.inference.predict import class_color
+from penguin_studio.core.inference.drawing import class_color
 
 
 def color_icon(rgb: tuple[int, int, int]) -> QIcon:

@@ -125,14 +125,14 @@ class DetectionSession:
 # ----- background jobs for the panel's output buttons -------------------------------------
 def save_job(ctx: JobContext, preds: Predictions, folder: str, conf: float, iou: float,
              classes: list[int] | None) -> list[Path]:
-    from penguin_studio.core.inference.predict import save_annotated
+    from penguin_studio.core.inference.outputs import save_annotated
 
     return save_annotated(preds, folder, conf, iou, classes, ctx=ctx)
 
 
 def labels_job(ctx: JobContext, preds: Predictions, folder: str, conf: float, iou: float,
                classes: list[int] | None) -> list[Path]:
-    from penguin_studio.core.inference.predict import export_yolo_labels
+    from penguin_studio.core.inference.outputs import export_yolo_labels
 
     return export_yolo_labels(preds, folder, conf, iou, classes)
 

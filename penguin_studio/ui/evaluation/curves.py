@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QGridLayout, QWidget
 
 from penguin_studio.core.evaluation.results import Curve, Evaluation
-from penguin_studio.core.inference.predict import class_color
+from penguin_studio.core.inference.drawing import class_color
 
 ALL_PEN = pg.mkPen((31, 60, 110), width=3)
 THRESHOLD_PEN = pg.mkPen((240, 140, 30), width=2, style=pg.QtCore.Qt.PenStyle.DashLine)

@@ -12,12 +12,10 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt, QTimer, QUrl
-from PySide6.QtGui import QDesktopServices, QFont
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QApplication,
-    QButtonGroup,
     QHBoxLayout,
-    QLabel,
     QMenu,
     QStackedWidget,
     QToolButton,
@@ -27,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from penguin_studio.core.dataset.project import SPLITS
 from penguin_studio.core.dataset.status import LabelStatus
+from penguin_studio.ui.dataset import panel_header
 from penguin_studio.ui.dataset.browser import ImageBrowser
 from penguin_studio.ui.dataset.class_actions import ClassActions
 from penguin_studio.ui.dataset.dataset_jobs import DatasetJobs
@@ -84,21 +83,12 @@ class DatasetPanel(QWidget):
 
     # ----- layout -------------------------------------------------------------------------
     def _build(self) -> None:
-        self.title = QLabel()
-        font = QFont(self.title.font())
-        font.setPointSizeF(font.pointSizeF() * 1.35)
-        font.setBold(True)
-        self.title.setFont(font)
-        self.subtitle = QLabel()
-        self.subtitle.setStyleSheet("color: palette(mid);")
+        self.title, self.subtitle, titles = panel_header.titles()
         header = QHBoxLayout()
         header.setContentsMargins(12, 10, 12, 4)
-        titles = QVBoxLayout()
-        titles.setSpacing(0)
-        titles.addWidget(self.title)
-        titles.addWidget(self.subtitle)
         header.addLayout(titles, 1)
-        header.addLayout(self._page_tabs())
+        tabs, self.page_buttons = panel_header.page_tabs(self, PAGES, self.show_page)
+        header.addLayout(tabs)
         header.addSpacing(16)
         for button in self._tool_buttons():
             header.addWidget(button)
@@ -115,22 +105,6 @@ class DatasetPanel(QWidget):
         layout.addWidget(self.pages, 1)
         self.show_page("images")
 
-    def _page_tabs(self) -> QHBoxLayout:
-        self.page_buttons: dict[str, QToolButton] = {}
-        group = QButtonGroup(self)
-        tabs = QHBoxLayout()
-        tabs.setSpacing(0)
-        for key, title in PAGES.items():
-            button = QToolButton()
-            button.setText(title)
-            button.setCheckable(True)
-            button.setMinimumWidth(80)
-            button.clicked.connect(lambda _c=False, k=key: self.show_page(k))
-            group.addButton(button)
-            tabs.addWidget(button)
-            self.page_buttons[key] = button
-        return tabs
-
     def _tool_buttons(self) -> list[QToolButton]:
         assign_menu = QMenu(self)
         self.assign_actions = {}
@@ -140,20 +114,12 @@ class DatasetPanel(QWidget):
             self.assign_actions[split] = action
         assign_menu.addSeparator()
         assign_menu.addAction("Split tool…", self.split_actions.split_tool)
-        buttons = []
-        for text, menu, tip in (
-                ("Splits", assign_menu, "Assign selected images to a split, or split them all"),
-                ("Import", self.transfer.import_menu(), "Import COCO JSON or Pascal VOC labels"),
-                ("Export", self.transfer.export_menu(), "Export as Ultralytics zip, COCO, VOC"),
-                ("Tools", self.proposal_tools.menu(self),
-                 "Pre-label unlabelled images with a model, review its proposals")):
-            button = QToolButton()
-            button.setText(text)
-            button.setToolTip(tip)
-            button.setMenu(menu)
-            button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-            buttons.append(button)
-        return buttons
+        return panel_header.menu_buttons((
+            ("Splits", assign_menu, "Assign selected images to a split, or split them all"),
+            ("Import", self.transfer.import_menu(), "Import COCO JSON or Pascal VOC labels"),
+            ("Export", self.transfer.export_menu(), "Export as Ultralytics zip, COCO, VOC"),
+            ("Tools", self.proposal_tools.menu(self),
+             "Pre-label unlabelled images with a model, review its proposals")))
 
     def _add_page(self, key: str, widget: QWidget) -> None:
         self._page_widgets[key] = widget

@@ -47,6 +47,7 @@ from penguin_studio.core.inference.video import (
     write_sample_video,
 )
 from penguin_studio.core.jobs import JobContext
+from penguin_studio.ui.live.banner import ProblemBanner
 from penguin_studio.ui.live.bridge import LiveBridge
 from penguin_studio.ui.live.controls import ClassToggles, SourcePicker, ThresholdSlider
 from penguin_studio.ui.live.video_view import VideoView
@@ -95,7 +96,9 @@ class LivePanel(QWidget):
     # ----- layout -------------------------------------------------------------------------
     def _build(self) -> None:
         self.view = VideoView()
-        self.banner, self.banner_text, self.reconnect_button = self._build_banner()
+        self.banner = ProblemBanner()
+        self.banner_text, self.reconnect_button = (self.banner.text,
+                                                   self.banner.reconnect_button)
         left = QVBoxLayout()
         left.setContentsMargins(0, 0, 0, 0)
         left.addWidget(self.banner)
@@ -116,22 +119,6 @@ class LivePanel(QWidget):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(left, 1)
         layout.addWidget(scroll)
-
-    def _build_banner(self) -> tuple[QFrame, QLabel, QPushButton]:
-        frame = QFrame()
-        frame.setObjectName("liveBanner")
-        frame.setStyleSheet("#liveBanner { background: #fdecea; border: 1px solid #f5c2bd;"
-                            " border-radius: 4px; } #liveBanner QLabel { color: #611a15; }")
-        text = QLabel()
-        text.setWordWrap(True)
-        text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        button = QPushButton("Reconnect")
-        row = QHBoxLayout(frame)
-        row.setContentsMargins(10, 6, 6, 6)
-        row.addWidget(text, 1)
-        row.addWidget(button)
-        frame.hide()
-        return frame, text, button
 
     def _source_group(self) -> QGroupBox:
         box = QGroupBox("Source")
@@ -445,9 +432,7 @@ class LivePanel(QWidget):
             self.stop_recording()
 
     def _show_problem(self, message: str, can_retry: bool) -> None:
-        self.banner_text.setText(message)
-        self.reconnect_button.setVisible(can_retry)
-        self.banner.show()
+        self.banner.show_problem(message, can_retry)
 
     def _set_note(self, text: str) -> None:
         self.capture_note.setText(text)

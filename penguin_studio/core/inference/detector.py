@@ -1,0 +1,92 @@
+"""The live model: a loaded YOLO that returns raw candidates, cached across runs.
+
+Lives apart from the pipeline (:mod:`penguin_studio.core.inference.live`) so that loading,
+caching and per-frame thread settings can be read and reused without the threading around them.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from penguin_studio.core import engine
+from penguin_studio.core.inference.filtering import Detections
+from penguin_studio.core.inference.thread_chooser import ThreadChooser
+
+#: Raw-candidate prediction settings shared with the detection viewer.
+RAW_PREDICT = {"conf": 0.001, "iou": 1.0, "max_det": 10000}
+
+
+class Detector:
+    """A loaded YOLO model that returns raw candidates for one frame."""
+
+    def __init__(self, model: Any, imgsz: int | None = None, threads: int | None = None,
+                 chooser: ThreadChooser | None = None) -> None:
+        self.model = model
+        self.imgsz = imgsz
+        self.threads = chooser or ThreadChooser(fixed=threads)
+        names = getattr(model, "names", None) or {}
+        self.names = [str(names[k]) for k in sorted(names)] if isinstance(names, dict) \
+            else [str(n) for n in names]
+        self.nms = not bool(getattr(getattr(model, "model", None), "end2end", False))
+
+    @staticmethod
+    def _set_threads(count: int) -> None:
+        """Torch's thread count is process-wide and other panels change it: set it per frame
+        (about 0.1 µs when unchanged)."""
+        import torch
+
+        if torch.get_num_threads() != count:
+            torch.set_num_threads(count)
+
+    def raw(self, image: np.ndarray, threads: int | None = None) -> Detections:
+        """Raw candidates of one frame, with ``threads`` torch threads (default: the best)."""
+        kwargs: dict[str, Any] = dict(RAW_PREDICT, verbose=False)
+        if self.imgsz:
+            kwargs["imgsz"] = self.imgsz
+        self._set_threads(threads or self.threads.best())
+        boxes = self.model.predict(image, **kwargs)[0].boxes
+        return Detections(boxes.xyxy.cpu().numpy(), boxes.conf.cpu().numpy(),
+                          boxes.cls.cpu().numpy())
+
+    def warm_up(self, size: tuple[int, int]) -> None:
+        """Throw-away predictions: the first builds the predictor (a second or more), which
+        must not count as the first frame's inference time."""
+        width, height = size if size[0] > 0 else (640, 480)
+        self.raw(np.zeros((height, width, 3), dtype=np.uint8))
+
+
+_MODELS: collections.OrderedDict[tuple[str, float], Any] = collections.OrderedDict()
+_MODELS_LOCK = threading.Lock()
+_CHOOSERS: dict[tuple[Any, ...], ThreadChooser] = {}
+
+
+def load_detector(weights: str | Path, imgsz: int | None = None,
+                  threads: int | None = None) -> Detector:
+    """Load (or reuse) a model: restarting or reconnecting must not reload the weights."""
+    path = engine.check_weights_file(weights)
+    stamp = path.stat().st_mtime if path.exists() else 0.0
+    key = (str(path), stamp)
+    with _MODELS_LOCK:
+        model = _MODELS.get(key)
+        if model is None:
+            model = engine.load_model(path)
+            _MODELS[key] = model
+            while len(_MODELS) > 2:
+                _MODELS.popitem(last=False)
+        # what was learnt about threads carries over to the next run of the same model
+        chooser = _CHOOSERS.setdefault((key, imgsz, threads), ThreadChooser(fixed=threads))
+        return Detector(model, imgsz, threads, chooser)
+
+
+def find_latest_weights(root: str | Path) -> Path | None:
+    """The newest ``runs/**/weights/best.pt`` under a dataset root, if training made one."""
+    runs = Path(root) / "runs"
+    if not runs.is_dir():
+        return None
+    found = [p for p in runs.glob("**/weights/best.pt") if p.is_file()]
+    return max(found, key=lambda p: p.stat().st_mtime) if found else None

@@ -1,0 +1,156 @@
+"""Saving a live frame into the dataset's training images, with proposals never as truth.
+
+Separate from the pipeline because it is file handling (finding the training folder, writing
+without clobbering, fsync) rather than live video, and the GUI calls it on its own.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from penguin_studio.core.errors import UserError
+from penguin_studio.core.inference.filtering import Detections
+
+
+@dataclass(frozen=True)
+class SnapshotReport:
+    image: Path
+    proposals: Path | None = None
+    boxes: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def message(self) -> str:
+        text = f"Saved {self.image.name} into {self.image.parent}"
+        if self.proposals is not None:
+            text += f" with {self.boxes} unreviewed proposal(s) in {self.proposals}"
+        else:
+            text += " (unlabelled)"
+        return " ".join([text + ".", *self.notes])
+
+
+def snapshot_folder(dataset: Any) -> Path:
+    """The folder the dataset trains from (the yaml's ``train`` entry), created if needed."""
+    folder = _yaml_train_folder(dataset) or _most_common_parent(dataset.images("train"))
+    if folder is None:
+        folder = dataset.root / "images" / "train" if dataset.yaml_path else dataset.root
+    return Path(folder)
+
+
+def _yaml_train_folder(dataset: Any) -> Path | None:
+    if dataset.yaml_path is None:
+        return None
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(dataset.yaml_path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return None
+    entry = data.get("train") if isinstance(data, dict) else None
+    entry = entry[0] if isinstance(entry, list) and entry else entry
+    if not isinstance(entry, str):
+        return None
+    yaml_dir = Path(dataset.yaml_path).parent
+    raw = Path(entry).expanduser()
+    candidates = [raw] if raw.is_absolute() else [dataset.root / raw, yaml_dir / raw]
+    if entry.startswith("../"):
+        candidates.append(yaml_dir / entry[3:])
+    return next((c.resolve() for c in candidates if c.is_dir()), None)
+
+
+def _most_common_parent(images: list[Path]) -> Path | None:
+    if not images:
+        return None
+    return collections.Counter(p.parent for p in images).most_common(1)[0][0]
+
+
+def save_snapshot(dataset: Any, image: np.ndarray, detections: Detections | None = None,
+                  names: list[str] | None = None, weights: str | Path = "",
+                  conf: float = 0.0, prefix: str = "live") -> SnapshotReport:
+    """Add ``image`` to the dataset's training images as a new, unlabelled picture.
+
+    With ``detections``, they are saved as *unreviewed proposals*, never as ground truth:
+    through ``core.inference.prelabel`` when that module offers ``save_proposals``, otherwise
+    as YOLO lines under ``<dataset root>/.penguin-studio/live-proposals/`` (deletable).
+    """
+    if dataset is None:
+        raise UserError("Open a dataset first: snapshots are added to its training images.")
+    folder = snapshot_folder(dataset)
+    path = _write_new_image(folder, image, prefix)
+    if detections is None:
+        return SnapshotReport(path)
+    proposals, notes = _save_proposals(dataset, path, image.shape, detections, names or [],
+                                       str(weights), conf)
+    return SnapshotReport(path, proposals, len(detections), notes)
+
+
+def _write_new_image(folder: Path, image: np.ndarray, prefix: str) -> Path:
+    """Encode, write a temp file, fsync, then link it to a name nobody uses (no clobbering)."""
+    from penguin_studio.core.dataset.project import label_path_for
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"Cannot create {folder}: {exc.strerror}.") from exc
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    if not ok:
+        raise UserError("This frame could not be encoded as JPEG.")
+    tmp = _write_temp(folder, buf.tobytes())
+    stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{int(time.time() * 1000) % 1000:03d}"
+    try:
+        for n in range(1000):
+            path = folder / f"{prefix}_{stamp}{'' if n == 0 else f'_{n}'}.jpg"
+            if label_path_for(path).exists():
+                continue  # an old label would silently become this image's boxes
+            if _link_exclusive(tmp, path):
+                return path
+        raise UserError(f"No free file name for a snapshot in {folder}.")
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_temp(folder: Path, data: bytes) -> Path:
+    try:
+        fd, name = tempfile.mkstemp(prefix=".snapshot.", suffix=".tmp", dir=folder)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        raise UserError(f"Cannot write a snapshot in {folder}: {exc.strerror}. "
+                        "Check the folder is writable and the disk is not full.") from exc
+    return Path(name)
+
+
+def _link_exclusive(tmp: Path, path: Path) -> bool:
+    """Give ``tmp`` the name ``path`` only if that name is free; False when it is taken."""
+    try:
+        os.link(tmp, path)
+        return True
+    except FileExistsError:
+        return False
+    except OSError:  # file systems without hard links: check, then rename
+        if path.exists():
+            return False
+        os.replace(tmp, path)
+        return True
+
+
+def _save_proposals(dataset: Any, image_path: Path, shape: tuple[int, ...], dets: Detections,
+                    names: list[str], weights: str = "",
+                    conf: float = 0.0) -> tuple[Path, list[str]]:
+    """Unreviewed proposals for a snapshot, reviewed in the annotation editor like any
+    pre-labelling; no label file (ground truth) is written."""
+    from penguin_studio.core.inference import prelabel
+
+    props, note = prelabel.save_proposals(dataset, image_path, dets, shape, names,
+                                          str(weights), conf)
+    return props.path, [note] if note else []

@@ -174,8 +174,14 @@ class MainWindow(QMainWindow):
         title = f"{dataset.title} — {APP_NAME}" if dataset is not None else APP_NAME
         self.setWindowTitle(title)
 
-    def _show_error(self, title: str, message: str) -> None:
-        QMessageBox.warning(self, title, message)
+    def _show_error(self, title: str, message: str) -> QMessageBox:
+        """Window-modal but non-blocking: a nested event loop here would stall callers that
+        wait on the same signal (the --screenshot mode, tests)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok,
+                          self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        return box
 
     def show_about(self) -> QMessageBox:
         box = QMessageBox(self)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QMessageBox
 
 from penguin_studio.ui import settings
 from penguin_studio.ui.app import create_application
@@ -75,3 +76,27 @@ def test_window_start_does_not_import_the_engine() -> None:
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_screenshot_of_a_yaml_pointing_nowhere_fails_fast(tmp_path: Path) -> None:
+    bad = tmp_path / "data.yaml"
+    bad.write_text("train: nowhere/images\nval: nowhere/images\nnames: [penguin]\n")
+    out = tmp_path / "shot.png"
+    result = subprocess.run([sys.executable, "-m", "penguin_studio", "--screenshot", str(out),
+                             str(bad)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "nowhere/images" in errors[0]
+    assert not out.exists()
+
+
+def test_an_error_while_opening_does_not_block_the_window(window: MainWindow, qtbot,
+                                                          tmp_path: Path) -> None:
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("a: [unclosed\n")
+    with qtbot.waitSignal(window.context.error, timeout=10000):
+        window.context.open_path(bad)
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox) is not None, timeout=5000)
+    box = window.findChild(QMessageBox)
+    assert "not valid YAML" in box.text()
+    box.close()

@@ -27,8 +27,12 @@ def _no_modal_boxes(monkeypatch: pytest.MonkeyPatch) -> list:
         shown.append(args[1:3])
         return QMessageBox.StandardButton.Ok
 
+    def record_open(box: QMessageBox) -> None:  # the window's non-blocking error boxes
+        shown.append((box.windowTitle(), box.text()))
+
     for name in ("warning", "information", "critical"):
         monkeypatch.setattr(QMessageBox, name, record)
+    monkeypatch.setattr(QMessageBox, "open", record_open)
     return shown
 
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from local_servers import mjpeg_server, silent_server
 from PySide6.QtCore import QThread, QTimer
 
 from penguin_studio.core.dataset import open_dataset
@@ -175,29 +172,6 @@ def test_a_source_that_fails_to_open_shows_the_message(qtbot, panel: LivePanel,
     assert "Pick a model first" in panel.banner_text.text()
 
 
-@contextmanager
-def silent_server() -> Iterator[int]:
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    held: list[socket.socket] = []
-
-    def accept() -> None:
-        while True:
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                return
-
-    threading.Thread(target=accept, daemon=True).start()
-    try:
-        yield server.getsockname()[1]
-    finally:
-        server.close()
-        for conn in held:
-            conn.close()
-
-
 def test_a_dead_url_never_hangs_the_window(qtbot, panel: LivePanel) -> None:
     ticks: list[float] = []
     timer = QTimer()
@@ -214,35 +188,6 @@ def test_a_dead_url_never_hangs_the_window(qtbot, panel: LivePanel) -> None:
     assert len(ticks) >= 20, "the GUI thread was blocked while the URL was opening"
     assert max(np.diff(ticks)) < 0.5
     assert panel.reconnect_button.isVisible()
-
-
-@contextmanager
-def mjpeg_server(frames: int) -> Iterator[str]:
-    """An MJPEG stream that sends a few frames per connection, then hangs up."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server API
-            self.send_response(200)
-            self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
-            self.end_headers()
-            for i in range(frames):
-                ok, jpg = cv2.imencode(".jpg", np.full((96, 128, 3), 40 + i, np.uint8))
-                self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\n"
-                                 b"Content-Length: %d\r\n\r\n" % len(jpg))
-                self.wfile.write(jpg.tobytes() + b"\r\n")
-                time.sleep(0.03)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/stream.mjpg"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_a_dropped_stream_stops_cleanly_and_offers_reconnect(qtbot, panel: LivePanel) -> None:

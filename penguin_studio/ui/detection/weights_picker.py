@@ -9,7 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
 
 from penguin_studio.ui import settings
 
@@ -103,3 +110,13 @@ class WeightsPicker(QWidget):
                                               "PyTorch checkpoints (*.pt);;All files (*)")
         if path:
             self.set_path(path)
+
+
+def model_size_box() -> QSpinBox:
+    """Image size the model sees; 0 (shown as "model's size") means the size it trained at."""
+    box = QSpinBox()
+    box.setRange(0, 4096)
+    box.setSingleStep(32)
+    box.setSpecialValueText("model's size")
+    box.setToolTip("Image size the model sees (0: the size it was trained at)")
+    return box

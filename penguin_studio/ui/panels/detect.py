@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -40,7 +39,7 @@ from penguin_studio.ui.detection.session import (
     save_job,
 )
 from penguin_studio.ui.detection.sliders import FractionSlider
-from penguin_studio.ui.detection.weights_picker import WeightsPicker
+from penguin_studio.ui.detection.weights_picker import WeightsPicker, model_size_box
 
 
 class DetectPanel(QWidget):
@@ -58,11 +57,7 @@ class DetectPanel(QWidget):
     # ----- layout -------------------------------------------------------------------------
     def _build(self) -> None:
         self.weights = WeightsPicker()
-        self.imgsz = QSpinBox()
-        self.imgsz.setRange(0, 4096)
-        self.imgsz.setSingleStep(32)
-        self.imgsz.setSpecialValueText("model's size")
-        self.imgsz.setToolTip("Image size the model sees (0: the size it was trained at)")
+        self.imgsz = model_size_box()
         self.tta = QCheckBox("Test-time augmentation")
         self.tta.setToolTip("Predict on flipped and rescaled copies too: slower, "
                             "sometimes more accurate. Both timings are shown.")

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -28,7 +27,7 @@ from penguin_studio.core.dataset.project import SPLITS
 from penguin_studio.core.evaluation import DEFAULT_CONF, DEFAULT_MATCH_IOU, Evaluation
 from penguin_studio.ui.detection.job_control import JobControl
 from penguin_studio.ui.detection.sliders import FractionSlider
-from penguin_studio.ui.detection.weights_picker import WeightsPicker
+from penguin_studio.ui.detection.weights_picker import WeightsPicker, model_size_box
 
 
 def evaluate_job(ctx, weights: str, data: str, split: str, imgsz: int | None) -> Evaluation:
@@ -62,10 +61,7 @@ class EvaluatePanel(QWidget):
 
         self.weights = WeightsPicker()
         self.split = QComboBox()
-        self.imgsz = QSpinBox()
-        self.imgsz.setRange(0, 4096)
-        self.imgsz.setSingleStep(32)
-        self.imgsz.setSpecialValueText("model's size")
+        self.imgsz = model_size_box()
         self.run_button = QPushButton("Evaluate")
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(180)

@@ -326,3 +326,17 @@ def test_read_only_banner_shows_before_the_first_edit(qtbot, panel: DatasetPanel
     banner = panel.editor.readonly_banner
     assert banner.isVisible()
     assert str(folder) in banner.label.text() and "read-only" in banner.label.text()
+
+
+def test_saving_in_the_editor_keeps_the_label_files_mode(qtbot, panel: DatasetPanel) -> None:
+    """A 0644 (or 0640) label file stays so after an edit: not 0600 from the temp file."""
+    import stat
+
+    record = open_in_editor(qtbot, panel)
+    label = label_path_for(record.path)
+    label.chmod(0o640)
+    canvas = panel.editor.canvas
+    key(qtbot, panel, Qt.Key.Key_W)
+    drag(qtbot, canvas, (20, 30), (120, 110))
+    assert len(read_labels(label)) >= 1
+    assert stat.S_IMODE(label.stat().st_mode) == 0o640

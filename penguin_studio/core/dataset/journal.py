@@ -30,6 +30,7 @@ from pathlib import Path
 from penguin_studio.core.dataset.labels import LabelWriteError
 from penguin_studio.core.dataset.parallel import thread_map
 from penguin_studio.core.errors import DatasetError
+from penguin_studio.core.filemodes import give_mode
 
 JOURNAL_NAME = "journal.json"
 CRASH_ENV = "PENGUIN_STUDIO_CRASH_AFTER"
@@ -86,7 +87,9 @@ class FileTransaction:
 
         def stage_one(item: tuple[Path, str]) -> None:
             target, text = item
-            _write_synced(_staged_name(target, tx), text)
+            staged = _staged_name(target, tx)
+            _write_synced(staged, text)
+            give_mode(staged, target)  # a rewritten label keeps its mode
 
         with thread_map(stage_one, items, 8) as results:
             for done, _ in enumerate(results, start=1):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from penguin_studio.core.errors import UserError
+from penguin_studio.core.filemodes import give_mode
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,11 @@ def format_labels(boxes: list[Box]) -> str:
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write via a temp file in the same folder, fsync, then ``os.replace``."""
+    """Write via a temp file in the same folder, fsync, then ``os.replace``.
+
+    The result keeps the replaced file's mode (a new file gets the umask default), not the
+    0600 of ``mkstemp``'s temporary file.
+    """
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -127,6 +132,7 @@ def atomic_write_text(path: str | Path, text: str) -> None:
         raise LabelWriteError(f"Cannot write in {path.parent}: {exc.strerror}. "
                               "Check the folder is writable; your edit is kept.") from exc
     try:
+        give_mode(fd, path)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
             fh.flush()

@@ -21,6 +21,7 @@ from penguin_studio.core.dataset.datayaml import render_data_yaml
 from penguin_studio.core.dataset.index import LabelStatus, build_index
 from penguin_studio.core.dataset.project import YAML_NAMES, Dataset, open_dataset
 from penguin_studio.core.errors import DatasetError, UserError
+from penguin_studio.core.filemodes import give_mode
 from penguin_studio.core.jobs import JobContext
 
 
@@ -44,6 +45,7 @@ def export_yolo_zip(dataset: Dataset, out_zip: str | Path, splits: list[str] | N
             text = render_data_yaml(dataset.names, {s: f"images/{s}" for s in present}, None,
                                     comment=f"{dataset.title}, exported by Penguin Studio")
             zf.writestr("data.yaml", text, compress_type=zipfile.ZIP_DEFLATED)
+        give_mode(tmp, out_zip)
         os.replace(tmp, out_zip)
     except OSError as exc:
         raise UserError(f"Cannot write {out_zip}: {exc.strerror or exc}") from exc

@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from penguin_studio.core.errors import UserError
+from penguin_studio.core.filemodes import give_mode
 from penguin_studio.core.inference.filtering import Detections
 
 
@@ -120,6 +121,7 @@ def _write_new_image(folder: Path, image: np.ndarray, prefix: str) -> Path:
 def _write_temp(folder: Path, data: bytes) -> Path:
     try:
         fd, name = tempfile.mkstemp(prefix=".snapshot.", suffix=".tmp", dir=folder)
+        give_mode(fd, None)  # a new file: the umask default, not 0600
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

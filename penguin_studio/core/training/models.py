@@ -22,6 +22,7 @@ from pathlib import Path
 
 from penguin_studio.core import appdirs, engine
 from penguin_studio.core.errors import Cancelled, UserError
+from penguin_studio.core.filemodes import give_mode
 from penguin_studio.core.jobs import JobContext
 
 BASE_URL_ENV = "PENGUIN_STUDIO_WEIGHTS_URL"
@@ -251,6 +252,7 @@ def import_weights(source: str | Path) -> Path:
     os.close(fd)
     try:
         shutil.copyfile(source, tmp)
+        give_mode(tmp, dest)
         os.replace(tmp, dest)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)

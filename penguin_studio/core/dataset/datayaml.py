@@ -1,4 +1,4 @@
-"""Write Ultralytics data yamls: names as an id mapping, absolute ``path:``, other keys kept.
+"""Read and write Ultralytics data yamls: names as an id mapping, absolute ``path:``.
 
 Ultralytics resolves a relative ``path:`` against its own ``datasets_dir`` setting, not the
 yaml's folder, so every yaml written here carries an absolute ``path:`` (JSON-quoted, which is
@@ -14,9 +14,52 @@ from pathlib import Path
 
 import yaml
 
-from penguin_studio.core.dataset.project import SPLITS, read_yaml_mapping
+from penguin_studio.core.errors import DatasetError
 
 SplitSpec = str | list[str]
+#: The splits a data yaml names, in the order ultralytics documents them.
+SPLITS = ("train", "val", "test")
+
+
+def read_yaml_mapping(yaml_path: Path) -> dict:
+    """The yaml's top-level mapping, or a DatasetError saying why it is not one."""
+    try:
+        data = yaml.safe_load(yaml_path.read_text(encoding="utf-8-sig")) or {}
+    except FileNotFoundError:
+        raise DatasetError(f"{yaml_path} does not exist.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"Cannot read {yaml_path}: {exc}") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise DatasetError(f"{yaml_path.name} is not valid YAML{where}: "
+                           f"{getattr(exc, 'problem', None) or exc}") from exc
+    if not isinstance(data, dict):
+        raise DatasetError(f"{yaml_path} is not a data yaml (expected keys train/val/names).")
+    return data
+
+
+def parse_names(data: dict, yaml_path: Path) -> list[str]:
+    names = data.get("names")
+    if isinstance(names, dict):
+        try:
+            ids = sorted(int(k) for k in names)
+        except (TypeError, ValueError) as exc:
+            raise DatasetError(f"{yaml_path.name}: class ids in 'names' must be integers.") from exc
+        if ids != list(range(len(ids))):
+            raise DatasetError(f"{yaml_path.name}: class ids in 'names' must be 0, 1, 2… "
+                               f"without gaps (found {ids[:10]}).")
+        by_id = {int(k): v for k, v in names.items()}
+        return [str(by_id[i]) for i in ids]
+    if isinstance(names, list):
+        return [str(n) for n in names]
+    if isinstance(data.get("nc"), int):
+        return [f"class{i}" for i in range(data["nc"])]
+    if names is None and "nc" not in data:
+        return []
+    raise DatasetError(f"{yaml_path.name}: 'names' must be a list or a mapping of classes.")
+
+
 
 
 def render_data_yaml(names: list[str], splits: dict[str, SplitSpec], root: Path | None,
@@ -54,7 +97,7 @@ def updated_data_yaml(yaml_path: Path, names: list[str] | None = None,
     """
     data = read_yaml_mapping(yaml_path)
     header = _leading_comments(yaml_path)
-    current_names = _names_of(data)
+    current_names = parse_names(data, yaml_path)
     new_names = current_names if names is None else list(names)
     root = data.get("path")
     root_path = Path(str(root)).expanduser() if root else yaml_path.parent
@@ -70,17 +113,6 @@ def updated_data_yaml(yaml_path: Path, names: list[str] | None = None,
     managed = {"path", "train", "val", "valid", "test", "nc", "names"}
     extra = {k: v for k, v in data.items() if k not in managed}
     return render_data_yaml(new_names, split_specs, root_path, extra or None, header)
-
-
-def _names_of(data: dict) -> list[str]:
-    names = data.get("names")
-    if isinstance(names, dict):
-        return [str(names[k]) for k in sorted(names, key=int)]
-    if isinstance(names, list):
-        return [str(n) for n in names]
-    if isinstance(data.get("nc"), int):
-        return [f"class{i}" for i in range(data["nc"])]
-    return []
 
 
 def _leading_comments(yaml_path: Path) -> str:

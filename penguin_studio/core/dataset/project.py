@@ -24,9 +24,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
+from penguin_studio.core.dataset.datayaml import SPLITS, parse_names, read_yaml_mapping
 from penguin_studio.core.errors import DatasetError
+
+__all__ = ["SPLITS", "Dataset", "create_project", "label_path_for", "open_dataset",
+           "parse_names", "read_yaml_mapping"]
 
 #: What ultralytics trains on (``ultralytics.data.utils.IMG_FORMATS``).
 IMAGE_SUFFIXES = frozenset(
@@ -38,7 +40,6 @@ UNSUPPORTED_IMAGE_SUFFIXES = frozenset(
     {".gif", ".jfif", ".pjpeg", ".svg", ".psd", ".ico", ".pcx", ".ppm", ".pgm", ".pbm",
      ".tga", ".exr", ".hdr", ".cr2", ".nef", ".arw", ".raw", ".orf", ".rw2", ".jxl"}
 )
-SPLITS = ("train", "val", "test")
 YAML_NAMES = ("data.yaml", "dataset.yaml", "data.yml")
 #: Our own bookkeeping (journal, backups) inside a dataset; hidden, so ultralytics skips it.
 STATE_DIR = ".penguin-studio"
@@ -146,24 +147,6 @@ def _finish_interrupted(folder: Path) -> None:
     recover(folder / STATE_DIR)
 
 
-def read_yaml_mapping(yaml_path: Path) -> dict:
-    """The yaml's top-level mapping, or a DatasetError saying why it is not one."""
-    try:
-        data = yaml.safe_load(yaml_path.read_text(encoding="utf-8-sig")) or {}
-    except FileNotFoundError:
-        raise DatasetError(f"{yaml_path} does not exist.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"Cannot read {yaml_path}: {exc}") from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise DatasetError(f"{yaml_path.name} is not valid YAML{where}: "
-                           f"{getattr(exc, 'problem', None) or exc}") from exc
-    if not isinstance(data, dict):
-        raise DatasetError(f"{yaml_path} is not a data yaml (expected keys train/val/names).")
-    return data
-
-
 def load_data_yaml(yaml_path: Path) -> Dataset:
     """Read an Ultralytics data yaml, resolving paths as users' exports need."""
     yaml_path = Path(yaml_path).expanduser().resolve()
@@ -193,27 +176,6 @@ def load_data_yaml(yaml_path: Path) -> Dataset:
         raise DatasetError(f"{yaml_path} lists no images that exist "
                            f"({detail or 'it names no train/val/test split'}).")
     return ds
-
-
-def parse_names(data: dict, yaml_path: Path) -> list[str]:
-    names = data.get("names")
-    if isinstance(names, dict):
-        try:
-            ids = sorted(int(k) for k in names)
-        except (TypeError, ValueError) as exc:
-            raise DatasetError(f"{yaml_path.name}: class ids in 'names' must be integers.") from exc
-        if ids != list(range(len(ids))):
-            raise DatasetError(f"{yaml_path.name}: class ids in 'names' must be 0, 1, 2… "
-                               f"without gaps (found {ids[:10]}).")
-        by_id = {int(k): v for k, v in names.items()}
-        return [str(by_id[i]) for i in ids]
-    if isinstance(names, list):
-        return [str(n) for n in names]
-    if isinstance(data.get("nc"), int):
-        return [f"class{i}" for i in range(data["nc"])]
-    if names is None and "nc" not in data:
-        return []
-    raise DatasetError(f"{yaml_path.name}: 'names' must be a list or a mapping of classes.")
 
 
 def _dataset_root(data: dict, yaml_path: Path) -> tuple[Path, str]:

@@ -73,6 +73,9 @@ class FilterBar(QWidget):
             self.split.addItem(split, split)
         self.klass = QComboBox()
         self.klass.setMinimumWidth(130)
+        # A long class name must not widen the window: the combo elides, its list does not.
+        self.klass.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.klass.setMinimumContentsLength(14)
         self.status = QComboBox()
         for text, value in STATUS_CHOICES:
             self.status.addItem(text, value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -20,15 +21,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from penguin_studio.ui.elided_label import ElidedLabel
+
 
 def titles() -> tuple[QLabel, QLabel, QVBoxLayout]:
-    """A large bold title over a dim subtitle, stacked tight."""
-    title = QLabel()
+    """A large bold title over a dim subtitle, stacked tight; both elide with "…" rather
+    than widen the window (the subtitle holds the dataset's path)."""
+    title = ElidedLabel(mode=Qt.TextElideMode.ElideRight)
     font = QFont(title.font())
     font.setPointSizeF(font.pointSizeF() * 1.35)
     font.setBold(True)
     title.setFont(font)
-    subtitle = QLabel()
+    subtitle = ElidedLabel()
     subtitle.setStyleSheet("color: palette(mid);")
     column = QVBoxLayout()
     column.setSpacing(0)

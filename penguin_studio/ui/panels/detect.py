@@ -40,6 +40,7 @@ from penguin_studio.ui.detection.session import (
 )
 from penguin_studio.ui.detection.sliders import FractionSlider
 from penguin_studio.ui.detection.weights_picker import WeightsPicker, model_size_box
+from penguin_studio.ui.elided_label import ElidedLabel
 
 
 class DetectPanel(QWidget):
@@ -66,7 +67,7 @@ class DetectPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(160)
         self.job = JobControl(self.context, self.run_button, self.progress, "Detection", self)
-        self.source_label = QLabel("No source chosen")
+        self.source_label = ElidedLabel("No source chosen")
         self.source_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.conf = FractionSlider("Confidence", self.session.conf,
                                    "Hide boxes the model is less sure of than this")

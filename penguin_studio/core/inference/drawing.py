@@ -1,44 +1,49 @@
-"""Class colours and boxes drawn on still images, for the detection viewer and saved copies.
+"""Boxes and "name 0.87" labels burnt into images with OpenCV (BGR): the one drawing used
+by Detect's saved copies, annotated videos, Live's display and its recordings.
 
-Its own module so the viewer's widgets can take a class colour without the prediction
-machinery, and so :mod:`.outputs` and the viewer share one palette. (Live video draws with
-:mod:`.live_drawing`.)
+Colours come from :mod:`penguin_studio.core.colors`, the palette the editor and the viewers
+use too. ``class_color`` (RGB) and ``PALETTE`` stay importable from here for older callers.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from penguin_studio.core.colors import PALETTE as PALETTE
+from penguin_studio.core.colors import class_bgr
+from penguin_studio.core.colors import class_rgb as class_color
 from penguin_studio.core.inference.filtering import Detections
 
-#: One colour per class (RGB), shared by the viewer and the saved images.
-PALETTE = ((255, 56, 56), (44, 153, 168), (255, 157, 151), (72, 249, 10), (146, 204, 23),
-           (61, 219, 134), (26, 147, 52), (0, 212, 187), (255, 112, 31), (0, 194, 255),
-           (52, 69, 147), (100, 115, 255), (0, 24, 236), (132, 56, 255), (82, 0, 133),
-           (203, 56, 255), (255, 149, 200), (255, 55, 199), (207, 210, 49), (255, 178, 29))
-
-
-def class_color(class_id: int) -> tuple[int, int, int]:
-    """RGB colour of a class, the same in the viewer and in saved images."""
-    return PALETTE[int(class_id) % len(PALETTE)]
+__all__ = ["PALETTE", "class_color", "draw_detections"]
 
 
 def draw_detections(image: np.ndarray, dets: Detections, names: list[str]) -> np.ndarray:
-    """A copy of a BGR image with boxes, class names and scores drawn on it."""
+    """A copy of a BGR ``image`` with boxes and "name 0.87" labels (the input is kept clean)."""
     import cv2
 
     out = image.copy()
-    thickness = max(1, round(sum(out.shape[:2]) / 600))
-    scale = max(0.4, thickness / 3)
+    h, w = out.shape[:2]
+    thick = max(1, round(min(h, w) / 320))
+    scale = max(0.4, min(h, w) / 800)
     for box, conf, cls in zip(dets.xyxy, dets.conf, dets.cls, strict=True):
-        r, g, b = class_color(int(cls))
         x1, y1, x2, y2 = (int(round(float(v))) for v in box)
-        cv2.rectangle(out, (x1, y1), (x2, y2), (b, g, r), thickness, cv2.LINE_AA)
+        color = class_bgr(int(cls))
+        cv2.rectangle(out, (x1, y1), (x2, y2), color, thick)
         name = names[cls] if 0 <= cls < len(names) else str(int(cls))
-        text = f"{name} {float(conf):.2f}"
-        (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
-        top = max(0, y1 - th - base - 2)
-        cv2.rectangle(out, (x1, top), (x1 + tw + 4, top + th + base + 2), (b, g, r), -1)
-        cv2.putText(out, text, (x1 + 2, top + th + 1), cv2.FONT_HERSHEY_SIMPLEX, scale,
-                    (255, 255, 255), 1, cv2.LINE_AA)
+        _draw_label(out, f"{name} {float(conf):.2f}", (x1, y1), color, scale)
     return out
+
+
+def _draw_label(out: np.ndarray, text: str, corner: tuple[int, int],
+                color: tuple[int, int, int], scale: float) -> None:
+    """A filled tag above the box (inside it at the top edge), kept within the image; dark
+    ink on light colours so yellow tags stay readable."""
+    import cv2
+
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    (tw, th), base = cv2.getTextSize(text, font, scale, 1)
+    x, y = min(max(0, corner[0]), max(0, out.shape[1] - tw - 4)), corner[1]
+    top = y - th - base - 2 if y - th - base - 2 >= 0 else y
+    cv2.rectangle(out, (x, top), (x + tw + 4, top + th + base + 2), color, -1)
+    ink = (0, 0, 0) if sum(color) > 450 else (255, 255, 255)
+    cv2.putText(out, text, (x + 2, top + th + 1), font, scale, ink, 1, cv2.LINE_AA)

@@ -12,8 +12,9 @@ Two details make "exactly" hold (they are why this is not a plain ``batched_nms`
   clipped to the same border, which changes their overlap. Candidates cached by
   :mod:`penguin_studio.core.inference.predict` carry those unclipped boxes in
   ``Detections.nms_xyxy``; without them the displayed boxes are used.
-* classes are kept apart by offsetting boxes by ``class * 7680`` and calling
-  ``torchvision.ops.nms`` (ultralytics' ``max_wh`` trick), with the same float32 rounding.
+* classes are kept apart by offsetting boxes by ``class * 7680`` and running NMS
+  (ultralytics' ``max_wh`` trick), with the same float32 rounding. The NMS is
+  :func:`nms`, a numpy copy of ``torchvision.ops.nms``: no torch call on the GUI thread.
 
 A thousand candidates filter in well under a millisecond (``benchmarks/bench_viewer.py``).
 """
@@ -90,11 +91,71 @@ def filter_detections(raw: Detections, conf: float, iou: float, max_det: int = 3
 
 
 def class_aware_nms(d: Detections, iou: float) -> np.ndarray:
-    """Indices kept by NMS within each class, best first (ultralytics' own computation)."""
-    import torch
-    from torchvision.ops import nms
+    """Indices kept by NMS within each class, best first (ultralytics' own computation).
 
+    Pure numpy: this runs on the GUI thread when a slider moves, and a torch call there slows
+    torch in the worker threads afterwards (see ``nms``).
+    """
     boxes = d.xyxy if d.nms_xyxy is None else d.nms_xyxy
     offset = d.cls.astype(np.float32)[:, None] * np.float32(MAX_WH)
-    keep = nms(torch.from_numpy(boxes + offset), torch.from_numpy(d.conf), float(iou))
-    return keep.numpy()
+    return nms(boxes + offset, d.conf, float(iou))
+
+
+def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
+    """``torchvision.ops.nms`` in numpy: same float32 arithmetic, same order, same ties.
+
+    torchvision sorts by score (stable, descending), then walks the boxes best first and
+    drops every later box whose IoU with a kept one is ``> iou_threshold``. The IoU is
+    computed exactly as its CPU kernel does (``inter / (area_i + area_j - inter)`` in float32,
+    compared to the threshold as a double), so the same boxes survive, including on ties
+    and near-threshold overlaps.
+    """
+    boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+    scores = np.asarray(scores, dtype=np.float32).reshape(-1)
+    if len(scores) == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(-scores, kind="stable")
+    x1, y1, x2, y2 = (np.ascontiguousarray(boxes[order, k]) for k in range(4))
+    areas = (x2 - x1) * (y2 - y1)
+    threshold = np.float64(iou_threshold)  # the kernel compares the float IoU to a double
+    zero = np.float32(0.0)
+    keep: list[int] = []
+    rest = np.arange(len(order))
+    while rest.size:
+        i, rest = int(rest[0]), rest[1:]
+        keep.append(i)
+        if not rest.size:
+            break
+        w = np.maximum(zero, np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]))
+        h = np.maximum(zero, np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]))
+        inter = w * h
+        with np.errstate(invalid="ignore", divide="ignore"):
+            overlap = inter / (areas[i] + areas[rest] - inter)
+        # NaN (0/0) keeps the box, as in torchvision
+        rest = rest[~(overlap.astype(np.float64) > threshold)]
+    return order[np.asarray(keep, dtype=np.int64)]
+
+
+def batched_nms(boxes: np.ndarray, scores: np.ndarray, idxs: np.ndarray,
+                iou_threshold: float) -> np.ndarray:
+    """``torchvision.ops.batched_nms`` in numpy (per-category NMS, best first).
+
+    Like torchvision: up to 1,000 boxes use its coordinate trick (offset each category by
+    ``idx * (max + 1)``), more boxes run NMS per category and merge by score (stably:
+    torchvision's merge is unstable, so equal scores may come in another order there).
+    """
+    boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+    scores = np.asarray(scores, dtype=np.float32).reshape(-1)
+    idxs = np.asarray(idxs).reshape(-1)
+    if len(scores) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if boxes.size <= 4000:
+        step = boxes.max() + np.float32(1.0)
+        offsets = idxs.astype(np.float32) * step
+        return nms(boxes + offsets[:, None], scores, iou_threshold)
+    kept = []
+    for value in np.unique(idxs):
+        members = np.flatnonzero(idxs == value)
+        kept.append(members[nms(boxes[members], scores[members], iou_threshold)])
+    merged = np.sort(np.concatenate(kept))
+    return merged[np.argsort(-scores[merged], kind="stable")]

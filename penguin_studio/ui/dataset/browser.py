@@ -10,7 +10,16 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, QSize, QTimer, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QPoint,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -33,6 +42,7 @@ from penguin_studio.ui.dataset.browser_model import (
     BrowserFilter,
     ImageListModel,
 )
+from penguin_studio.ui.dataset.class_list import class_caption, class_tooltip
 from penguin_studio.ui.dataset.records import BACKGROUND, LABELLED, UNLABELLED, ImageRecord
 from penguin_studio.ui.dataset.thumbnail_delegate import (
     GRID_CELL,
@@ -95,8 +105,9 @@ class FilterBar(QWidget):
         self.klass.blockSignals(True)
         self.klass.clear()
         self.klass.addItem("All classes", None)
-        for i, name in enumerate(names):
-            self.klass.addItem(f"{i}: {name}", i)
+        for i, name in enumerate(names):  # numbered as in the editor's class list
+            self.klass.addItem(class_caption(i, name), i)
+            self.klass.setItemData(i + 1, class_tooltip(i, name), Qt.ItemDataRole.ToolTipRole)
         self.klass.blockSignals(False)
 
     def value(self) -> BrowserFilter:

@@ -251,21 +251,32 @@ class AnnotationCanvas(QGraphicsView):
         self._select(None)
 
     def set_current_class(self, cls: int) -> None:
-        """Class for new boxes; also re-labels the selected box (or adjusts the selected
-        proposal to that class)."""
-        self.current_class = cls
+        """Re-label the selected box (or adjust the selected proposal to that class); with
+        nothing selected, set the class of the next box drawn. Only one of the two: fixing
+        one box's class must not change what the next box becomes."""
         row = self._proposal_row(self.selected_proposal)
-        if row is not None and self.editable:
+        if row is not None:
             index, box, _conf = self.proposals[row]
-            if box.cls != cls:
+            if box.cls != cls and self.editable:
                 self.proposal_adjusted.emit(index, Box(cls, box.cx, box.cy, box.w, box.h))
-        elif self.selected is not None and self.editable:
-            assert self.doc is not None
+        elif self.selected is not None and self.doc is not None:
             box = self.doc.boxes[self.selected]
-            if box.cls != cls:
+            if box.cls != cls and self.editable:
                 new = Box(cls, box.cx, box.cy, box.w, box.h)
                 undo_commands.replace_box(self.doc, self.selected, new, "Change class")
+        else:
+            self.current_class = cls
         self.viewport().update()
+
+    def selected_class(self) -> int | None:
+        """The class of the selected box or proposal, None when nothing is selected."""
+        row = self._proposal_row(self.selected_proposal)
+        if row is not None:
+            return self.proposals[row][1].cls
+        if self.selected is not None and self.doc is not None \
+                and self.selected < len(self.doc.boxes):
+            return self.doc.boxes[self.selected].cls
+        return None
 
     # ----- zoom ---------------------------------------------------------------------------
     @property

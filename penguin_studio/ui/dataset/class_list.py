@@ -1,8 +1,13 @@
 """The class list: colour, number key and name of each class, plus editing buttons.
 
-Choosing a class (click, or keys 1-9 in the editor) sets the class of new boxes and of the
-selected box. Rename, reorder and delete only emit requests: the panel asks for confirmation
-and runs the core's crash-safe rewrite of every label file.
+Choosing a class (click, or keys 1-9 in the editor) sets the class of the selected box, or
+with nothing selected the class of the next box drawn. Rename, reorder and delete only emit
+requests: the panel asks for confirmation and runs the core's crash-safe rewrite of every
+label file.
+
+Class numbers: everywhere a user picks a class (this list, the browser's class filter) the
+number shown is the key that picks it, counted from 1; YOLO label files count from 0, which
+each tooltip says (:func:`class_caption`, :func:`class_tooltip`).
 """
 
 from __future__ import annotations
@@ -20,6 +25,16 @@ from PySide6.QtWidgets import (
 )
 
 from penguin_studio.ui.dataset.colors import class_color
+
+
+def class_caption(class_id: int, name: str) -> str:
+    """How a class is named where a user picks it: its key number (from 1), then its name."""
+    return f"{class_id + 1}  {name}"
+
+
+def class_tooltip(class_id: int, name: str) -> str:
+    key = f"key {class_id + 1} in the editor" if class_id < 9 else "no key"
+    return f"{class_id + 1}: {name} ({key}); written as {class_id} in YOLO label files"
 
 
 def swatch(color: QColor, size: int = 14) -> QIcon:
@@ -47,6 +62,11 @@ class ClassList(QWidget):
         super().__init__(parent)
         title = QLabel("Classes")
         title.setObjectName("sectionTitle")
+        title.setToolTip("Press a class's number (1-9) to set the selected box's class, or "
+                         "with no box selected the class of the next box drawn.")
+        self.key_hint = QLabel("number = key")
+        self.key_hint.setObjectName("dimLabel")
+        self.key_hint.setToolTip(title.toolTip())
         self.list = QListWidget()
         self.list.setIconSize(QSize(14, 14))
         self.list.setObjectName("classList")
@@ -76,7 +96,11 @@ class ClassList(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        layout.addWidget(title)
+        heading = QHBoxLayout()
+        heading.addWidget(title)
+        heading.addStretch(1)
+        heading.addWidget(self.key_hint)
+        layout.addLayout(heading)
         layout.addWidget(self.list, 1)
         layout.addLayout(bar)
         self._names: list[str] = []
@@ -86,11 +110,10 @@ class ClassList(QWidget):
         self._names = list(names)
         self.list.clear()
         for i, name in enumerate(names):
-            key = f"{i + 1}  " if i < 9 else "    "
             count = f"   ({counts.get(i, 0)})" if counts is not None else ""
-            item = QListWidgetItem(swatch(class_color(i)), f"{key}{name}{count}")
+            item = QListWidgetItem(swatch(class_color(i)), f"{class_caption(i, name)}{count}")
             item.setData(Qt.ItemDataRole.UserRole, i)
-            item.setToolTip(f"class {i}: {name}" + (f" — key {i + 1}" if i < 9 else ""))
+            item.setToolTip(class_tooltip(i, name))
             self.list.addItem(item)
         if current is not None and current < len(names):
             self.set_current(current)

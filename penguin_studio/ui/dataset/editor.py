@@ -31,7 +31,7 @@ from penguin_studio.ui.dataset import editor_actions, undo_commands
 from penguin_studio.ui.dataset.banner import Banner
 from penguin_studio.ui.dataset.box_list import BoxList
 from penguin_studio.ui.dataset.canvas import AnnotationCanvas
-from penguin_studio.ui.dataset.class_list import ClassList
+from penguin_studio.ui.dataset.class_list import ClassList, class_caption
 from penguin_studio.ui.dataset.full_images import FullImageLoader
 from penguin_studio.ui.dataset.label_document import LabelDocument
 from penguin_studio.ui.dataset.proposal_editing import ProposalEditing
@@ -316,11 +316,13 @@ class AnnotationEditor(QWidget):
         self.canvas.arm_drawing(not self.canvas.armed)
 
     def choose_class(self, class_id: int) -> None:
+        """The selected box's class, or with nothing selected the class of the next box."""
         if not 0 <= class_id < len(self.class_names):
             self.status_message.emit(f"There is no class {class_id + 1}.", 2000)
             return
-        self.classes.set_current(class_id)
         self.canvas.set_current_class(class_id)
+        self._show_class()
+        self._update_status()
 
     def copy_from_previous(self) -> None:
         doc = self.doc
@@ -406,7 +408,12 @@ class AnnotationEditor(QWidget):
         for box in self.doc.boxes if self.doc else []:
             counts[box.cls] = counts.get(box.cls, 0) + 1
         self.classes.set_classes(self.class_names, counts)
-        self.classes.set_current(self.canvas.current_class)
+        self._show_class()
+
+    def _show_class(self) -> None:
+        """Highlight the selected box's class, or the next box's when nothing is selected."""
+        selected = self.canvas.selected_class()
+        self.classes.set_current(self.canvas.current_class if selected is None else selected)
 
     def _refresh_box_list(self) -> None:
         boxes = self.doc.boxes if self.doc else []
@@ -415,8 +422,7 @@ class AnnotationEditor(QWidget):
 
     def _canvas_selection(self, index: int | None) -> None:
         self.box_list.show_selected(index)
-        if index is not None and self.doc is not None and index < len(self.doc.boxes):
-            self.classes.set_current(self.doc.boxes[index].cls)
+        self._show_class()
         self._update_status()
 
     def _update_status(self) -> None:
@@ -431,6 +437,9 @@ class AnnotationEditor(QWidget):
                  record.split, f"{n} box{'es' if n != 1 else ''}"]
         if size:
             parts.append(f"{size[0]}×{size[1]} px")
+        cls = self.canvas.current_class
+        if 0 <= cls < len(self.class_names):
+            parts.append(f"new boxes: {class_caption(cls, self.class_names[cls])}")
         pending = self.proposals.pending_count
         if pending:
             parts.append(f"<span style='color:#1971c2'>{pending} to review</span>")

@@ -199,17 +199,19 @@ def folder_images(folder: Path) -> list[Path]:
 
 
 def read_image(path: Path) -> np.ndarray | None:
-    """The image as BGR pixels, or None when the file cannot be decoded."""
-    import cv2
+    """The image as BGR pixels, or None when the file cannot be decoded.
+
+    Decoded by :func:`penguin_studio.core.dataset.images.load_image_bgr`, the one decoder,
+    so Detect, Evaluate's error view and pre-labelling see the pixels the editor shows and
+    ultralytics trains on (HEIC/AVIF through Pillow with their orientation, multi-page TIFF).
+    """
+    from penguin_studio.core.dataset.images import ImageReadError, load_image_bgr
 
     try:
-        data = np.fromfile(str(path), dtype=np.uint8)  # works with non-ASCII paths too
-    except OSError:
+        image = load_image_bgr(path)
+    except ImageReadError:
         return None
-    if data.size == 0:
-        return None
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
-    return image if image is not None and image.size else None
+    return image if image.size else None
 
 
 def open_video(path: Path) -> tuple[Any, int, float]:

@@ -129,7 +129,8 @@ class LivePanel(QWidget):
         self.pace_combo.setToolTip("Video files: play at their own frame rate, or process "
                                    "every frame as fast as the model allows.")
         self.loop_check = QCheckBox("Loop")
-        self.loop_check.setToolTip("Start a video file again when it ends.")
+        self.loop_check.setToolTip("Start a video file again when it ends (on by default "
+                                   "for the 12-second sample video).")
         row = QHBoxLayout()
         row.addWidget(self.pace_combo, 1)
         row.addWidget(self.loop_check)
@@ -222,6 +223,9 @@ class LivePanel(QWidget):
         self.reconnect_button.clicked.connect(self.reconnect)
         self.picker.refresh_requested.connect(self.refresh_cameras)
         self.picker.browse_requested.connect(self._browse_video)
+        self._loop_kind = ""
+        self.picker.changed.connect(self._loop_by_default)
+        self._loop_by_default()
         self.weights_browse.clicked.connect(self._browse_weights)
         self.conf_slider.changed.connect(lambda _v: self._apply_filter())
         self.iou_slider.changed.connect(lambda _v: self._apply_filter())
@@ -229,6 +233,14 @@ class LivePanel(QWidget):
         self.snapshot_button.clicked.connect(lambda: self.snapshot(with_proposals=False))
         self.proposals_button.clicked.connect(lambda: self.snapshot(with_proposals=True))
         self.record_button.toggled.connect(self._record_toggled)
+
+    def _loop_by_default(self) -> None:
+        """The sample video ends after 12 s, before a new user finds Pause: it loops unless
+        the user unticks Loop. Another kind of source starts with Loop off."""
+        kind = self.picker.kind
+        if kind != self._loop_kind:
+            self._loop_kind = kind
+            self.loop_check.setChecked(kind == SourcePicker.SAMPLE)
 
     # ----- public actions (buttons and tests) ---------------------------------------------
     @property
@@ -476,7 +488,10 @@ class LivePanel(QWidget):
         active = self.state in ACTIVE_STATES
         self.start_button.setEnabled(not active)
         self.pause_button.setEnabled(self.state in ("running", "paused"))
-        self.pause_button.setText("Resume" if self.state == "paused" else "Pause")
+        paused = self.state == "paused"
+        self.pause_button.setText("Resume" if paused else "Pause")
+        self.pause_button.setIcon(self.style().standardIcon(
+            QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause))
         self.stop_button.setEnabled(active)
         has_frame = self.bridge.latest() is not None
         has_dataset = self._context.dataset is not None

@@ -1,0 +1,65 @@
+"""Live panel controls say what they do: Resume shows play, the sample video loops."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QPushButton, QStyle
+
+from penguin_studio.core.dataset import open_dataset
+from penguin_studio.core.inference.video import CameraProbe
+from penguin_studio.ui.context import AppContext
+from penguin_studio.ui.panels import live as live_module
+from penguin_studio.ui.panels.live import LivePanel
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def live(qtbot, tiny_dataset: Path, tiny_weights: Path, monkeypatch) -> LivePanel:
+    monkeypatch.setattr(live_module, "probe_cameras",
+                        lambda: CameraProbe([], "/dev/video*: none present"))
+    context = AppContext()
+    context.dataset = open_dataset(tiny_dataset)
+    widget = LivePanel(context)
+    qtbot.addWidget(widget)
+    widget.resize(1100, 720)
+    widget.show()
+    widget.wait_until_idle()
+    widget.set_weights(tiny_weights)
+    yield widget
+    widget.shutdown()
+
+
+def shows_icon(button: QPushButton, pixmap: QStyle.StandardPixmap) -> bool:
+    expected = button.style().standardIcon(pixmap).pixmap(16).toImage()
+    return button.icon().pixmap(16).toImage() == expected
+
+
+def test_sample_video_loops_by_default_and_resume_shows_play(qtbot, live: LivePanel,
+                                                             tmp_path: Path) -> None:
+    assert live.picker.kind == "sample"
+    assert live.loop_check.isChecked()  # 12 s of sample would end before a user finds Pause
+    with qtbot.waitSignal(live.state_changed, timeout=30000,
+                          check_params_cb=lambda s, _m: s == "running"):
+        live.start()
+    assert live.pipeline.loop
+    assert shows_icon(live.pause_button, QStyle.StandardPixmap.SP_MediaPause)
+    live.pause_button.click()
+    qtbot.waitUntil(lambda: live.state == "paused", timeout=5000)
+    assert live.pause_button.text() == "Resume"
+    assert shows_icon(live.pause_button, QStyle.StandardPixmap.SP_MediaPlay)
+    live.pause_button.click()
+    qtbot.waitUntil(lambda: live.state == "running", timeout=5000)
+    assert shows_icon(live.pause_button, QStyle.StandardPixmap.SP_MediaPause)
+    live.stop_button.click()
+    qtbot.waitUntil(lambda: live.state == "stopped", timeout=5000)
+
+    live.set_source(tmp_path / "clip.mp4")  # another source starts with Loop off…
+    assert not live.loop_check.isChecked()
+    live.loop_check.setChecked(True)
+    live.picker.text.setText(str(tmp_path / "other.mp4"))  # … and keeps what the user ticks
+    assert live.loop_check.isChecked()
+    live.picker.select("sample")
+    assert live.loop_check.isChecked()

@@ -4,6 +4,7 @@ Examples::
 
     penguin-studio train --data ds/data.yaml --mode scratch --model yolov8n.yaml --epochs 50
     penguin-studio train --data ds/data.yaml --mode freeze --weights yolo11n.pt
+    penguin-studio train --data ds/data.yaml --mode hotstart --weights yolo11n.pt
     penguin-studio train --data ds/data.yaml --mode finetune      # from the last freeze run
     penguin-studio train --config run.yaml [--epochs 80]            # a saved TrainConfig
     penguin-studio train --resume ds/runs/freeze-yolo11n
@@ -36,8 +37,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--resume", type=Path, metavar="RUN_DIR",
                      help="continue an interrupted run to its planned epochs")
     rec = p.add_argument_group("recipe")
-    rec.add_argument("--mode", choices=("scratch", "freeze", "finetune"),
-                     help="from scratch, feature extraction (frozen backbone) or fine-tuning")
+    rec.add_argument("--mode", choices=("scratch", "freeze", "finetune", "hotstart"),
+                     help="from scratch, feature extraction (frozen backbone), fine-tuning, "
+                     "or hot start (pretrained weights, every layer, ultralytics' defaults)")
     rec.add_argument("--model", metavar="ARCH.yaml", help="architecture for scratch "
                      "(yolov8n.yaml, yolo11s.yaml, ...)")
     rec.add_argument("--weights", metavar="W", help="start weights: a .pt file or a named "

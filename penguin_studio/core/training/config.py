@@ -22,9 +22,10 @@ import yaml
 from penguin_studio.core.errors import UserError
 from penguin_studio.core.training import architectures
 
-MODES = ("scratch", "freeze", "finetune")
+MODES = ("scratch", "freeze", "finetune", "hotstart")
 MODE_TITLES = {
     "scratch": "From scratch",
+    "hotstart": "Hot start (pretrained, every layer, default settings)",
     "freeze": "Feature extraction (frozen backbone)",
     "finetune": "Fine-tuning (all layers, low learning rate)",
 }

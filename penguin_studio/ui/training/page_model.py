@@ -138,12 +138,12 @@ class ModelPage(QWidget):
     def set_recipe(self, recipe: str) -> None:
         self._recipe = recipe
         self.arch_box.setVisible(recipe == "scratch")
-        self.weights_box.setVisible(recipe in ("freeze", "finetune"))
-        self.freeze_box.setVisible(recipe in ("freeze", "finetune"))
+        self.weights_box.setVisible(recipe != "scratch")
+        self.freeze_box.setVisible(recipe != "scratch")
         self.freeze_spin.setEnabled(recipe == "freeze")
         self.backbone_button.setEnabled(recipe == "freeze")
         self.freeze_box.setTitle("Frozen layers" if recipe == "freeze"
-                                 else "Layers (all trained when fine-tuning)")
+                                 else "Layers (all trained)")
         self._changed()
 
     def refresh_named_models(self) -> None:

@@ -1,4 +1,4 @@
-"""Wizard page 1: which recipe (scratch, feature extraction, fine-tuning) or resume a run."""
+"""Wizard page 1: which recipe (scratch, hot start, feature extraction, fine-tuning) or resume."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ from penguin_studio.core.training.config import MODE_TITLES
 RECIPES = (
     ("scratch", "Random weights, every layer learns. Needs many images and hours on a GPU; on "
                 "a laptop CPU it learns little from a few hundred photos."),
+    ("hotstart", "Start from pretrained weights and train every layer with ultralytics' own "
+                 "default settings: the simplest way to adapt a COCO model, given a GPU or "
+                 "time."),
     ("freeze", "Start from pretrained weights (a COCO model or one of your runs), freeze the "
                "backbone and train only the detection head. Fast and data-frugal: the "
                "first choice on a CPU."),
@@ -30,7 +33,7 @@ RECIPES = (
 
 
 class RecipePage(QWidget):
-    """Four big choices; ``resume`` also picks the run to continue."""
+    """Five big choices; ``resume`` also picks the run to continue."""
 
     changed = Signal()
     title = "Recipe"

@@ -66,7 +66,9 @@ class ReviewPage(QWidget):
         freeze = plan.effective_freeze()
         what = {"scratch": f"{plan.model} from random weights",
                 "freeze": f"{plan.weights} with layers 0-{(freeze or 1) - 1} frozen",
-                "finetune": f"{plan.weights}, every layer trained"}[plan.mode]
+                "finetune": f"{plan.weights}, every layer trained",
+                "hotstart": f"{plan.weights}, every layer trained with ultralytics' defaults",
+                }.get(plan.mode, str(plan.weights))
         length = f"{plan.time} h" if plan.time else f"{plan.epochs} epochs"
         self.summary.setText(f"Train <b>{what}</b> for {length} at {plan.imgsz} px into "
                              f"<tt>{plan.project}/{plan.name}</tt>.")

@@ -127,3 +127,69 @@ def test_detect_panel_screenshot(panel, qtbot, tiny_dataset, tmp_path):
     panel.conf.set_value(0.0)
     shot = tmp_path / "detect.png"
     assert panel.grab().save(str(shot)) and shot.stat().st_size > 10_000
+
+
+def dataset_files(root: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+            and ".penguin-studio" not in p.parts}
+
+
+def test_save_annotated_never_overwrites_the_source_images(panel, qtbot, context,
+                                                          tiny_dataset, monkeypatch):
+    """Choosing images/val as the target (the issue's accident) is refused with a message;
+    the proposed default is a new folder beside the dataset, and it works."""
+    from penguin_studio.ui.panels import detect as detect_module
+
+    root = tiny_dataset.parent
+    run_on(panel, qtbot, root / "images" / "val")
+    before = dataset_files(root)
+    monkeypatch.setattr(detect_module, "ask_output_folder",
+                        lambda *a: str(root / "images" / "val"))
+    panel.save_button.click()
+    qtbot.waitUntil(lambda: not panel.job.busy, timeout=30_000)
+    assert dataset_files(root) == before, "an original image was written over"
+    message = panel.message.text()
+    assert message.startswith("Not saving annotated images there") and "val" in message
+    assert context.errors and "\n" not in context.errors[-1]
+
+    panel.export_labels_to(str(root / "labels" / "val"))  # ground truth stays too
+    qtbot.waitUntil(lambda: not panel.job.busy, timeout=30_000)
+    assert dataset_files(root) == before
+    assert panel.message.text().startswith("Not saving YOLO labels there")
+
+    asked = []
+    monkeypatch.setattr(detect_module, "ask_output_folder",
+                        lambda _p, _t, _w, default: asked.append(default) or str(default))
+    panel.save_button.click()
+    qtbot.waitUntil(lambda: not panel.job.busy, timeout=30_000)
+    default = asked[0]
+    assert default.parent == root / "detections" and default.name.startswith("run-best-")
+    assert len(list(default.iterdir())) == len(panel.session.current.items)
+    assert dataset_files(root).items() >= before.items()
+    assert panel.message.text().startswith("Saved")
+
+
+def test_the_output_question_offers_the_new_folder(qtbot, tmp_path):
+    """One click on Save accepts the proposed folder; Cancel writes nothing."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from penguin_studio.ui.detection.output_target import ask_output_folder
+
+    seen = []
+
+    def press(text: str) -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, lambda: press(text))
+            return
+        seen.append(box.text())
+        next(b for b in box.buttons() if b.text().replace("&", "") == text).click()
+
+    default = tmp_path / "detections" / "run-best-20260101-120000"
+    QTimer.singleShot(0, lambda: press("Save"))
+    assert ask_output_folder(None, "Save annotated images", "the images", default) == \
+        str(default)
+    assert str(default) in seen[0]
+    QTimer.singleShot(0, lambda: press("Cancel"))
+    assert ask_output_folder(None, "Save annotated images", "the images", default) is None

@@ -33,6 +33,7 @@ from penguin_studio.core.dataset.labels import Box, atomic_write_text
 from penguin_studio.core.dataset.project import Dataset
 from penguin_studio.core.errors import DatasetError
 from penguin_studio.core.jobs import JobContext
+from penguin_studio.core.outputs_guard import check_output_file
 
 
 def import_coco(json_path: str | Path, images_dir: str | Path | None = None,
@@ -191,7 +192,8 @@ def export_coco(dataset: Dataset, out_json: str | Path, splits: list[str] | None
                 ctx: JobContext | None = None) -> ConversionReport:
     """Write ``dataset`` (the given splits, default all) as one COCO JSON."""
     ctx = ctx or JobContext()
-    out_json = Path(out_json).expanduser().resolve()
+    out_json = check_output_file(Path(out_json).expanduser().resolve(), dataset,
+                                 what="the COCO JSON")
     report = ConversionReport(names=list(dataset.names), output=out_json)
     images, annotations = [], []
     for item in exportable_images(dataset, splits, include_unlabelled, report, ctx,

@@ -32,6 +32,7 @@ from penguin_studio.core.dataset.labels import Box, atomic_write_text
 from penguin_studio.core.dataset.project import Dataset
 from penguin_studio.core.errors import DatasetError
 from penguin_studio.core.jobs import JobContext
+from penguin_studio.core.outputs_guard import check_output_folder, protected_inputs
 
 VocObject = tuple[str, float, float, float, float, bool]  # name, xmin, ymin, xmax, ymax, diff
 
@@ -189,6 +190,9 @@ def export_voc(dataset: Dataset, out_dir: str | Path, splits: list[str] | None =
     """Write ``Annotations/*.xml`` and ``ImageSets/Main/<split>.txt`` under ``out_dir``."""
     ctx = ctx or JobContext()
     out_dir = Path(out_dir).expanduser().resolve()
+    guard = protected_inputs(dataset)
+    for sub in ("Annotations", "ImageSets/Main"):
+        check_output_folder(out_dir / sub, what="the Pascal VOC files", guard=guard)
     report = ConversionReport(names=list(dataset.names), output=out_dir)
     used: set[str] = set()
     sets: dict[str, list[str]] = {}

@@ -23,13 +23,15 @@ from penguin_studio.core.dataset.project import YAML_NAMES, Dataset, open_datase
 from penguin_studio.core.errors import DatasetError, UserError
 from penguin_studio.core.filemodes import give_mode
 from penguin_studio.core.jobs import JobContext
+from penguin_studio.core.outputs_guard import check_output_file
 
 
 def export_yolo_zip(dataset: Dataset, out_zip: str | Path, splits: list[str] | None = None,
                     ctx: JobContext | None = None) -> ConversionReport:
     """Write the dataset as an Ultralytics dataset zip at ``out_zip`` (atomically)."""
     ctx = ctx or JobContext()
-    out_zip = Path(out_zip).expanduser().resolve()
+    out_zip = check_output_file(Path(out_zip).expanduser().resolve(), dataset,
+                                what="the dataset zip")
     report = ConversionReport(names=list(dataset.names), output=out_zip)
     entries = [e for e in build_index(dataset).entries if splits is None or e.split in splits]
     tmp = out_zip.with_name(f".{out_zip.name}.partial")

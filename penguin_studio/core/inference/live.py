@@ -71,6 +71,7 @@ from penguin_studio.core.inference.video import (
     dropped_message,
     open_source,
 )
+from penguin_studio.core.outputs_guard import check_output_file
 
 #: Files played "as fast as possible": the next frame is asked to be ready this long before
 #: the current one is done, so the model never waits and a frame waits only about this long.
@@ -247,8 +248,14 @@ class LivePipeline:
         self._on_frame()
 
     # ----- recording ------------------------------------------------------------------------
-    def start_recording(self, path: str | Path) -> Path:
-        """Record annotated frames to ``path`` (.mp4 mp4v or .avi MJPG) from the next frame."""
+    def start_recording(self, path: str | Path, dataset: Any = None) -> Path:
+        """Record annotated frames to ``path`` (.mp4 mp4v or .avi MJPG) from the next frame.
+
+        Refuses to write over the video being played, the model, or an input of ``dataset``.
+        """
+        sources = [str(self.weights)] + ([str(self.source.target)]
+                                         if self.source.kind == "file" else [])
+        check_output_file(path, dataset, sources, what="the recording")
         latest = self.latest()
         if latest is not None:
             size = (latest.frame.image.shape[1], latest.frame.image.shape[0])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,15 +22,32 @@ from penguin_studio.core.inference.predict import (
     video_frames,
 )
 from penguin_studio.core.jobs import JobContext
+from penguin_studio.core.outputs_guard import check_output_folder
+
+
+def check_target(preds: Predictions, out_dir: str | Path, dataset: Any = None,
+                 what: str = "annotated images") -> Path:
+    """``out_dir`` unless it holds (or lies in) the images predicted, the model, or the open
+    ``dataset``'s images and labels: :class:`~penguin_studio.core.outputs_guard.
+    OutputTargetError` then, before anything is written."""
+    sources = [preds.source, preds.model.weights]
+    return check_output_folder(out_dir, dataset, sources, what=what)
 
 
 def save_annotated(preds: Predictions, out_dir: str | Path, conf: float = DEFAULT_CONF,
                    iou: float = DEFAULT_IOU, classes: Iterable[int] | None = None,
-                   ctx: JobContext | None = None) -> list[Path]:
-    """Write annotated copies (images) or one annotated video into ``out_dir``."""
+                   ctx: JobContext | None = None, dataset: Any = None) -> list[Path]:
+    """Write annotated copies (images) or one annotated video into ``out_dir``.
+
+    Refuses a folder holding the source images or any image of ``dataset`` (see
+    :mod:`penguin_studio.core.outputs_guard`): the originals are never replaced.
+    """
     ctx = ctx or JobContext()
-    out_dir = Path(out_dir).expanduser()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = check_target(preds, out_dir, dataset)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"Cannot create {out_dir}: {exc.strerror}.") from exc
     wanted = None if classes is None else list(classes)
     if preds.kind == "video":
         return [_save_video(preds, out_dir, conf, iou, wanted, ctx)]
@@ -95,15 +113,17 @@ def _save_video(preds: Predictions, out_dir: Path, conf: float, iou: float,
 
 
 def export_yolo_labels(preds: Predictions, out_dir: str | Path, conf: float = DEFAULT_CONF,
-                       iou: float = DEFAULT_IOU,
-                       classes: Iterable[int] | None = None) -> list[Path]:
+                       iou: float = DEFAULT_IOU, classes: Iterable[int] | None = None,
+                       dataset: Any = None) -> list[Path]:
     """Write the shown detections as YOLO ``.txt`` files (one per image or frame).
 
-    An image without detections gets an empty file: "looked at, nothing there".
+    An image without detections gets an empty file: "looked at, nothing there". A folder
+    holding the source's or ``dataset``'s images or labels is refused (ground truth is
+    never replaced by predictions).
     """
     from penguin_studio.core.dataset.labels import Box, write_labels
 
-    out_dir = Path(out_dir).expanduser()
+    out_dir = check_target(preds, out_dir, dataset, what="YOLO labels")
     wanted = None if classes is None else list(classes)
     written: list[Path] = []
     for index, item in enumerate(preds.items):

@@ -124,17 +124,17 @@ class DetectionSession:
 
 # ----- background jobs for the panel's output buttons -------------------------------------
 def save_job(ctx: JobContext, preds: Predictions, folder: str, conf: float, iou: float,
-             classes: list[int] | None) -> list[Path]:
+             classes: list[int] | None, dataset=None) -> list[Path]:
     from penguin_studio.core.inference.outputs import save_annotated
 
-    return save_annotated(preds, folder, conf, iou, classes, ctx=ctx)
+    return save_annotated(preds, folder, conf, iou, classes, ctx=ctx, dataset=dataset)
 
 
 def labels_job(ctx: JobContext, preds: Predictions, folder: str, conf: float, iou: float,
-               classes: list[int] | None) -> list[Path]:
+               classes: list[int] | None, dataset=None) -> list[Path]:
     from penguin_studio.core.inference.outputs import export_yolo_labels
 
-    return export_yolo_labels(preds, folder, conf, iou, classes)
+    return export_yolo_labels(preds, folder, conf, iou, classes, dataset=dataset)
 
 
 def prelabel_job(ctx: JobContext, dataset, weights: str, conf: float, iou: float):

@@ -28,9 +28,11 @@ from PySide6.QtWidgets import (
 )
 
 from penguin_studio.core.inference import predict
+from penguin_studio.core.outputs_guard import default_output_folder
 from penguin_studio.ui.detection.canvas import BoxCanvas
 from penguin_studio.ui.detection.class_toggles import ClassToggles
 from penguin_studio.ui.detection.job_control import JobControl
+from penguin_studio.ui.detection.output_target import ask_output_folder
 from penguin_studio.ui.detection.session import (
     DetectionSession,
     labels_job,
@@ -51,6 +53,7 @@ class DetectPanel(QWidget):
         self.context = context
         self.session = DetectionSession()
         self.source: str = ""
+        self._last_weights_problem = ""
         self._build()
         context.dataset_changed.connect(self._on_dataset)
         self._on_dataset(context.dataset)
@@ -144,6 +147,7 @@ class DetectPanel(QWidget):
         self.labels_button.clicked.connect(self._export_labels)
         self.prelabel_button.clicked.connect(self._prelabel)
         self.weights.changed.connect(lambda _p: self._update_actions())
+        self.weights.problem_changed.connect(self._weights_problem)
         self.job.failed.connect(self.message.setText)
         self.job.finished.connect(self._update_actions)
 
@@ -199,6 +203,8 @@ class DetectPanel(QWidget):
         weights = self.weights.path()
         if not weights or not self.source:
             self.message.setText("Choose a model and an image, a folder or a video first.")
+            return
+        if self._refuse_weights():
             return
         self.message.setText("")
         self.job.start(predict_job, weights, self.source, self.imgsz.value() or None,
@@ -303,27 +309,33 @@ class DetectPanel(QWidget):
     def _filter_args(self) -> tuple:
         return (self.session.conf, self.session.iou, self.session.visible_classes())
 
+    def default_output_folder(self, suffix: str = "") -> Path:
+        """``detections/<model>-<date>/`` beside the dataset: never among the inputs."""
+        return default_output_folder(self.weights.path(), self.context.dataset,
+                                     self.source, suffix=suffix)
+
     def _save_annotated(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Save annotated images into",
-                                                  self._start_dir())
+        folder = ask_output_folder(self, "Save annotated images", "the annotated images",
+                                   self.default_output_folder())
         if folder:
             self.save_annotated_to(folder)
 
     def save_annotated_to(self, folder: str) -> None:
+        """Save in the background; a folder holding inputs is refused with a message."""
         self.job.start(save_job, self.session.current, folder, *self._filter_args(),
-                       label="Saving annotated images…",
+                       self.context.dataset, label="Saving annotated images…",
                        on_done=lambda paths: self._said(f"Saved {len(paths)} file(s) in "
                                                         f"{folder}"))
 
     def _export_labels(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Write YOLO labels into",
-                                                  self._start_dir())
+        folder = ask_output_folder(self, "Export YOLO labels", "the YOLO label files",
+                                   self.default_output_folder("-labels"))
         if folder:
             self.export_labels_to(folder)
 
     def export_labels_to(self, folder: str) -> None:
         self.job.start(labels_job, self.session.current, folder, *self._filter_args(),
-                       label="Writing labels…",
+                       self.context.dataset, label="Writing labels…",
                        on_done=lambda paths: self._said(f"Wrote {len(paths)} label file(s) "
                                                         f"in {folder}"))
 
@@ -337,11 +349,25 @@ class DetectPanel(QWidget):
 
     def prelabel(self, conf: float) -> None:
         """Propose boxes on the dataset's unlabelled images (kept apart for review)."""
+        if self._refuse_weights():
+            return
         self.job.start(prelabel_job, self.context.dataset, self.weights.path(), conf,
                        self.session.iou, label="Pre-labelling unlabelled images…",
                        on_done=lambda report: self._said(report.summary()
                                                          + " Review them in the Dataset "
                                                          "editor."))
+
+    def _refuse_weights(self) -> bool:
+        """True (and the reason shown in one line) when the picked file is no model."""
+        problem = self.weights.problem()
+        if problem:
+            self._said(problem)
+        return bool(problem)
+
+    def _weights_problem(self, problem: str) -> None:
+        if problem or self.message.text() == self._last_weights_problem:
+            self.message.setText(problem)
+        self._last_weights_problem = problem
 
     def _said(self, text: str) -> None:
         self.message.setText(text)

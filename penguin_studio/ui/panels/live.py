@@ -37,7 +37,6 @@ from penguin_studio.core.inference.live import (
     FINAL_STATES,
     FilterSettings,
     LivePipeline,
-    find_latest_weights,
     save_snapshot,
 )
 from penguin_studio.core.inference.video import (
@@ -47,6 +46,7 @@ from penguin_studio.core.inference.video import (
     write_sample_video,
 )
 from penguin_studio.core.jobs import JobContext
+from penguin_studio.ui.detection.weights_picker import WeightsPicker, run_weights
 from penguin_studio.ui.live.banner import ProblemBanner
 from penguin_studio.ui.live.bridge import LiveBridge
 from penguin_studio.ui.live.controls import ClassToggles, SourcePicker, ThresholdSlider
@@ -141,19 +141,16 @@ class LivePanel(QWidget):
 
     def _model_group(self) -> QGroupBox:
         box = QGroupBox("Model")
-        self.weights_edit = QLineEdit()
-        self.weights_edit.setPlaceholderText("best.pt of a training run")
-        self.weights_browse = QToolButton()
-        self.weights_browse.setText("…")
-        self.weights_browse.setToolTip("Choose a .pt file")
+        self.weights = WeightsPicker()  # the picker of Detect and Evaluate, compacter here
+        self.weights.combo.setMinimumContentsLength(12)
+        # the names the panel had before the shared picker
+        self.weights_edit, self.weights_browse = (self.weights.combo.lineEdit(),
+                                                  self.weights.browse_button)
         self.weights_note = QLabel()
         self.weights_note.setWordWrap(True)
         self.weights_note.setStyleSheet("color: palette(mid);")
-        row = QHBoxLayout()
-        row.addWidget(self.weights_edit, 1)
-        row.addWidget(self.weights_browse)
         layout = QVBoxLayout(box)
-        layout.addLayout(row)
+        layout.addWidget(self.weights)
         layout.addWidget(self.weights_note)
         return box
 
@@ -226,7 +223,7 @@ class LivePanel(QWidget):
         self._loop_kind = ""
         self.picker.changed.connect(self._loop_by_default)
         self._loop_by_default()
-        self.weights_browse.clicked.connect(self._browse_weights)
+        self.weights.problem_changed.connect(self._weights_problem)
         self.conf_slider.changed.connect(lambda _v: self._apply_filter())
         self.iou_slider.changed.connect(lambda _v: self._apply_filter())
         self.class_toggles.changed.connect(self._apply_filter)
@@ -253,8 +250,8 @@ class LivePanel(QWidget):
         self.picker.select(SourcePicker.URL if "://" in text else SourcePicker.FILE, text)
 
     def set_weights(self, path: str | Path) -> None:
-        self.weights_edit.setText(str(path))
-        self._set_weights_note("")
+        self.weights.set_path(str(path))
+        self._set_weights_note(self.weights.problem() or "" if str(path) else "")
 
     def start(self) -> None:
         """Start on the chosen source; problems are shown in the banner, never raised."""
@@ -311,7 +308,7 @@ class LivePanel(QWidget):
             return
         target = Path(path) if path else self._default_recording_path()
         try:
-            recorded = pipeline.start_recording(target)
+            recorded = pipeline.start_recording(target, self._context.dataset)
         except UserError as exc:
             self._set_note(str(exc))
             self._sync_record_button(False)
@@ -354,10 +351,11 @@ class LivePanel(QWidget):
 
     # ----- internals ----------------------------------------------------------------------
     def _weights(self) -> str:
-        text = self.weights_edit.text().strip()
-        if not text:
-            raise UserError("Pick a model first: a best.pt from a training run (… button).")
-        return str(engine.check_weights_file(text))
+        """The chosen model file; a file that is no model is named before anything opens."""
+        problem = self.weights.problem()
+        if problem:
+            raise UserError(problem)
+        return str(engine.check_weights_file(self.weights.path()))
 
     def _prepare_sample_then_start(self, weights: str) -> None:
         """The sample video is drawn on first use (a second or two), then played."""
@@ -435,7 +433,11 @@ class LivePanel(QWidget):
 
     def _on_finished(self, state: str, message: str) -> None:
         if state in ("dropped", "failed"):
-            self._show_problem(message, can_retry=self._launch_args is not None)
+            pipeline = self.pipeline  # the source opened but the model did not load:
+            model_failed = (pipeline is not None and pipeline.opened is not None
+                            and pipeline.detector is None)  # reconnecting cannot help
+            self._show_problem(message, can_retry=self._launch_args is not None
+                               and not model_failed)
         elif state == "ended":
             self._set_note(message)
         if not self.view.has_frame:
@@ -501,19 +503,21 @@ class LivePanel(QWidget):
                               "Open a dataset first: snapshots go into its training images.")
         self.record_button.setEnabled(self.state in ("running", "paused")
                                       or self.record_button.isChecked())
-        for widget in (self.picker, self.pace_combo, self.loop_check, self.weights_edit,
-                       self.weights_browse):
+        for widget in (self.picker, self.pace_combo, self.loop_check, self.weights):
             widget.setEnabled(not active)
 
     def _on_dataset(self, dataset) -> None:
         """Suggest the dataset's newest best.pt unless the user picked another model."""
-        latest = find_latest_weights(dataset.root) if dataset is not None else None
-        current = self.weights_edit.text().strip()
-        if latest is not None and (not current or current == self._auto_weights):
-            self.weights_edit.setText(str(latest))
-            self._auto_weights = str(latest)
+        runs = run_weights(dataset)
+        current = self.weights.path()
+        if current == self._auto_weights:  # not the user's choice: follow the dataset
+            self.weights.combo.setCurrentText("")
+        self.weights.refresh(dataset)
+        if runs and (not current or current == self._auto_weights):
+            self.weights.set_path(runs[0])
+            self._auto_weights = runs[0]
             self._set_weights_note(f"Latest training run of {dataset.title}.")
-        elif not current:
+        elif not self.weights.path():
             where = "this dataset" if dataset is not None else "an open dataset"
             self._set_weights_note(f"No training run found in {where}: pick a .pt file.")
         self._update_controls()
@@ -525,12 +529,9 @@ class LivePanel(QWidget):
         if path:
             self.set_source(path)
 
-    def _browse_weights(self) -> None:
-        start = self.weights_edit.text().strip() or str(Path.home())
-        path, _ = QFileDialog.getOpenFileName(self, "Model weights", start,
-                                              "PyTorch weights (*.pt);;All files (*)")
-        if path:
-            self.set_weights(path)
+    def _weights_problem(self, problem: str) -> None:
+        """Say at once what a picked file is when it is no model (the box turns red)."""
+        self._set_weights_note(problem)
 
     def _set_weights_note(self, text: str) -> None:
         self.weights_note.setText(text)

@@ -1,0 +1,183 @@
+"""Where the app may write its outputs: never over, or in among, a user's inputs.
+
+One rule for every writer (Detect's annotated images and labels, Live recordings, dataset
+exports, ``penguin-studio predict --save/--labels``, count CSVs): a user once chose the
+dataset's ``images/val`` as "Save annotated images into" and all 60 originals were replaced
+by box-burned copies. So:
+
+* a *folder* output is refused when it directly holds an input (a source image or video,
+  an image, label file or data yaml of the open dataset), or lies inside a folder the
+  dataset or a source folder reads images from (those are scanned recursively, so anything
+  written there would become an input of the next run or training);
+* a *file* output is refused when it is one of those inputs.
+
+:func:`default_output_folder` proposes a fresh ``detections/<model>-<date>/`` beside the
+dataset, which always passes. No Qt here: the CLI, the panels and tests share it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from penguin_studio.core.errors import UserError
+
+#: Name of the folder (beside the dataset or the source) fresh outputs go into.
+DETECTIONS_DIR = "detections"
+
+
+class OutputTargetError(UserError):
+    """An output target that would overwrite, or mix with, the user's inputs."""
+
+
+@dataclass
+class ProtectedInputs:
+    """The files no writer may replace and the folders it may not write into."""
+
+    #: resolved folder → names of the input files directly in it, and why they matter
+    files: dict[Path, tuple[set[str], str]] = field(default_factory=dict)
+    #: resolved folders read recursively (dataset splits, source folders) → what they are
+    trees: dict[Path, str] = field(default_factory=dict)
+
+    def add_files(self, paths: Iterable[Path], why: str) -> None:
+        by_parent: dict[Path, set[str]] = {}
+        for path in paths:
+            by_parent.setdefault(Path(path).parent, set()).add(Path(path).name)
+        for parent, names in by_parent.items():
+            key = _resolved(parent)
+            held, reason = self.files.get(key, (set(), why))
+            self.files[key] = (held | names, reason)
+
+    def add_tree(self, folder: Path, why: str) -> None:
+        self.trees.setdefault(_resolved(folder), why)
+
+    def problem_with_folder(self, folder: str | Path) -> str:
+        """Why ``folder`` may not receive outputs, or ``""`` when it may."""
+        target = _resolved(Path(folder).expanduser())
+        if target in self.files:
+            return f"{target} holds {self.files[target][1]}"
+        for tree, why in self.trees.items():
+            if target == tree or tree in target.parents:
+                return f"{target} is inside {tree}, which holds {why}"
+        return ""
+
+    def problem_with_file(self, path: str | Path) -> str:
+        """Why ``path`` may not be written, or ``""`` when it may."""
+        target = Path(path).expanduser()
+        parent = _resolved(target.parent)
+        names, why = self.files.get(parent, (set(), ""))
+        if target.name in names:
+            return f"{parent / target.name} is one of {why}"
+        return ""
+
+
+def protected_inputs(dataset: Any = None, sources: Iterable[str | Path] = ()) -> ProtectedInputs:
+    """What the open ``dataset`` and the current ``sources`` (images, folders, videos) own.
+
+    An image's label file counts as an input too: writing YOLO labels into ``labels/val``
+    would replace the ground truth.
+    """
+    from penguin_studio.core.dataset.project import is_image, label_path_for
+
+    guard = ProtectedInputs()
+    for source in sources:
+        path = Path(source).expanduser()
+        if path.is_dir():
+            guard.add_tree(path, "the images being detected")
+            guard.add_tree(label_path_for(path / "x.jpg").parent,
+                           "the labels of the images being detected")
+        elif str(source):
+            guard.add_files([path], "the files being detected")
+            if is_image(path):
+                guard.add_files([label_path_for(path)], "the labels of the images")
+    if dataset is not None:
+        images = dataset.images()
+        guard.add_files(images, f"images of the dataset {dataset.title}")
+        guard.add_files([label_path_for(p) for p in images],
+                        f"label files of the dataset {dataset.title}")
+        if dataset.yaml_path is not None:
+            guard.add_files([Path(dataset.yaml_path)], f"the dataset {dataset.title}'s yaml")
+        for split, found in dataset.sources.items():
+            for item in found:
+                if Path(item).is_dir():
+                    guard.add_tree(Path(item), f"the dataset's {split} images")
+                    guard.add_tree(label_path_for(Path(item) / "x.jpg").parent,
+                                   f"the dataset's {split} labels")
+                else:
+                    guard.add_files([Path(item)], f"the dataset's {split} list")
+    return guard
+
+
+def check_output_folder(folder: str | Path, dataset: Any = None,
+                        sources: Iterable[str | Path] = (), what: str = "outputs",
+                        guard: ProtectedInputs | None = None) -> Path:
+    """``folder`` when outputs may be written into it; else :class:`OutputTargetError`."""
+    guard = guard or protected_inputs(dataset, sources)
+    problem = guard.problem_with_folder(folder)
+    if problem:
+        raise OutputTargetError(f"Not saving {what} there: {problem}, which would be "
+                                "overwritten or mixed in. Choose a new, empty folder, e.g. "
+                                f"a '{DETECTIONS_DIR}' folder beside the dataset.")
+    return Path(folder).expanduser()
+
+
+def check_output_file(path: str | Path, dataset: Any = None,
+                      sources: Iterable[str | Path] = (), what: str = "the output",
+                      guard: ProtectedInputs | None = None) -> Path:
+    """``path`` when it is no input of the dataset or sources; else :class:`OutputTargetError`."""
+    guard = guard or protected_inputs(dataset, sources)
+    problem = guard.problem_with_file(path)
+    if problem:
+        raise OutputTargetError(f"Not writing {what} to {Path(path).name}: {problem} and "
+                                "would be overwritten. Choose another file name.")
+    return Path(path).expanduser()
+
+
+def model_label(weights: str | Path | None) -> str:
+    """``runs/penguins/weights/best.pt`` → ``penguins-best``; ``yolo11n.pt`` → ``yolo11n``."""
+    if not weights:
+        return "model"
+    path = Path(weights)
+    if path.parent.name == "weights" and path.parent.parent.name:
+        return f"{path.parent.parent.name}-{path.stem}"
+    return path.stem or "model"
+
+
+def default_output_folder(weights: str | Path | None = None, dataset: Any = None,
+                          source: str | Path | None = None, now: float | None = None,
+                          suffix: str = "") -> Path:
+    """A new ``detections/<model>-<date><suffix>/`` beside the dataset (or the source) that
+    passes :func:`check_output_folder`; it is not created here."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+    name = f"{model_label(weights)}-{stamp}{suffix}"
+    guard = protected_inputs(dataset, [source] if source else [])
+    for parent in _parents(dataset, source):
+        candidate = parent / name
+        if not guard.problem_with_folder(candidate) and not candidate.exists():
+            return candidate
+    from penguin_studio.core import appdirs
+
+    return appdirs.data_dir() / DETECTIONS_DIR / name
+
+
+def _parents(dataset: Any, source: str | Path | None) -> list[Path]:
+    """Folders to put the new output folder in, best first: ``detections/`` in the
+    dataset's folder, beside it (when the dataset reads images from its whole folder), then
+    beside the source."""
+    out: list[Path] = []
+    if dataset is not None:
+        root = Path(dataset.yaml_path).parent if dataset.yaml_path else Path(dataset.root)
+        out += [root / DETECTIONS_DIR, root.parent / f"{root.name}-{DETECTIONS_DIR}"]
+    if source:
+        out.append(Path(source).expanduser().parent / DETECTIONS_DIR)
+    return out
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except OSError:
+        return path.absolute()

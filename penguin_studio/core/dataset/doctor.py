@@ -22,7 +22,6 @@ in one crash-safe transaction. Nothing else is ever changed.
 from __future__ import annotations
 
 import hashlib
-import math
 import shutil
 import time
 import warnings
@@ -34,6 +33,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from penguin_studio.core.boxes import box_iou
 from penguin_studio.core.dataset.images import (
     ImageReadError,
     file_is_complete,
@@ -41,7 +41,7 @@ from penguin_studio.core.dataset.images import (
     read_header,
 )
 from penguin_studio.core.dataset.journal import FileTransaction
-from penguin_studio.core.dataset.labels import LabelParseError, decode_label_bytes
+from penguin_studio.core.dataset.labels import LabelParseError, decode_label_bytes, parse_fields
 from penguin_studio.core.dataset.parallel import thread_map
 from penguin_studio.core.dataset.project import SPLITS, Dataset, label_path_for
 from penguin_studio.core.jobs import JobContext
@@ -313,48 +313,32 @@ def check_label(image: Path, split: str, nc: int,
 Row = tuple[int, int, list[float]]  # (line number, class id, coordinate values)
 
 
+#: LabelParseError.kind → the doctor's check id
+_PARSE_CHECKS = {"fields": "label-fields", "number": "label-not-number",
+                 "class-id": "label-class-id"}
+
+
 def _parse_rows(text: str, nc: int, where: dict) -> tuple[list[Row], list[Finding]]:
+    """Every line through :func:`labels.parse_fields`, each bad one a finding (not only the
+    first, as reading the file for training would stop at)."""
     rows: list[Row] = []
     out: list[Finding] = []
     for no, line in enumerate(text.splitlines(), start=1):
-        fields = line.split()
-        if not fields:
+        if not line.split():
             continue
-        n = len(fields)
-        if n < 5 or n == 6 or (n > 6 and n % 2 == 0):
-            out.append(_finding("label-fields", f"line {no}: {n} fields, expected 5 "
-                                "(class x_center y_center width height)", line=no, **where))
-            continue
-        bad = next((f for f in fields if not _is_float(f)), None)
-        if bad is not None:
-            out.append(_finding("label-not-number", f"line {no}: '{bad}' is not a number",
-                                line=no, **where))
-            continue
-        values = [float(f) for f in fields]
-        if not all(math.isfinite(v) for v in values):
-            out.append(_finding("label-not-number", f"line {no}: infinite or NaN value",
-                                line=no, **where))
-            continue
-        cls = values[0]
-        if cls < 0 or not cls.is_integer():
-            out.append(_finding("label-class-id", f"line {no}: class id '{fields[0]}' is not "
-                                "a whole number ≥ 0", line=no, **where))
+        try:
+            cls, values = parse_fields(line, where["label"], no)
+        except LabelParseError as exc:
+            out.append(_finding(_PARSE_CHECKS[exc.kind], f"line {no}: {exc.reason}", line=no,
+                                **where))
             continue
         if cls >= nc:
-            out.append(_finding("class-out-of-range", f"line {no}: class id {int(cls)} but "
+            out.append(_finding("class-out-of-range", f"line {no}: class id {cls} but "
                                 f"the dataset has {nc} classes (0-{nc - 1})" if nc else
-                                f"line {no}: class id {int(cls)} but the dataset has no "
+                                f"line {no}: class id {cls} but the dataset has no "
                                 "classes", line=no, **where))
-        rows.append((no, int(cls), values[1:]))
+        rows.append((no, cls, values))
     return rows, out
-
-
-def _is_float(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _xyxy(values: list[float]) -> tuple[float, float, float, float]:
@@ -399,7 +383,7 @@ def _duplicate_findings(rows: list[Row], where: dict) -> list[Finding]:
         if len(group) < 2:
             continue
         boxes = np.array([_xyxy(v) for _, _, v in group])
-        iou = _iou_matrix(boxes)
+        iou = box_iou(boxes, boxes, eps=1e-12)  # normalised boxes: see box_iou
         reported: set[int] = set()
         for i, j in zip(*np.nonzero(np.triu(iou > DUPLICATE_IOU, k=1)), strict=True):
             if j in reported:
@@ -411,18 +395,6 @@ def _duplicate_findings(rows: list[Row], where: dict) -> list[Finding]:
                                 f"{group[i][0]} (same class)", line=group[j][0],
                                 fixable=exact, **where))
     return out
-
-
-def _iou_matrix(b: np.ndarray) -> np.ndarray:
-    x1 = np.maximum(b[:, None, 0], b[None, :, 0])
-    y1 = np.maximum(b[:, None, 1], b[None, :, 1])
-    x2 = np.minimum(b[:, None, 2], b[None, :, 2])
-    y2 = np.minimum(b[:, None, 3], b[None, :, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    union = area[:, None] + area[None, :] - inter
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(union > 0, inter / union, 0.0)
 
 
 # --------------------------------------------------------------------------------------

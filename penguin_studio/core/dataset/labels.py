@@ -47,7 +47,9 @@ class Box:
 class LabelParseError(UserError):
     """A label file that cannot be read as YOLO boxes; it must not be overwritten."""
 
-    def __init__(self, path: Path, line_no: int, reason: str) -> None:
+    def __init__(self, path: Path, line_no: int, reason: str, kind: str = "") -> None:
+        #: for a bad line, what is wrong: "fields", "number" or "class-id" (the doctor's checks)
+        self.kind = kind
         self.path, self.line_no, self.reason = Path(path), line_no, reason
         where = f"line {line_no}" if line_no else "file"
         super().__init__(f"{Path(path).name}, {where}: {reason}")
@@ -59,23 +61,33 @@ class LabelWriteError(UserError):
 
 def parse_line(text: str, path: Path, line_no: int) -> Box:
     """One ``cls cx cy w h`` line; segments (more than 5 numbers) keep their bounding box."""
+    class_id, numbers = parse_fields(text, path, line_no)
+    if len(numbers) == 4:
+        return Box(class_id, *numbers)
+    xs, ys = numbers[0::2], numbers[1::2]  # polygon → its bounding box, as ultralytics does
+    return Box.from_xyxy(class_id, min(xs), min(ys), max(xs), max(ys))
+
+
+def parse_fields(text: str, path: Path, line_no: int) -> tuple[int, list[float]]:
+    """The class id and the coordinates of one label line as written (4 for a box, an even
+    number for a polygon), or a LabelParseError whose ``kind`` says what is wrong. The one
+    YOLO line reader: the editor, the index and the doctor all parse through it."""
     fields = text.split()
     if len(fields) < 5 or (len(fields) > 5 and len(fields) % 2 == 0):
-        raise LabelParseError(path, line_no, f"expected 5 numbers, found {len(fields)} fields")
+        raise LabelParseError(path, line_no, f"expected 5 numbers, found {len(fields)} fields",
+                              "fields")
     try:
         cls_value = float(fields[0])
         numbers = [float(f) for f in fields[1:]]
     except ValueError:
         bad = next(f for f in fields if not _is_number(f))
-        raise LabelParseError(path, line_no, f"'{bad}' is not a number") from None
+        raise LabelParseError(path, line_no, f"'{bad}' is not a number", "number") from None
     if not cls_value.is_integer() or cls_value < 0:
-        raise LabelParseError(path, line_no, f"class id '{fields[0]}' is not a whole number ≥ 0")
+        raise LabelParseError(path, line_no, f"class id '{fields[0]}' is not a whole number ≥ 0",
+                              "class-id")
     if any(not math.isfinite(v) for v in numbers):
-        raise LabelParseError(path, line_no, "coordinates must be finite numbers")
-    if len(numbers) == 4:
-        return Box(int(cls_value), *numbers)
-    xs, ys = numbers[0::2], numbers[1::2]  # polygon → its bounding box, as ultralytics does
-    return Box.from_xyxy(int(cls_value), min(xs), min(ys), max(xs), max(ys))
+        raise LabelParseError(path, line_no, "coordinates must be finite numbers", "number")
+    return int(cls_value), numbers
 
 
 def _is_number(text: str) -> bool:

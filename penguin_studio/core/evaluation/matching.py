@@ -18,21 +18,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from penguin_studio.core.boxes import box_iou
+
 #: ultralytics' confusion-matrix matching IoU (a matching threshold, not the NMS IoU).
 DEFAULT_MATCH_IOU = 0.45
 DEFAULT_CONF = 0.25
 
-
-def box_iou(a: np.ndarray, b: np.ndarray, eps: float = 1e-7) -> np.ndarray:
-    """Pairwise IoU (len(a) × len(b)) of xyxy boxes, in float32 like ultralytics."""
-    a = np.asarray(a, dtype=np.float32).reshape(-1, 4)[:, None, :]
-    b = np.asarray(b, dtype=np.float32).reshape(-1, 4)[None, :, :]
-    wh = np.clip(np.minimum(a[..., 2:], b[..., 2:]) - np.maximum(a[..., :2], b[..., :2]), 0,
-                 None)
-    inter = wh[..., 0] * wh[..., 1]
-    wh1, wh2 = a[..., 2:] - a[..., :2], b[..., 2:] - b[..., :2]
-    union = wh1[..., 0] * wh1[..., 1] + wh2[..., 0] * wh2[..., 1] - inter + np.float32(eps)
-    return inter / union
+__all__ = ["DEFAULT_CONF", "DEFAULT_MATCH_IOU", "ImageErrors", "ImageMatch", "box_iou",
+           "confusion_matrix", "image_errors", "match_image"]
 
 
 @dataclass

@@ -137,6 +137,12 @@ def _report(outcome) -> int:
     run_dir = outcome.run_dir
     if outcome.status == "completed":
         print(f"Done. Best weights: {run_dir / 'weights' / 'best.pt'}")
+        from penguin_studio.core.training import runs, verdict
+
+        record = runs.load_run(run_dir)
+        if verdict.learned_nothing(record.best):
+            print(f"warning: {verdict.nothing_learned_message(record.best, record.config)}",
+                  file=sys.stderr)
         return 0
     if outcome.status == "stopped":
         if outcome.resumable:

@@ -43,6 +43,51 @@ class Layer:
         part = "backbone" if self.backbone else "head"
         return f"{self.index:>2}  {self.module}  ({part})"
 
+    def plain(self) -> str:
+        """What this layer does, in words (``C3k2`` or ``SPPF`` mean nothing to most users)."""
+        if self.module == "Conv" and self.backbone:
+            return ("first look at the pixels: edges and colours" if self.index < 2
+                    else "halves the size, so later layers see more of the image at once")
+        if self.module == "Conv":
+            return "shrinks fine features to join them with coarser ones"
+        return MODULE_WORDS.get(self.module, "")
+
+
+#: Plain descriptions of the module types in the YOLOv8 / YOLO11 / YOLO26 YAMLs.
+_FEATURE_BLOCK = "combines simple patterns into richer ones (textures, shapes, parts)"
+MODULE_WORDS = {
+    "C2f": _FEATURE_BLOCK, "C3k2": _FEATURE_BLOCK, "C3": _FEATURE_BLOCK, "C3k": _FEATURE_BLOCK,
+    "C2": _FEATURE_BLOCK, "A2C2f": _FEATURE_BLOCK, "C3x": _FEATURE_BLOCK,
+    "SPPF": "pools at several sizes so each spot also sees its surroundings",
+    "SPP": "pools at several sizes so each spot also sees its surroundings",
+    "C2PSA": "attention: weighs the parts of the image that matter most",
+    "PSA": "attention: weighs the parts of the image that matter most",
+    "nn.Upsample": "enlarges coarse features to join them with finer ones",
+    "Upsample": "enlarges coarse features to join them with finer ones",
+    "Concat": "joins the features of two earlier layers",
+    "Detect": "the output: boxes and classes, at three object sizes",
+}
+
+#: What the two parts of a detector learn, for the frozen-layers list.
+BACKBONE_WORDS = ("turns pixels into features: edges and colours first, then textures, "
+                  "shapes and object parts. A pretrained backbone already learned these "
+                  "from COCO's 118,000 photos; freezing it keeps that knowledge and trains "
+                  "faster on few images.")
+HEAD_WORDS = ("combines the features at three sizes and predicts the boxes and classes: "
+              "it always learns your classes.")
+
+
+def describe_parts(arch: dict[str, Any], frozen: int) -> str:
+    """One paragraph: which layers are the backbone and the head, what each learns, and
+    how many of them are frozen."""
+    n_backbone = backbone_size(arch)
+    n_all = len(layers(arch))
+    text = (f"Backbone, layers 0–{n_backbone - 1}: {BACKBONE_WORDS}\n"
+            f"Head, layers {n_backbone}–{n_all - 1}: {HEAD_WORDS}")
+    if frozen:
+        text += f"\nFrozen here: layers 0–{frozen - 1} (they keep their weights)."
+    return text
+
 
 def ultralytics_dir() -> Path:
     """The installed ultralytics package folder, found without importing it."""

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from penguin_studio.core.dataset.datayaml import yaml_error_message
 from penguin_studio.core.errors import UserError
 from penguin_studio.core.training import architectures
 
@@ -48,6 +49,10 @@ MANAGED_KEYS = frozenset({
     "project", "name", "exist_ok", "freeze", "resume", "mode", "task", "cfg", "save_dir",
 })
 
+#: Run settings listed by :meth:`TrainConfig.changed_settings` (paths and names excluded).
+RUN_SETTING_KEYS = ("epochs", "time", "imgsz", "batch", "cache", "patience", "seed", "device",
+                    "freeze")
+
 
 @lru_cache(maxsize=1)
 def ultralytics_defaults() -> dict[str, Any]:
@@ -75,7 +80,9 @@ def load_hyp_file(path: str | Path) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UserError(f"Hyperparameter file not found: {path}") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+    except yaml.YAMLError as exc:
+        raise UserError(yaml_error_message(exc, path.name)) from exc
+    except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"Cannot read hyperparameter file {path.name}: {exc}") from exc
     if data is None:
         return {}
@@ -145,7 +152,9 @@ class TrainConfig:
             values = yaml.safe_load(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise UserError(f"Config file not found: {path}") from None
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        except yaml.YAMLError as exc:
+            raise UserError(yaml_error_message(exc, path.name)) from exc
+        except (OSError, UnicodeDecodeError) as exc:
             raise UserError(f"Cannot read config {path.name}: {exc}") from exc
         if not isinstance(values, dict):
             raise UserError(f"{path.name} is not a training config (expected 'key: value').")
@@ -224,6 +233,20 @@ class TrainConfig:
                 values[key] = getattr(self, key)
         values.update(self.extra)
         return [(k, defaults.get(k), v) for k, v in values.items() if defaults.get(k) != v]
+
+    def changed_settings(self) -> list[tuple[str, Any, Any]]:
+        """Every value given to ``train()`` that differs from ultralytics' default.
+
+        The run settings come first: the app's own defaults (30 epochs, 416 px, batch 8,
+        images cached in RAM, patience 15, the frozen backbone) differ from ultralytics'
+        even when no hyperparameter was touched, and a user comparing with a plain
+        ``yolo train`` needs to see them.
+        """
+        defaults = ultralytics_defaults()
+        kwargs = self.to_train_kwargs()
+        rows = [(k, defaults.get(k), kwargs[k]) for k in RUN_SETTING_KEYS
+                if k in kwargs and kwargs[k] != defaults.get(k)]
+        return rows + self.changed_hyperparameters()
 
     # ----- checks ----------------------------------------------------------------------------
     def check(self) -> None:

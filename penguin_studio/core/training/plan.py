@@ -15,6 +15,7 @@ import yaml
 
 from penguin_studio.core import engine
 from penguin_studio.core.dataset import Dataset, open_dataset
+from penguin_studio.core.dataset.datayaml import read_yaml_mapping
 from penguin_studio.core.dataset.labels import atomic_write_text
 from penguin_studio.core.errors import UserError
 from penguin_studio.core.training import architectures, runs
@@ -84,9 +85,9 @@ def plan_run(config: TrainConfig, write: bool = True) -> TrainConfig:
     project = Path(config.project).expanduser() if config.project else \
         runs.default_project(ds.root, ds.title)
     plan.project = str(project.resolve())
-    plan.name = config.name or _free_name(project, _default_name(plan))
-    if config.name and (project / config.name / "args.yaml").exists():
-        plan.name = _free_name(project, config.name)
+    # never into an existing folder, even one without args.yaml (a run that failed to
+    # start): ultralytics is told exist_ok, so it would mix two runs' files
+    plan.name = _free_name(project, config.name or _default_name(plan))
     run_dir = Path(plan.project) / plan.name
     plan.data = str(ultralytics_data_yaml(ds, run_dir, write))
     if write:
@@ -139,7 +140,7 @@ def ultralytics_data_yaml(ds: Dataset, run_dir: Path, write: bool = True) -> Pat
     two disagree, a copy listing absolute image paths goes into the run folder.
     """
     assert ds.yaml_path is not None
-    data = yaml.safe_load(ds.yaml_path.read_text(encoding="utf-8")) or {}
+    data = read_yaml_mapping(ds.yaml_path)  # parser errors in plain words
     if _ultralytics_reads_same(data, ds.yaml_path):
         return ds.yaml_path
     target = run_dir / DATA_COPY

@@ -103,10 +103,12 @@ class TrainPanel(QWidget):
             self.supervisor.stop()
 
     def _ended(self, outcome) -> None:
-        self.monitor.on_ended(outcome)
+        self.monitor.on_ended(outcome, resumable_here=self._of_open_dataset(outcome.run_dir))
         text = {"completed": "Training finished", "stopped": "Training stopped"}.get(
             outcome.status, "Training failed")
-        self.context.status_message.emit(f"{text}: {outcome.run_dir.name}", 0)
+        note = " (the model learned nothing: see Monitor)" if self.monitor.learned_nothing \
+            else ""
+        self.context.status_message.emit(f"{text}: {outcome.run_dir.name}{note}", 0)
         self.history.refresh()
         self.wizard.refresh_runs()
 
@@ -128,6 +130,20 @@ class TrainPanel(QWidget):
             self.dataset_label.setText(f"<span style='color:gray'>Dataset:</span> "
                                        f"<b>{dataset.title}</b>")
         self.history.refresh()
+        shown = self.monitor.run_dir
+        if not self.busy and shown is not None and not self._of_open_dataset(shown):
+            self.monitor.clear(f"{shown.name} belongs to another dataset: its curves, Stop "
+                               "and Resume are in that dataset's History.")
+
+    def _of_open_dataset(self, run_dir: Path) -> bool:
+        """Is ``run_dir`` one of the open dataset's runs? (What Resume may offer.)"""
+        ds = self.context.dataset
+        if ds is None or ds.yaml_path is None:
+            return False
+        from penguin_studio.core.training import runs
+
+        wanted = Path(run_dir).resolve()
+        return any(Path(p).resolve() == wanted for p in runs.run_dirs(ds.yaml_path, ds.root))
 
     def _show_run(self, run_dir: Path) -> None:
         if self.busy:

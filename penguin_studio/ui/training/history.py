@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from penguin_studio.core.training import runs
-from penguin_studio.core.training.curves import METRIC_TITLES, Curves
+from penguin_studio.core.training.curves import METRIC_TITLES, METRICS, Curves
 from penguin_studio.core.training.events import format_duration
-from penguin_studio.ui.training.plots import overlay_curve
+from penguin_studio.ui.training.plots import overlay_curve, plain_axes
 
 COLUMNS = ("Run", "Recipe", "Status", "Epochs", "mAP50", "mAP50-95", "Precision", "Recall",
            "Duration", "Weights")
@@ -179,6 +179,7 @@ class CompareDialog(QDialog):
         self.plot = pg.PlotWidget(background="w")
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setLabel("bottom", "epoch")
+        plain_axes(self.plot.getPlotItem())
         self.plot.addLegend()
         top = QHBoxLayout()
         top.addWidget(QLabel("Metric:"))
@@ -199,3 +200,7 @@ class CompareDialog(QDialog):
             x, y = curves.epoch_series(key)
             overlay_curve(item, x, y, PALETTE[i % len(PALETTE)], name)
         self.plot.setLabel("left", METRIC_TITLES.get(key, key))
+        if key in METRICS:  # fractions: always the whole 0–1 scale, comparable at a glance
+            item.setYRange(0, 1, padding=0.02)
+        else:
+            item.enableAutoRange(axis="y")

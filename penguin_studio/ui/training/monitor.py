@@ -48,6 +48,7 @@ class TrainingMonitor(QWidget):
         self.tracker = ProgressTracker()
         self.run_dir: Path | None = None
         self.state = "idle"
+        self.learned_nothing = False
         self._build()
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
@@ -115,6 +116,7 @@ class TrainingMonitor(QWidget):
         self.tracker = ProgressTracker()
         self.curves = Curves.from_run(resume_dir) if resume_dir else Curves()
         self.run_dir = resume_dir
+        self.learned_nothing = False
         self.console.clear()
         self.error_label.setVisible(False)
         self.title.setText(f"<b>{title}</b>")
@@ -163,22 +165,72 @@ class TrainingMonitor(QWidget):
                 f"{event.get('threads')} threads on {event.get('device')}{note}")
         elif kind == "epoch":
             done = f"epoch {event.get('epoch')}/{event.get('epochs')} done"
-            self.progress_label.setText(
-                f"{done} · ETA {format_duration(self.tracker.eta_seconds())}")
+            self.progress_label.setText(done + self._eta())
 
-    def on_ended(self, outcome) -> None:
+    def on_ended(self, outcome, resumable_here: bool = True) -> None:
+        """The session is over; ``resumable_here`` is False when the run belongs to another
+        dataset than the open one (Resume would train something the user is not looking at)."""
         self._timer.stop()
         self._refresh()
-        self.resume_button.setEnabled(bool(outcome.resumable))
+        resumable = bool(outcome.resumable) and resumable_here
+        self.resume_button.setEnabled(resumable)
+        self.progress_label.setText(self._ended_text(outcome.status))
         if outcome.status == "completed":
             self.progress.setValue(1000)
-            self.progress_label.setText("done")
-            self._set_state("completed", "Finished: weights/best.pt is ready.")
+            self._show_completed(Path(outcome.run_dir))
         elif outcome.status == "stopped":
-            note = "resumable" if outcome.resumable else "stopped before the first checkpoint"
+            note = "resumable" if resumable else (
+                "stopped before the first checkpoint" if not outcome.resumable
+                else "resume it with its own dataset open")
             self._set_state("stopped", f"Stopped ({note}).")
         else:
-            self._show_failure(outcome.message, outcome.log_tail, outcome.resumable)
+            self._show_failure(outcome.message, outcome.log_tail, resumable)
+
+    def _ended_text(self, status: str) -> str:
+        """The progress line once nothing runs any more: where it got, never an ETA."""
+        if status == "completed":
+            return "done"
+        t = self.tracker
+        where = ""
+        if t.epochs and t.batches:
+            full, partial = divmod(t.done_steps, t.batches)
+            where = f" in epoch {full + 1}/{t.epochs}" if partial else \
+                f" after epoch {full}/{t.epochs}"
+        return f"{'stopped' if status == 'stopped' else 'failed'}{where}"
+
+    def _show_completed(self, run_dir: Path) -> None:
+        """Finished: say plainly when the model learned nothing, and what to try."""
+        from penguin_studio.core.training import runs, verdict
+
+        record = runs.load_run(run_dir) if run_dir.is_dir() else None
+        best = record.best if record is not None else {}
+        if record is not None and verdict.learned_nothing(best):
+            self.error_label.setText(
+                f"<b>Finished, but not usable.</b> "
+                f"{_escape(verdict.nothing_learned_message(best, record.config))}")
+            self.error_label.setVisible(True)
+            self._set_state("completed", "Finished, but the model learned nothing.")
+            self.state_label.setStyleSheet(STATE_STYLE["failed"])
+            self.learned_nothing = True
+            return
+        score = best.get(runs.MAP50)
+        note = f" (best mAP50 {score:.3f})" if score is not None and score == score else ""
+        self._set_state("completed", f"Finished: weights/best.pt is ready{note}.")
+
+    def clear(self, text: str) -> None:
+        """Back to no run at all (another dataset was opened): nothing to stop or resume."""
+        self._timer.stop()
+        self.run_dir = None
+        self.tracker = ProgressTracker()
+        self.curves = Curves()
+        self.console.clear()
+        self.error_label.setVisible(False)
+        self.title.setText("<b>No run</b>")
+        self.progress.setValue(0)
+        self.progress_label.setText("–")
+        self.resume_button.setEnabled(False)
+        self.plots.refresh(self.curves, force=True)
+        self._set_state("idle", text)
 
     def on_failed_to_start(self, message: str) -> None:
         self._timer.stop()
@@ -210,9 +262,15 @@ class TrainingMonitor(QWidget):
 
     def _progress_text(self, event: dict) -> str:
         ips = f" · {self.tracker.ips:.1f} img/s" if self.tracker.ips else ""
-        eta = format_duration(self.tracker.eta_seconds())
         return (f"epoch {int(event['epoch']) + 1}/{self.tracker.epochs} · batch "
-                f"{event['batch']}/{event['batches']}{ips} · ETA {eta}")
+                f"{event['batch']}/{event['batches']}{ips}{self._eta()}")
+
+    def _eta(self) -> str:
+        """' · ETA 3m 10s' while training runs; nothing once Stop was pressed (the time
+        left is then the last batch and a validation, not the planned epochs)."""
+        if self.state != "running":
+            return ""
+        return f" · ETA {format_duration(self.tracker.eta_seconds())}"
 
     def _refresh(self) -> None:
         self.plots.refresh(self.curves)

@@ -109,6 +109,10 @@ class ModelPage(QWidget):
         row.addWidget(self.backbone_button)
         row.addStretch(1)
         fl.addLayout(row)
+        self.parts_label = QLabel()
+        self.parts_label.setWordWrap(True)
+        self.parts_label.setStyleSheet("color: palette(dark);")
+        fl.addWidget(self.parts_label)
         self.layer_list = QListWidget()
         self.layer_list.setSelectionMode(QListWidget.SelectionMode.NoSelection)
         self.layer_list.setFont(QFont("monospace", 9))
@@ -286,14 +290,17 @@ class ModelPage(QWidget):
         self.layer_list.clear()
         arch = self._arch_cache.get(str(self.weights or ""))
         if not arch:
+            self.parts_label.clear()
             if self.weights:
                 self.layer_list.addItem("Layer list unavailable for these weights.")
             return
         frozen = self.freeze_spin.value() if self._recipe == "freeze" else 0
+        self.parts_label.setText(architectures.describe_parts(arch, frozen))
         for layer in architectures.layers(arch):
             is_frozen = layer.index < frozen
             mark = "frozen " if is_frozen else "trained"
-            item = QListWidgetItem(f"{mark}   {layer.label()}")
+            item = QListWidgetItem(f"{mark}   {layer.label():<24} {layer.plain()}")
+            item.setToolTip(layer.plain())
             item.setForeground(QBrush(FROZEN if is_frozen else TRAINED))
             if is_frozen:
                 item.setBackground(QBrush(FROZEN_BG))

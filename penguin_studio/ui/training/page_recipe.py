@@ -9,7 +9,9 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QFrame,
+    QHBoxLayout,
     QLabel,
+    QPushButton,
     QRadioButton,
     QVBoxLayout,
     QWidget,
@@ -18,8 +20,10 @@ from PySide6.QtWidgets import (
 from penguin_studio.core.training.config import MODE_TITLES
 
 RECIPES = (
-    ("scratch", "Random weights, every layer learns. Needs many images and hours on a GPU; on "
-                "a laptop CPU it learns little from a few hundred photos."),
+    ("scratch", "Random weights, every layer learns; no pretrained model needed. Simple "
+                "images such as the sample project's train in minutes on a laptop CPU (the "
+                "README's first detector); real photos need thousands of images and hours "
+                "on a GPU: start those from pretrained weights instead."),
     ("hotstart", "Start from pretrained weights and train every layer with ultralytics' own "
                  "default settings: the simplest way to adapt a COCO model, given a GPU or "
                  "time."),
@@ -36,6 +40,7 @@ class RecipePage(QWidget):
     """Five big choices; ``resume`` also picks the run to continue."""
 
     changed = Signal()
+    manage_models = Signal()
     title = "Recipe"
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -56,6 +61,8 @@ class RecipePage(QWidget):
             note.setStyleSheet("color: palette(dark); margin-left: 22px;")
             box.addWidget(button)
             box.addWidget(note)
+            if key == "freeze":
+                box.addWidget(self._no_weights_row())
             if key == "resume":
                 self.resume_combo = QComboBox()
                 self.resume_combo.setPlaceholderText("No interrupted run on this dataset")
@@ -66,6 +73,32 @@ class RecipePage(QWidget):
             button.toggled.connect(lambda on: on and self.changed.emit())
         layout.addStretch(1)
         self.buttons["freeze"].setChecked(True)
+
+    def _no_weights_row(self) -> QWidget:
+        """Shown when this computer has no pretrained weights: the default recipe would
+        only fail on the review page, three pages later."""
+        self.no_weights = QWidget()
+        row = QHBoxLayout(self.no_weights)
+        row.setContentsMargins(22, 0, 0, 0)
+        self.no_weights_label = QLabel(
+            "⚠ No pretrained weights on this computer yet, and this recipe starts from "
+            "them: get a model with Models… (download once, or import a .pt you have), "
+            "or train From scratch.")
+        self.no_weights_label.setWordWrap(True)
+        self.no_weights_label.setStyleSheet("color: #9a6700;")
+        models_button = QPushButton("Models…")
+        models_button.clicked.connect(self.manage_models.emit)
+        scratch_button = QPushButton("Use From scratch")
+        scratch_button.clicked.connect(lambda: self.set_recipe("scratch"))
+        row.addWidget(self.no_weights_label, 1)
+        row.addWidget(models_button)
+        row.addWidget(scratch_button)
+        self.no_weights.setVisible(False)
+        return self.no_weights
+
+    def set_weights_available(self, available: bool) -> None:
+        """Whether any start weights exist here (a model on disk, or a run's best.pt)."""
+        self.no_weights.setVisible(not available)
 
     @property
     def recipe(self) -> str:

@@ -6,6 +6,8 @@ background since a checkpoint of unknown architecture has to be opened with torc
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -61,7 +63,10 @@ class ReviewPage(QWidget):
         self.error.clear()
         self.summary.setText("Checking the settings…")
 
-    def show_plan(self, plan: TrainConfig) -> None:
+    def show_plan(self, plan: TrainConfig, asked_name: str | None = None,
+                  dataset: str = "") -> None:
+        """Show the plan; ``asked_name`` is the run name typed on the settings page (when
+        that folder exists, the plan goes into a fresh one and the summary says so)."""
         self.error.clear()
         freeze = plan.effective_freeze()
         what = {"scratch": f"{plan.model} from random weights",
@@ -70,8 +75,11 @@ class ReviewPage(QWidget):
                 "hotstart": f"{plan.weights}, every layer trained with ultralytics' defaults",
                 }.get(plan.mode, str(plan.weights))
         length = f"{plan.time} h" if plan.time else f"{plan.epochs} epochs"
-        self.summary.setText(f"Train <b>{what}</b> for {length} at {plan.imgsz} px into "
-                             f"<tt>{plan.project}/{plan.name}</tt>.")
+        taken = f" ({asked_name} is taken: a run never writes into another's folder)" \
+            if asked_name and asked_name != plan.name else ""
+        self.summary.setText(f"Train <b>{what}</b> for {length} at {plan.imgsz} px on "
+                             f"<b>{dataset or Path(plan.data).name}</b> into "
+                             f"<tt>{plan.project}/{plan.name}</tt>{taken}.")
         self.config_text.setPlainText(plan.to_yaml())
         self.command_text.setPlainText(plan.yolo_command())
 

@@ -41,6 +41,45 @@ from penguin_studio.core.training.config import (
 OPTIMIZERS = ("auto", "SGD", "AdamW", "Adam", "MuSGD", "NAdam", "RAdam", "RMSProp")
 DEVICES = ("auto", "cpu", "0", "0,1", "mps")
 
+#: What each field means, in the words of someone who has never trained a model.
+TIPS = {
+    "epochs": "How many times the training goes through all your training images. More "
+              "epochs: better results up to a point, and longer training.",
+    "time": "Train for this many hours instead of a number of epochs: the training fits as "
+            "many epochs as the time allows and then stops on its own.",
+    "imgsz": "Photos are shrunk to this size (longest side, in pixels) before the model sees "
+             "them. Larger sizes find smaller objects but train and run slower.",
+    "batch": "How many images the model looks at before each small correction. Larger "
+             "batches need more memory; 'auto' picks the largest that fits a GPU.",
+    "cache": "Keep the decoded images in memory ('ram') or in a file beside them ('disk') so "
+             "they are not read again every epoch: faster, at the cost of memory or disk "
+             "space. 'none' reads them every time.",
+    "device": "Where the training runs. auto: the first GPU if there is one, else the CPU. "
+              "'0,1' trains on two GPUs.",
+    "patience": "Stop early when the validation score has not improved for this many "
+                "epochs: no time wasted once the model stops getting better. 0 never stops "
+                "early.",
+    "seed": "The starting point of the random choices (order of the images, augmentations). "
+            "The same seed and settings give the same result again.",
+    "project": "The folder the run folders go into (default: a 'runs' folder beside the "
+               "dataset).",
+    "name": "The run's folder name. Left empty, the app names it after the recipe and model "
+            "and numbers it; a name already taken is never reused.",
+    "optimizer": "The method that turns each error into a correction of the weights. 'auto' "
+                 "chooses one and its learning rate itself (and ignores lr0); SGD with a low "
+                 "lr0 changes pretrained weights gently.",
+    "lr0": "How big each correction is at the start (the learning rate). Too high and the "
+           "training jumps around; too low and it learns slowly. Used only when an optimizer "
+           "is named.",
+    "warmup": "Epochs at the start during which the learning rate grows slowly from almost 0, "
+              "so the first, noisy corrections do not spoil the weights.",
+    "hyp": "A YAML file of other ultralytics training settings (augmentation, loss weights…), "
+           "as ultralytics' cfg= takes it. Unknown names are refused.",
+    "diff": "Every value this run gives ultralytics that differs from ultralytics' own "
+            "default: the run settings above, the recipe's preset and the hyperparameter "
+            "file.",
+}
+
 
 class SettingsPage(QWidget):
     changed = Signal()
@@ -50,6 +89,7 @@ class SettingsPage(QWidget):
         super().__init__(parent)
         defaults = TrainConfig(data="")
         self._recipe = "freeze"
+        self._frozen: int | None = None
         self.hyp_path: str | None = None
         self._build(defaults)
 
@@ -71,6 +111,7 @@ class SettingsPage(QWidget):
             row.addWidget(w)
         row.addStretch(1)
         form.addRow("Epochs", row)
+        self._epochs_row = row
         self.imgsz = _spin(32, 4096, d.imgsz, step=32)
         self.imgsz.setSuffix(" px")
         form.addRow("Image size", self.imgsz)
@@ -84,8 +125,6 @@ class SettingsPage(QWidget):
         self.device = QComboBox()
         self.device.setEditable(True)
         self.device.addItems(DEVICES)
-        self.device.setToolTip("auto: the first GPU if there is one, else the CPU. "
-                               "'0,1' trains on two GPUs.")
         form.addRow("Device", self.device)
         self.patience = _spin(0, 10000, d.patience)
         self.patience.setSuffix(" epochs without gain")
@@ -100,6 +139,7 @@ class SettingsPage(QWidget):
         row.addWidget(self.project, 1)
         row.addWidget(browse)
         form.addRow("Runs folder", row)
+        self._project_row = row
         self.name = QLineEdit()
         self.name.setPlaceholderText("automatic (recipe-model, numbered)")
         form.addRow("Run name", self.name)
@@ -109,8 +149,6 @@ class SettingsPage(QWidget):
         form2 = QFormLayout()
         self.optimizer = QComboBox()
         self.optimizer.addItems(OPTIMIZERS)
-        self.optimizer.setToolTip("'auto' picks its own optimizer and learning rate and "
-                                  "ignores lr0")
         self.lr0 = QDoubleSpinBox()
         self.lr0.setDecimals(5)
         self.lr0.setRange(0.00001, 1.0)
@@ -140,6 +178,7 @@ class SettingsPage(QWidget):
         self.diff.verticalHeader().setVisible(False)
         self.diff.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         hl.addWidget(self.diff, 1)
+        self._add_tips(form, form2)
 
         layout = QHBoxLayout(self)
         layout.addWidget(run, 1)
@@ -154,6 +193,25 @@ class SettingsPage(QWidget):
         self.project.editingFinished.connect(self._changed)
         self.name.editingFinished.connect(self._changed)
         self.set_recipe("freeze")
+
+    def _add_tips(self, form: QFormLayout, form2: QFormLayout) -> None:
+        """The plain-words tooltip of every field, on the field and on its label."""
+        fields = {"epochs": self.epochs, "time": self.hours, "imgsz": self.imgsz,
+                  "batch": self.batch, "cache": self.cache, "device": self.device,
+                  "patience": self.patience, "seed": self.seed, "project": self.project,
+                  "name": self.name, "optimizer": self.optimizer, "lr0": self.lr0,
+                  "warmup": self.warmup, "hyp": self.load_hyp, "diff": self.diff}
+        for key, widget in fields.items():
+            widget.setToolTip(TIPS[key])
+            for layout in (form, form2):
+                label = layout.labelForField(widget)
+                if label is not None:
+                    label.setToolTip(TIPS[key])
+        self.use_time.setToolTip(TIPS["time"])
+        for layout, key in ((self._epochs_row, "epochs"), (self._project_row, "project")):
+            label = form.labelForField(layout)
+            if label is not None:
+                label.setToolTip(TIPS[key])
 
     # ----- recipe preset ----------------------------------------------------------------------
     def set_recipe(self, recipe: str) -> None:
@@ -216,16 +274,37 @@ class SettingsPage(QWidget):
         self._fill_diff()
         self.changed.emit()
 
+    def set_frozen(self, layers: int | None) -> None:
+        """The layers the model page freezes (feature extraction), for the diff."""
+        if layers != self._frozen:
+            self._frozen = layers
+            self._fill_diff()
+
     def _fill_diff(self) -> None:
-        config = TrainConfig(data="", **{k: v for k, v in self.values().items()})
+        frozen = self._frozen if self._recipe == "freeze" else None
+        config = TrainConfig(data="", mode=self._recipe, freeze=frozen, **self.values())
         try:
-            rows = config.changed_hyperparameters()
+            rows = config.changed_settings()
         except UserError as exc:
             rows = [("hyperparameter file", "", str(exc))]
         self.diff.setRowCount(len(rows))
         for i, (key, default, value) in enumerate(rows):
-            for j, text in enumerate((key, default, value)):
-                self.diff.setItem(i, j, QTableWidgetItem("" if text is None else str(text)))
+            for j, text in enumerate((key, _shown(default), _shown(value))):
+                self.diff.setItem(i, j, QTableWidgetItem(text))
+
+    def diff_rows(self) -> list[tuple[str, str, str]]:
+        """The diff table as text (what the user reads)."""
+        return [tuple(self.diff.item(r, c).text() for c in range(3))  # type: ignore[misc]
+                for r in range(self.diff.rowCount())]
+
+
+def _shown(value: Any) -> str:
+    """A setting's value as the diff table shows it (ultralytics' False/None in words)."""
+    if value is None:
+        return "not set"
+    if value is False:
+        return "off"
+    return str(value)
 
 
 def _spin(low: int, high: int, value: int, step: int = 1) -> QSpinBox:

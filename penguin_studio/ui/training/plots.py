@@ -27,6 +27,7 @@ def _plot(layout: pg.GraphicsLayoutWidget, row: int, col: int, title: str,
     item.setClipToView(True)
     item.showGrid(x=True, y=True, alpha=0.2)
     item.setLabel("bottom", x_label)
+    plain_axes(item)
     item.addLegend(offset=(-4, 4), labelTextSize="8pt", labelTextColor="#24292f",
                    brush=pg.mkBrush(255, 255, 255, 200))
     return item
@@ -94,6 +95,13 @@ class TrainingPlots(QWidget):
         exporter = ImageExporter(self.layout_widget.ci)
         exporter.parameters()["width"] = width
         exporter.export(str(path))
+
+
+def plain_axes(plot: pg.PlotItem) -> None:
+    """Tick labels as plain numbers: pyqtgraph's SI prefixes turn mAP50 0.14 into
+    "140 (x0.001)", which reads as nonsense to anyone who is not a physicist."""
+    for name in ("left", "bottom"):
+        plot.getAxis(name).enableAutoSIPrefix(False)
 
 
 def overlay_curve(plot: pg.PlotItem, x: np.ndarray, y: np.ndarray, color: str,

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from penguin_studio.core.training import runs
+from penguin_studio.core.training import models, runs
 from penguin_studio.core.training.config import TrainConfig
 from penguin_studio.ui.training.page_model import ModelPage
 from penguin_studio.ui.training.page_recipe import RecipePage
@@ -49,9 +49,13 @@ class TrainWizard(QWidget):
         self.pages = [self.recipe_page, self.model_page, self.settings_page, self.review_page]
         self._preview_id = 0
         self._planned: TrainConfig | None = None
+        self._planned_from: TrainConfig | None = None  # the config() that _planned plans
+        self._known_runs: list = []
         self._build()
         self.recipe_page.changed.connect(self._recipe_changed)
         self.model_page.manage_models.connect(self.manage_models.emit)
+        self.model_page.changed.connect(self._model_changed)
+        self.recipe_page.manage_models.connect(self.manage_models.emit)
         context.dataset_changed.connect(self.set_dataset)
         self.set_dataset(context.dataset)
         self._recipe_changed()
@@ -93,10 +97,38 @@ class TrainWizard(QWidget):
         self._update_buttons()
 
     def refresh_runs(self) -> None:
+        """The runs changed (a dataset opened, a run started or ended): re-derive the pages,
+        and the review's plan, whose run name may now be taken."""
         history = self._history()
         self.recipe_page.set_resumable_runs([r for r in history if r.resumable])
         prefer = "freeze" if self.recipe_page.recipe == "finetune" else None
         self.model_page.set_runs(history, prefer_recipe=prefer)
+        self._show_weights_available(history)
+        self._replan()
+
+    def _show_weights_available(self, history: list | None = None) -> None:
+        """Page 1 says at once when no start weights exist (else: a dead end at review)."""
+        if history is not None:
+            self._known_runs = history
+        history = self._known_runs
+        on_disk = any(m.on_disk for m in models.list_models())
+        self.recipe_page.set_weights_available(
+            on_disk or any(r.best_weights is not None for r in history))
+
+    def _replan(self) -> None:
+        """What the review page shows is what Start runs: plan again on any change."""
+        self._planned = None
+        if self.stack.currentWidget() is self.review_page:
+            self._request_preview()
+        self._update_buttons()
+
+    def _model_changed(self) -> None:
+        frozen = self.model_page.freeze_spin.value() \
+            if self.recipe_page.recipe == "freeze" else None
+        self.settings_page.set_frozen(frozen)
+        self._show_weights_available()
+        if self.stack.currentWidget() is self.review_page:
+            self._replan()  # e.g. a model imported in the Models dialog
 
     def _history(self) -> list:
         ds = self.dataset
@@ -148,16 +180,18 @@ class TrainWizard(QWidget):
         self._planned = None
         self._preview_id += 1
         ticket = self._preview_id
+        config = self.config()
         self.review_page.show_pending()
-        self.context.jobs.start(_preview, self.config(),
-                                on_done=lambda plan: self._previewed(ticket, plan),
+        self.context.jobs.start(_preview, config,
+                                on_done=lambda plan: self._previewed(ticket, config, plan),
                                 on_error=lambda msg: self._preview_failed(ticket, msg))
 
-    def _previewed(self, ticket: int, plan: TrainConfig) -> None:
+    def _previewed(self, ticket: int, config: TrainConfig, plan: TrainConfig) -> None:
         if ticket != self._preview_id:
             return
-        self._planned = plan
-        self.review_page.show_plan(plan)
+        self._planned, self._planned_from = plan, config
+        title = self.dataset.title if self.dataset is not None else ""
+        self.review_page.show_plan(plan, asked_name=config.name, dataset=title)
         self._update_buttons()
 
     def _preview_failed(self, ticket: int, message: str) -> None:
@@ -172,4 +206,8 @@ class TrainWizard(QWidget):
             if run_dir is not None:
                 self.resume_requested.emit(Path(run_dir))
             return
-        self.start_requested.emit(self.config())
+        config = self.config()
+        if self._planned is None or config != self._planned_from:
+            self._replan()  # something changed since the review was drawn: show it first
+            return
+        self.start_requested.emit(config)

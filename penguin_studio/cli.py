@@ -78,6 +78,8 @@ def run_command(args: argparse.Namespace) -> int:
     """Run a subcommand; a :class:`UserError` becomes one line on stderr and exit 1."""
     from penguin_studio.core.errors import Cancelled, UserError
 
+    if args.command != "gui":  # the window shows dataset notices itself
+        _print_dataset_warnings()
     try:
         return int(_command_module(args.command).run(args) or 0)
     except UserError as exc:
@@ -89,6 +91,37 @@ def run_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _print_dataset_warnings() -> None:
+    """Dataset notices (a yaml whose path: leads elsewhere) as ``warning: …`` on stderr."""
+    import logging
+
+    class StderrHandler(logging.StreamHandler):
+        """Writes to the sys.stderr of the moment (tests and callers swap it)."""
+
+        @property
+        def stream(self):  # type: ignore[override]
+            return sys.stderr
+
+        @stream.setter
+        def stream(self, _value) -> None:
+            pass
+
+    log = logging.getLogger("penguin_studio.dataset")
+    if not any(type(h).__name__ == "StderrHandler" for h in log.handlers):
+        handler = StderrHandler()
+        handler.setFormatter(logging.Formatter("warning: %(message)s"))
+        seen: set[str] = set()  # a command may open the dataset twice: say it once
+
+        def first_time(record: logging.LogRecord) -> bool:
+            text = record.getMessage()
+            new = text not in seen
+            seen.add(text)
+            return new
+
+        handler.addFilter(first_time)
+        log.addHandler(handler)
 
 
 if __name__ == "__main__":

@@ -22,16 +22,15 @@ from typing import Any
 
 from penguin_studio.core import appdirs
 from penguin_studio.core.errors import NotACheckpointError, UserError
+from penguin_studio.core.model_files import (  # noqa: F401 - NAMED_MODELS: public here too
+    NAMED_MODELS,
+    describe_weights_problem,
+    resolve_weights_path,
+)
 
 #: ultralytics looks for these fonts on every train/val and downloads them when missing.
 _FONTS = ("Arial.ttf", "Arial.Unicode.ttf")
 
-#: Named COCO models users ask for; any of these missing on disk means "needs a download".
-NAMED_MODELS = (
-    "yolo11n.pt", "yolo11s.pt", "yolo11m.pt", "yolo11l.pt", "yolo11x.pt",
-    "yolov8n.pt", "yolov8s.pt", "yolov8m.pt", "yolov8l.pt", "yolov8x.pt",
-    "yolo26n.pt", "yolo26s.pt", "yolo26m.pt",
-)
 
 _lock = threading.Lock()
 _configured = False
@@ -118,22 +117,12 @@ def check_weights_file(path: str | Path) -> Path:
     downloaded here (that would hang for minutes offline). Model YAMLs (``yolov8n.yaml``)
     are returned unchanged since ultralytics builds them without a download.
     """
-    text = str(path)
-    if text.endswith((".yaml", ".yml")) and not Path(text).exists():
-        return Path(text)
-    candidate = Path(text).expanduser()
-    if candidate.is_file():
-        return candidate.resolve()
-    in_store = appdirs.weights_dir() / candidate.name
-    if candidate.parent == Path(".") and in_store.is_file():
-        return in_store
-    if candidate.name in NAMED_MODELS and candidate.parent == Path("."):
-        raise UserError(
-            f"{candidate.name} is not on this computer. Download it once on a connected "
-            f"machine (Train > Models, or 'penguin-studio models download {candidate.name}'), "
-            f"copy the file into {appdirs.weights_dir()}, or pick a .pt file you have."
-        )
-    raise UserError(f"Weights file not found: {text}")
+    text = str(path).strip()
+    problem = describe_weights_problem(text, trained=False)
+    if problem is not None:
+        raise NotACheckpointError(problem)
+    candidate = resolve_weights_path(text)
+    return candidate.resolve() if candidate.exists() else candidate
 
 
 def load_model(weights: str | Path, task: str = "detect") -> Any:
@@ -149,16 +138,23 @@ def load_model(weights: str | Path, task: str = "detect") -> Any:
     except UserError:
         raise
     except Exception as exc:  # ultralytics raises many kinds for bad files
-        raise NotACheckpointError(f"Cannot load {path.name} as a YOLO model: {exc}") from exc
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise NotACheckpointError(f"Cannot load {path.name} as a YOLO model ({first}): pick "
+                                  f"a trained .pt file, such as a training run's "
+                                  f"weights/best.pt.") from exc
 
 
 def _check_model_yaml(path: Path) -> None:
     """A data yaml given where a model is expected is a common slip: say so plainly."""
     import yaml
 
+    from penguin_studio.core.dataset.datayaml import yaml_error_message
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+    except yaml.YAMLError as exc:
+        raise UserError(yaml_error_message(exc, path.name)) from exc
+    except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"Cannot read {path.name}: {exc}") from exc
     if not isinstance(data, dict) or "backbone" not in data:
         raise NotACheckpointError(

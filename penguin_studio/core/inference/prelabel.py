@@ -290,48 +290,51 @@ def accept(image: Path, which: Which = "all", root: Path | None = None) -> Image
     props = _require(image, root)
     chosen = _indices(props, which)
     _append_ground_truth(Path(image), [props.proposals[i].box for i in chosen])
-    for i in chosen:
-        props.proposals[i].status = ACCEPTED
-    _save(props)
-    return props
+    return mark(image, chosen, ACCEPTED, root=root)
 
 
 def reject(image: Path, which: Which = "all", root: Path | None = None) -> ImageProposals:
     """Mark the chosen proposals rejected; ground truth is not touched."""
-    props = _require(image, root)
-    for i in _indices(props, which):
-        props.proposals[i].status = REJECTED
-    _save(props)
-    return props
+    return mark(image, which, REJECTED, root=root)
 
 
 def adjust(image: Path, index: int, box: Box, root: Path | None = None) -> ImageProposals:
     """Accept proposal ``index`` as the user corrected it (new position, size or class)."""
-    props = _require(image, root)
-    (i,) = _indices(props, index)
+    (i,) = _indices(_require(image, root), index)
     _append_ground_truth(Path(image), [box])
-    p = props.proposals[i]
-    p.cls, p.cx, p.cy, p.w, p.h, p.status = box.cls, box.cx, box.cy, box.w, box.h, ADJUSTED
-    _save(props)
-    return props
+    return mark(image, i, ADJUSTED, box, root)
+
+
+def boxes_to_add(existing: list[Box], boxes: list[Box]) -> list[Box]:
+    """The ``boxes`` not already in ``existing`` (the same line in the label file), each
+    once: accepting a proposal twice never duplicates a box. The editor's undoable accept
+    (``ui/dataset/proposal_commands``) and :func:`accept` both use it."""
+    seen = {b.to_line() for b in existing}
+    out = []
+    for box in boxes:
+        line = box.to_line()
+        if line not in seen:
+            seen.add(line)
+            out.append(box)
+    return out
 
 
 def _append_ground_truth(image: Path, boxes: list[Box]) -> None:
     """Append boxes to the label file, skipping ones already there (a repeated accept)."""
     label = label_path_for(image)
     existing = read_labels(label)  # LabelParseError: the file stays untouched
-    lines = {b.to_line() for b in existing}
-    new = [b for b in boxes if b.to_line() not in lines]
+    new = boxes_to_add(existing, boxes)
     if new or not label.exists():
         write_labels(label, existing + new)
 
 
 def mark(image: Path, which: Which, status: str, box: Box | None = None,
          root: Path | None = None) -> ImageProposals:
-    """Record a decision without writing ground truth.
+    """Record a decision without writing ground truth: the one place a status is set.
 
     For an editor that adds the accepted box to its own (undoable) label document and
-    saves it itself: it calls this only so the proposal stops being "unreviewed".
+    saves it itself: it calls this only so the proposal stops being "unreviewed";
+    :func:`accept`, :func:`reject` and :func:`adjust` end here too.
     """
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}")

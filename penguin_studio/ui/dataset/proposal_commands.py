@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from penguin_studio.core.dataset.labels import Box
-from penguin_studio.core.inference.prelabel import ACCEPTED, ADJUSTED, REJECTED
+from penguin_studio.core.inference.prelabel import ACCEPTED, ADJUSTED, REJECTED, boxes_to_add
 from penguin_studio.ui.dataset.label_document import LabelDocument
 from penguin_studio.ui.dataset.proposal_review import Decision, ProposalReview
 from penguin_studio.ui.dataset.undo_commands import SetBoxesCommand
@@ -82,8 +82,4 @@ def reject(doc: LabelDocument, review: ProposalReview, indices: list[int]) -> No
 
 def _new_boxes(doc: LabelDocument, boxes: list[Box]) -> list[Box]:
     """Boxes not already in the labels (accepting twice never duplicates a box)."""
-    out: list[Box] = []
-    for box in boxes:
-        if box not in doc.boxes and box not in out:
-            out.append(box)
-    return out
+    return boxes_to_add(doc.boxes, boxes)

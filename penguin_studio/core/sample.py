@@ -15,7 +15,6 @@ Layout (Ultralytics YOLO)::
 
 from __future__ import annotations
 
-import json
 import math
 import shutil
 from collections.abc import Callable
@@ -134,7 +133,7 @@ def generate_sample(
             if progress is not None:
                 progress(index, images)
         report.images[split] = count
-    report.data_yaml.write_text(_data_yaml(root, seed, images), encoding="utf-8", newline="\n")
+    report.data_yaml.write_text(_data_yaml(seed, images), encoding="utf-8", newline="\n")
     return report
 
 
@@ -204,12 +203,12 @@ def _format_labels(boxes: list[tuple], shape: tuple[int, ...]) -> str:
     return "".join(f"{line}\n" for line in lines)
 
 
-def _data_yaml(root: Path, seed: int, images: int) -> str:
-    """Ultralytics data yaml; the path is JSON-quoted, which is valid YAML for any path."""
+def _data_yaml(seed: int, images: int) -> str:
+    """Ultralytics data yaml without ``path:``: splits resolve against the yaml's own folder
+    (in ultralytics too), so a copy of the project folder shows and edits its own images."""
     names = "".join(f"  {i}: {name}\n" for i, name in enumerate(CLASS_NAMES))
     return (
         f"# Penguin Studio synthetic sample ({images} images, seed {seed})\n"
-        f"path: {json.dumps(str(root))}\n"
         "train: images/train\n"
         "val: images/val\n"
         "test: images/test\n"

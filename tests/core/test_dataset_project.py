@@ -44,7 +44,8 @@ def test_yaml_pointing_nowhere_says_which_path(tmp_path: Path) -> None:
     assert "imgs/train" in message and str(tmp_path / "imgs" / "train") in message
     assert "\n" not in message
     (tmp_path / "broken.yaml").write_text("train: [unclosed\nnames: {0: a}\n")
-    with pytest.raises(DatasetError, match="not valid YAML"):
+    with pytest.raises(DatasetError, match=r"broken.yaml, line 1: a \[ list \] opened here is "
+                                           "not closed"):
         open_dataset(tmp_path / "broken.yaml")
     with pytest.raises(DatasetError, match="does not exist"):
         open_dataset(tmp_path / "absent.yaml")

@@ -111,7 +111,8 @@ def test_bad_inputs_get_one_clear_line(tiny_weights, tiny_dataset_master, tmp_pa
     assert len(err.strip().splitlines()) == 1
 
     no_test = tmp_path / "data.yaml"
-    no_test.write_text(data.read_text().replace("test:", "unused:"))
+    no_test.write_text(f"path: {tiny_dataset_master}\n"  # the images stay where they are
+                       + data.read_text().replace("test:", "unused:"))
     with pytest.raises(UserError, match="no 'test' images"):
         evaluate(tiny_weights, no_test, "test")
     assert main(["val", "--weights", str(tiny_weights), "--data", str(data),

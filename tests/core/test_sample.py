@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
 import cv2
@@ -113,16 +114,22 @@ def test_boxes_lie_inside_the_image() -> None:
 
 def test_data_yaml(sample: SampleReport) -> None:
     data = yaml.safe_load(sample.data_yaml.read_text())
-    assert Path(data["path"]) == sample.root and sample.root.is_absolute()
+    assert "path" not in data  # relative to the yaml's folder: a copied project stays apart
     assert (data["train"], data["val"], data["test"]) == ("images/train", "images/val",
                                                           "images/test")
     assert data["names"] == dict(enumerate(CLASS_NAMES))
 
 
-def test_data_yaml_quotes_odd_paths(tmp_path: Path) -> None:
+def test_data_yaml_opens_in_an_odd_folder_and_in_a_copy(tmp_path: Path) -> None:
+    from penguin_studio.core.dataset import open_dataset
+
     root = tmp_path / "a: b # c 'd\""
     report = generate_sample(root, images=3)
-    assert Path(yaml.safe_load(report.data_yaml.read_text())["path"]) == root.resolve()
+    assert open_dataset(report.data_yaml).root == root.resolve()
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy)
+    ds = open_dataset(copy / "data.yaml")
+    assert ds.root == copy and all(copy in p.parents for p in ds.images())
 
 
 def test_refuses_non_empty_dir_without_force(tmp_path: Path) -> None:

@@ -234,7 +234,7 @@ def apply_plan(plan: ClassChangePlan, ctx: JobContext | None = None) -> Dataset:
     else:
         if yaml_path.exists():
             raise UserError(f"{yaml_path} already exists: open it instead of the folder.")
-        tx.write(yaml_path, render_data_yaml(plan.new_names, {"train": "."}, ds.root,
+        tx.write(yaml_path, render_data_yaml(plan.new_names, {"train": "."}, None,
                                              comment="Penguin Studio project."))
     for label, text in plan.changes.items():
         tx.write(label, text)

@@ -131,7 +131,7 @@ def write_import(dataset_yaml: Path, split: str, labels: dict[Path, list[Box]],
         tx.write(dataset_yaml, updated_data_yaml(dataset_yaml, names=names,
                                                  splits={split: f"{split}.txt"}))
     else:
-        tx.write(dataset_yaml, render_data_yaml(names, {split: f"{split}.txt"}, folder,
+        tx.write(dataset_yaml, render_data_yaml(names, {split: f"{split}.txt"}, None,
                                                 comment=comment))
     tx.commit()
     report.names = names

@@ -20,15 +20,26 @@ in milliseconds.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from penguin_studio.core.dataset.datayaml import SPLITS, parse_names, read_yaml_mapping
+from penguin_studio.core.dataset.datayaml import (
+    SPLITS,
+    PathConflict,
+    find_path_conflict,
+    parse_names,
+    read_yaml_mapping,
+)
 from penguin_studio.core.errors import DatasetError
 
 __all__ = ["SPLITS", "Dataset", "create_project", "label_path_for", "open_dataset",
            "parse_names", "read_yaml_mapping"]
+
+#: Dataset notices for people (a yaml pointing elsewhere); the CLI prints them on stderr.
+log = logging.getLogger("penguin_studio.dataset")
+log.addHandler(logging.NullHandler())
 
 #: What ultralytics trains on (``ultralytics.data.utils.IMG_FORMATS``).
 IMAGE_SUFFIXES = frozenset(
@@ -73,6 +84,8 @@ class Dataset:
     sources: dict[str, list[Path]] = field(default_factory=dict)
     #: picture files found in split folders that ultralytics will not train on (.gif…)
     skipped: list[Path] = field(default_factory=list)
+    #: the yaml's path: leads to another folder while its own folder holds images too
+    path_conflict: PathConflict | None = None
 
     @property
     def title(self) -> str:
@@ -157,6 +170,10 @@ def load_data_yaml(yaml_path: Path) -> Dataset:
     ds = Dataset(root=root, yaml_path=yaml_path, names=names)
     if root_problem:
         ds.problems["path"] = root_problem
+    ds.path_conflict = find_path_conflict(data, yaml_path, root, ds.state_dir)
+    if ds.path_conflict is not None:  # the CLI prints it; the app shows a banner instead
+        log.warning("%s Edit or remove its 'path:' line to use the images beside the yaml.",
+                    ds.path_conflict.message())
     nc = data.get("nc")
     if isinstance(nc, int) and nc != len(names):
         ds.problems["names"] = f"nc is {nc} but 'names' lists {len(names)} classes"
@@ -290,7 +307,7 @@ def create_project(folder: str | Path, names: list[str] | tuple[str, ...] = (),
     if yaml_path.exists():
         raise DatasetError(f"{yaml_path} already exists: open it instead.")
     ds = _open_image_folder(folder)
-    text = render_data_yaml(names=list(names), splits={"train": "."}, root=folder,
+    text = render_data_yaml(names=list(names), splits={"train": "."}, root=None,
                             comment="Penguin Studio project made from a folder of images.")
     atomic_write_text(yaml_path, text)
     ds.yaml_path, ds.names = yaml_path, list(names)

@@ -124,7 +124,7 @@ def write_split_lists(dataset: Dataset, assignment: Assignment) -> Dataset:
         if yaml_path.exists():
             raise UserError(f"{yaml_path} already exists: open it instead of the folder.")
         tx.write(yaml_path, render_data_yaml(
-            dataset.names, {k: v for k, v in specs.items() if v}, dataset.root,
+            dataset.names, {k: v for k, v in specs.items() if v}, None,
             comment="Penguin Studio project."))
     tx.commit()
     return open_dataset(yaml_path)

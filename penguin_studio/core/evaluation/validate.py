@@ -23,6 +23,7 @@ import numpy as np
 import yaml
 
 from penguin_studio.core import appdirs
+from penguin_studio.core.dataset.datayaml import read_yaml_mapping
 from penguin_studio.core.dataset.labels import atomic_write_text
 from penguin_studio.core.dataset.project import Dataset, open_dataset
 from penguin_studio.core.errors import UserError
@@ -91,10 +92,7 @@ def _dataset_with_split(data: str | Path, split: str) -> Dataset:
 def ultralytics_data_yaml(dataset: Dataset, split: str) -> Path:
     """A copy of the dataset's yaml with absolute paths that ultralytics can always load."""
     assert dataset.yaml_path is not None
-    try:
-        original = yaml.safe_load(dataset.yaml_path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise UserError(f"Cannot read {dataset.yaml_path}: {exc}") from exc
+    original = read_yaml_mapping(dataset.yaml_path)  # parser errors in plain words
     digest = hashlib.sha1(str(dataset.yaml_path).encode()).hexdigest()[:12]
     folder = appdirs.cache_dir() / "evaluation" / f"{dataset.root.name}-{digest}"
     doc = {k: v for k, v in original.items() if k not in _SPLIT_KEYS}

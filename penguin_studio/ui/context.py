@@ -48,6 +48,8 @@ class AppContext(QObject):
         self.dataset: Dataset | None = None
         self.jobs = JobRunner(self)
         self._loading = False
+        #: the panel that sent the image being edited (request_edit), "" for none
+        self.edit_return_panel = ""
         self.images_added.connect(lambda _paths: self.reload())
 
     @property
@@ -128,7 +130,10 @@ class AppContext(QObject):
         if self.dataset is not None and not self._loading:
             self.open_path(self.dataset.yaml_path or self.dataset.root)
 
-    def request_edit(self, image: Path) -> None:
+    def request_edit(self, image: Path, back_to: str = "") -> None:
+        """Open ``image`` in the Dataset editor; ``back_to`` names the panel (a key of
+        ``ui.panels.PANELS``) the editor offers a way back to, where the user came from."""
+        self.edit_return_panel = back_to
         self.edit_image_requested.emit(Path(image))
         self.show_panel_requested.emit("dataset")
 

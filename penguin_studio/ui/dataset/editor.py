@@ -66,6 +66,7 @@ class AnnotationEditor(QWidget):
     image_shown = Signal(object)  # Path: full pixels (or the failure reason) are on screen
     proposals_changed = Signal(object, int)  # Path, model proposals still to review
     back_requested = Signal()
+    return_requested = Signal()  # "◀ Back to <panel>": the panel that sent this image
     status_message = Signal(str, int)
 
     def __init__(self, thumbnails: ThumbnailLoader, parent: QWidget | None = None) -> None:
@@ -314,6 +315,14 @@ class AnnotationEditor(QWidget):
 
     def toggle_draw(self) -> None:
         self.canvas.arm_drawing(not self.canvas.armed)
+
+    def offer_return(self, title: str) -> None:
+        """Show "◀ Back to ``title``" in the toolbar (the panel that sent this image); an
+        empty title hides it."""
+        action = self.actions_by_name["return"]
+        action.setText(f"◀ Back to {title}")
+        action.setToolTip(f"Back to {title}, on the image you came from")
+        action.setVisible(bool(title))
 
     def choose_class(self, class_id: int) -> None:
         """The selected box's class, or with nothing selected the class of the next box."""

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from penguin_studio.ui.dataset.editor import AnnotationEditor
 
 #: toolbar order by action name; None is a separator
-TOOLBAR = ("back", None, "prev", "next", None, "draw", "delete", "copy_prev", None,
+TOOLBAR = ("back", "return", None, "prev", "next", None, "draw", "delete", "copy_prev", None,
            "undo", "redo", None, "fit", "actual")
 
 
@@ -44,6 +44,8 @@ def build_actions(editor: AnnotationEditor) -> None:
     a = editor._action
     canvas = editor.canvas
     a("back", "◀ Images", None, editor.back_requested.emit, "Back to the image browser (Esc)")
+    a("return", "◀ Back", None, editor.return_requested.emit,
+      "Back to where this image was opened from").setVisible(False)
     a("prev", "Previous", "A", editor.previous_image, "Previous image")
     a("next", "Next", "D", editor.next_image, "Next image")
     draw = a("draw", "Draw box", "W", editor.toggle_draw, "Draw a box: press W, then drag")

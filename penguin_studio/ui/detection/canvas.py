@@ -92,6 +92,15 @@ class BoxCanvas(QGraphicsView):
         """What is on screen now (for tests and for the counts shown beside)."""
         return list(self._boxes)
 
+    def label_rects(self) -> list[QRectF]:
+        """Where each label's background is, in view pixels, in drawing order (for tests)."""
+        rects = []
+        for item in self._items:
+            if isinstance(item, QGraphicsRectItem) and item.flags() \
+                    & QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations:
+                rects.append(item.rect().translated(self.mapFromScene(item.pos()).toPointF()))
+        return rects
+
     def has_image(self) -> bool:
         return not self._pixmap.pixmap().isNull()
 
@@ -107,7 +116,10 @@ class BoxCanvas(QGraphicsView):
         self.scene().addItem(rect)
         if not box.label:
             return [rect]
-        return [rect, *self._label_items(box.label, color, x1, y1, box.dashed)]
+        # a ground-truth label hangs under its box, a prediction's sits over it: where both
+        # boxes mark one object, neither label covers the other
+        return [rect, *self._label_items(box.label, color, x1, y2 if box.dashed else y1,
+                                         box.dashed)]
 
     def _label_items(self, text: str, color: QColor, x: float, y: float,
                      below: bool) -> list[QGraphicsItem]:
@@ -123,7 +135,6 @@ class BoxCanvas(QGraphicsView):
         back.setPen(QPen(Qt.PenStyle.NoPen))
         back.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
         back.setOpacity(0.85)
-        # labels of dashed (ground-truth) boxes go at the bottom so both stay readable
         offset = 0.0 if below else -(size.height() + 2) / max(self._scale(), 1e-6)
         for item in (back, label):
             item.setPos(x, y + offset)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from penguin_studio.core.evaluation.results import Evaluation, ImageRecord, ImageRow
 from penguin_studio.core.inference.predict import read_image
 from penguin_studio.ui.detection.canvas import BoxCanvas, DrawnBox
+from penguin_studio.ui.sort_header import point_sort_arrows_by_order
 
 HEADERS = ("Image", "Errors", "TP", "FP", "FN", "Wrong class", "Worst IoU")
 ERRORS_COLUMN, IOU_COLUMN = 1, 6
@@ -122,6 +123,7 @@ class MistakesView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
+        point_sort_arrows_by_order(header)
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.setMinimumWidth(540)

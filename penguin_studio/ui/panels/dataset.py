@@ -41,6 +41,7 @@ from penguin_studio.ui.dataset.records import (
 from penguin_studio.ui.dataset.split_actions import SplitActions
 from penguin_studio.ui.dataset.thumbnails import ThumbnailLoader
 from penguin_studio.ui.dataset.transfer_actions import TransferActions
+from penguin_studio.ui.panels import panel_spec
 
 PAGES = {"images": "Images", "editor": "Editor", "stats": "Statistics", "doctor": "Doctor"}
 
@@ -73,6 +74,7 @@ class DatasetPanel(QWidget):
         self._index_job = None
         self._doctor_job = None
         self._index_pending = None
+        self._return_panel = ""  # the panel that sent the image being edited
         self._index_timer = QTimer(self, singleShot=True, interval=300)
         self._index_timer.timeout.connect(self._start_index)
         self._stats_timer = QTimer(self, singleShot=True, interval=400)
@@ -128,12 +130,13 @@ class DatasetPanel(QWidget):
     def _connect(self) -> None:
         ctx = self.context
         ctx.dataset_changed.connect(self._on_dataset)
-        ctx.edit_image_requested.connect(self.edit_image)
+        ctx.edit_image_requested.connect(self._edit_requested)
         self.browser.open_requested.connect(self._open_record)
         self.browser.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.browser.view.customContextMenuRequested.connect(self._browser_menu)
         self.browser.model.modelReset.connect(self._browser_reset)
         self.editor.back_requested.connect(self._back_to_browser)
+        self.editor.return_requested.connect(self._return_to_sender)
         self.editor.labels_changed.connect(self._labels_changed)
         self.editor.status_message.connect(ctx.status_message)
         classes = self.editor.classes
@@ -297,6 +300,8 @@ class DatasetPanel(QWidget):
 
     # ----- editor -------------------------------------------------------------------------
     def _open_record(self, record: ImageRecord) -> None:
+        self._return_panel = ""  # opened here: nowhere else to go back to
+        self.editor.offer_return("")
         self.editor.set_sequence(self.browser.model.visible_records())
         self.editor.open_path(record.path)
         self.show_page("editor")
@@ -314,6 +319,19 @@ class DatasetPanel(QWidget):
             model.set_filter(self.browser.filters.value())
         self.browser.select(path)
         self._open_record(record)
+
+    def _edit_requested(self, path) -> None:
+        """Another panel sent an image (Evaluate's "Edit labels"): edit it, offer the way
+        back to that panel."""
+        self.edit_image(path)
+        back_to = getattr(self.context, "edit_return_panel", "")
+        if back_to and self.current_page == "editor":
+            self._return_panel = back_to
+            self.editor.offer_return(panel_spec(back_to).title)
+
+    def _return_to_sender(self) -> None:
+        if self._return_panel:
+            self.context.show_panel_requested.emit(self._return_panel)
 
     def _back_to_browser(self) -> None:
         record = self.editor.current_record

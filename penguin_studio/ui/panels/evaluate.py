@@ -9,6 +9,7 @@ in the Dataset editor; *Evaluate* again after fixing.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
@@ -38,6 +39,15 @@ def evaluate_job(ctx, weights: str, data: str, split: str, imgsz: int | None) ->
 
 
 RECOUNT_DELAY_MS = 40
+
+
+def model_title(weights: str | Path) -> str:
+    """A model named so that two runs differ: ``runs/<run>/weights/best.pt`` reads
+    "<run> (best.pt)" (every run's file is called best.pt); another file is its name."""
+    path = Path(weights)
+    if path.parent.name == "weights" and path.parent.parent.name:
+        return f"{path.parent.parent.name} ({path.name})"
+    return path.name
 
 
 class EvaluatePanel(QWidget):
@@ -93,7 +103,8 @@ class EvaluatePanel(QWidget):
         self._recount.timeout.connect(self._thresholds_changed)
         self.conf.value_changed.connect(self._threshold_moved)
         self.iou.value_changed.connect(lambda _v: self._recount.start())
-        self.mistakes.edit_requested.connect(self.context.request_edit)
+        self.mistakes.edit_requested.connect(
+            lambda path: self.context.request_edit(path, back_to="evaluate"))
         self.job.failed.connect(self._warn)
 
     def _arrange(self) -> None:
@@ -151,14 +162,15 @@ class EvaluatePanel(QWidget):
         split = self.split.currentText()
         self.job.start(evaluate_job, weights, str(dataset.yaml_path), split,
                        self.imgsz.value() or None, on_done=self._evaluated,
-                       label=f"Evaluating {Path(weights).name} on {split}…")
+                       label=f"Evaluating {model_title(weights)} on {split}…")
 
     def _evaluated(self, evaluation: Evaluation) -> None:
         self.weights.remember()
         self.show_evaluation(evaluation)
         o = evaluation.overall
         self.context.status_message.emit(
-            f"Evaluated {evaluation.weights.name} on {evaluation.split}: mAP50 {o.map50:.3f}, "
+            f"Evaluated {model_title(evaluation.weights)} on {evaluation.split}: "
+            f"mAP50 {o.map50:.3f}, "
             f"mAP50-95 {o.map50_95:.3f}", 8000)
 
     # ----- showing ------------------------------------------------------------------------
@@ -173,7 +185,7 @@ class EvaluatePanel(QWidget):
             return
         o = evaluation.overall
         self.summary.setText(
-            f"<b>{evaluation.weights.name}</b> on <b>{evaluation.split}</b> "
+            f"<b>{html.escape(model_title(evaluation.weights))}</b> on <b>{evaluation.split}</b> "
             f"({len(evaluation.images)} images, {o.instances} objects, imgsz "
             f"{evaluation.imgsz}): mAP50 <b>{o.map50:.3f}</b> · mAP50-95 {o.map50_95:.3f} · "
             f"precision {o.precision:.3f} · recall {o.recall:.3f}")

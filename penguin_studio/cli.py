@@ -16,7 +16,8 @@ from pathlib import Path
 from penguin_studio import APP_NAME, __version__
 
 #: subcommand name → module under penguin_studio.commands
-COMMANDS = ("sample", "train", "val", "predict", "export", "doctor", "dataset", "models", "gui")
+COMMANDS = ("sample", "train", "val", "predict", "count", "export", "doctor", "dataset",
+            "models", "gui")
 PANELS = ("dataset", "train", "evaluate", "detect", "live")
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
+from threads import describe, new_threads
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("QT_QPA_PLATFORM_PLUGIN_PATH", None)
@@ -25,6 +27,45 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("penguin-home")
     os.environ["PENGUIN_STUDIO_HOME"] = str(home)
     return home
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_threads(monkeypatch: pytest.MonkeyPatch):
+    """Fail a test that leaves a Python thread or a QThread running (as napari's suite does):
+    a leaked capture or training thread would run on into the next test. Checked after every
+    other fixture of the test has torn down (this one is set up first)."""
+    before = {t.ident for t in threading.enumerate()}
+    started = _record_qthread_starts(monkeypatch)
+    yield
+    leaked = [describe(t) for t in new_threads(before, grace_s=2.0)]
+    leaked += [f"QThread {type(t).__qualname__}" for t in started
+               if _still_running(t, grace_ms=2000)]
+    if leaked:
+        pytest.fail(f"the test left threads running: {', '.join(leaked)}", pytrace=False)
+
+
+def _record_qthread_starts(monkeypatch: pytest.MonkeyPatch) -> list:
+    """Every QThread started during the test (Qt has no list of running threads)."""
+    try:
+        from PySide6.QtCore import QThread
+    except ImportError:
+        return []
+    started: list = []
+    original = QThread.start
+
+    def start(self, *args):
+        started.append(self)
+        return original(self, *args)
+
+    monkeypatch.setattr(QThread, "start", start)
+    return started
+
+
+def _still_running(thread, grace_ms: int) -> bool:
+    try:
+        return thread.isRunning() and not thread.wait(grace_ms)
+    except RuntimeError:  # its C++ object is deleted: it is not running
+        return False
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@ stops when its ``with`` block ends."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -29,11 +30,15 @@ def silent_server() -> Iterator[int]:
             except OSError:
                 return
 
-    threading.Thread(target=accept, daemon=True).start()
+    thread = threading.Thread(target=accept, name="silent-server", daemon=True)
+    thread.start()
     try:
         yield server.getsockname()[1]
     finally:
+        with contextlib.suppress(OSError):  # close() alone leaves accept() blocked (Linux)
+            server.shutdown(socket.SHUT_RDWR)
         server.close()
+        thread.join(5)
         for conn in held:
             conn.close()
 
@@ -70,10 +75,12 @@ def mjpeg_server(frames: int, stall: bool = False) -> Iterator[str]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    thread = threading.Thread(target=server.serve_forever, name="mjpeg-server", daemon=True)
+    thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/stream.mjpg"
     finally:
         release.set()
         server.shutdown()
         server.server_close()
+        thread.join(5)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import threading
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from threads import live_threads
 
 from penguin_studio.core.dataset import open_dataset
 from penguin_studio.core.errors import UserError
@@ -37,10 +37,6 @@ LOW = FilterSettings(conf=0.001, iou=0.7)  # the 1-epoch tiny model only scores 
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("live-pipeline") / "clip.mp4"
     return write_sample_video(path, seconds=CLIP_FRAMES / 20, fps=20, size=(160, 120))
-
-
-def live_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith("live-") and t.is_alive()]
 
 
 def run_to_end(pipeline: LivePipeline, timeout: float = 60) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 from local_servers import closed_port, mjpeg_server, silent_server
+from threads import live_threads
 
 from penguin_studio.core.inference.video import (
     CaptureThread,
@@ -236,10 +236,6 @@ def test_sample_video_plays_back(clip: Path) -> None:
 # ----- the pipeline on misbehaving live sources ---------------------------------------------
 
 
-def _live_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith("live-") and t.is_alive()]
-
-
 def _wait_for(predicate, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -263,7 +259,7 @@ def test_a_stream_that_goes_silent_is_declared_dropped(tiny_weights: Path) -> No
         assert time.monotonic() - start < 15
         assert pipeline.latest() is not None, "frames before the stall were shown"
         assert "No frame from" in states[-1][1] and "Reconnect" in states[-1][1]
-    assert _wait_for(lambda: not _live_threads(), 8), _live_threads()
+    assert _wait_for(lambda: not live_threads(), 8), live_threads()
 
 
 def test_stop_while_a_dead_url_is_opening_returns_at_once() -> None:
@@ -279,4 +275,4 @@ def test_stop_while_a_dead_url_is_opening_returns_at_once() -> None:
         assert pipeline.join(2)
         assert time.monotonic() - start < 1
         assert pipeline.state == "stopped"
-    assert _wait_for(lambda: not _live_threads(), 6), _live_threads()
+    assert _wait_for(lambda: not live_threads(), 6), live_threads()

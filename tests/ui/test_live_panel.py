@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import numpy as np
 import pytest
 from local_servers import mjpeg_server, silent_server
 from PySide6.QtCore import QThread, QTimer
+from threads import live_threads
 
 from penguin_studio.core.dataset import open_dataset
 from penguin_studio.core.inference.live import verify_recording
@@ -45,10 +45,6 @@ def panel(qtbot, tiny_dataset: Path, tiny_weights: Path, monkeypatch) -> LivePan
     widget.set_weights(tiny_weights)
     yield widget
     widget.shutdown()
-
-
-def live_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith("live-") and t.is_alive()]
 
 
 def start_and_wait(qtbot, panel: LivePanel, state: str = "running", timeout: int = 30000):

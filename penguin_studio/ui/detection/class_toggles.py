@@ -1,4 +1,7 @@
-"""Per-class visibility switches with each class's colour and current count."""
+"""Per-class visibility switches with each class's colour and current count.
+
+The one class filter of Detect and Live: a tick per class beside its box colour.
+"""
 
 from __future__ import annotations
 
@@ -27,9 +30,12 @@ class ClassToggles(QListWidget):
         self.setToolTip("Tick the classes to show; the numbers count the boxes shown.")
 
     def set_classes(self, names: list[str]) -> None:
-        """Reset the list (all visible) when the model changes."""
+        """Rebuild for a model's classes; a class unticked before stays unticked when the
+        new model has a class of the same name."""
         if names == self._names:
             return
+        hidden = {self._names[i] for i in range(len(self._names))
+                  if self.item(i).checkState() != Qt.CheckState.Checked}
         self._names = list(names)
         self.blockSignals(True)
         self.clear()
@@ -37,9 +43,15 @@ class ClassToggles(QListWidget):
             item = QListWidgetItem(color_icon(class_color(class_id)), name)
             item.setData(Qt.ItemDataRole.UserRole, class_id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked)
+            item.setCheckState(Qt.CheckState.Unchecked if name in hidden
+                               else Qt.CheckState.Checked)
             self.addItem(item)
         self.blockSignals(False)
+
+    def selected(self) -> frozenset[int] | None:
+        """Ticked class ids, or None when all are ticked (no filtering needed)."""
+        ids = frozenset(self.visible_classes())
+        return None if len(ids) == self.count() else ids
 
     def visible_classes(self) -> set[int]:
         return {self.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.count())

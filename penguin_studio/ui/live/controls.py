@@ -1,16 +1,14 @@
-"""Small controls of the Live panel: threshold sliders, class toggles, the source picker."""
+"""The Live panel's source picker (its sliders and class toggles are Detect's: see
+``ui/detection/sliders.py`` and ``ui/detection/class_toggles.py``)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QSlider,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -22,82 +20,6 @@ from penguin_studio.core.inference.video import (
     VideoSource,
     parse_source,
 )
-
-
-class ThresholdSlider(QWidget):
-    """A labelled 0–1 slider with three decimals; ``changed(float)`` while dragging."""
-
-    changed = Signal(float)
-
-    def __init__(self, title: str, value: float, minimum: float = 0.0,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setRange(round(minimum * 1000), 1000)
-        self.slider.setPageStep(50)
-        self.value_label = QLabel()
-        self.value_label.setMinimumWidth(42)
-        self.value_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel(title))
-        layout.addWidget(self.slider, 1)
-        layout.addWidget(self.value_label)
-        self.slider.valueChanged.connect(self._moved)
-        self.set_value(value)
-
-    def value(self) -> float:
-        return self.slider.value() / 1000.0
-
-    def set_value(self, value: float) -> None:
-        self.slider.setValue(round(value * 1000))
-        self._show(self.value())
-
-    def _moved(self, raw: int) -> None:
-        self._show(raw / 1000.0)
-        self.changed.emit(raw / 1000.0)
-
-    def _show(self, value: float) -> None:
-        self.value_label.setText(f"{value:.3f}" if value < 0.01 else f"{value:.2f}")
-
-
-class ClassToggles(QWidget):
-    """One checkbox per class of the model; ``changed()`` when one is ticked or cleared."""
-
-    changed = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._grid = QGridLayout(self)
-        self._grid.setContentsMargins(0, 0, 0, 0)
-        self.boxes: list[QCheckBox] = []
-        self._names: list[str] = []
-        self._empty = QLabel("Classes appear when the model is loaded.")
-        self._empty.setStyleSheet("color: palette(mid);")
-        self._empty.setWordWrap(True)
-        self._grid.addWidget(self._empty, 0, 0, 1, 2)
-
-    def set_names(self, names: list[str]) -> None:
-        """Rebuild for a model's classes, keeping what was unticked for the same names."""
-        if names == self._names:
-            return
-        hidden = {n for n, b in zip(self._names, self.boxes, strict=True) if not b.isChecked()}
-        for box in self.boxes:
-            self._grid.removeWidget(box)
-            box.deleteLater()
-        self._names, self.boxes = list(names), []
-        self._empty.setVisible(not names)
-        for i, name in enumerate(names):
-            box = QCheckBox(name)
-            box.setChecked(name not in hidden)
-            box.toggled.connect(lambda _on: self.changed.emit())
-            self._grid.addWidget(box, 1 + i // 2, i % 2)
-            self.boxes.append(box)
-
-    def selected(self) -> frozenset[int] | None:
-        """Ticked class ids, or None when all are ticked (no filtering needed)."""
-        ids = frozenset(i for i, b in enumerate(self.boxes) if b.isChecked())
-        return None if len(ids) == len(self.boxes) else ids
 
 
 class SourcePicker(QWidget):

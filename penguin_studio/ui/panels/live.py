@@ -21,11 +21,9 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QScrollArea,
     QStyle,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -46,10 +44,12 @@ from penguin_studio.core.inference.video import (
     write_sample_video,
 )
 from penguin_studio.core.jobs import JobContext
+from penguin_studio.ui.detection.class_toggles import ClassToggles
+from penguin_studio.ui.detection.sliders import FractionSlider
 from penguin_studio.ui.detection.weights_picker import WeightsPicker, run_weights
 from penguin_studio.ui.live.banner import ProblemBanner
 from penguin_studio.ui.live.bridge import LiveBridge
-from penguin_studio.ui.live.controls import ClassToggles, SourcePicker, ThresholdSlider
+from penguin_studio.ui.live.controls import SourcePicker
 from penguin_studio.ui.live.video_view import VideoView
 from penguin_studio.ui.workers import JobRunner
 
@@ -172,8 +172,8 @@ class LivePanel(QWidget):
 
     def _filter_group(self) -> QGroupBox:
         box = QGroupBox("Detections")
-        self.conf_slider = ThresholdSlider("Confidence", 0.25, minimum=0.001)
-        self.iou_slider = ThresholdSlider("IoU (NMS)", 0.70, minimum=0.05)
+        self.conf_slider = FractionSlider("Confidence", 0.25, minimum=0.001)
+        self.iou_slider = FractionSlider("IoU (NMS)", 0.70, minimum=0.05)
         self.class_toggles = ClassToggles()
         layout = QVBoxLayout(box)
         layout.addWidget(self.conf_slider)
@@ -224,8 +224,8 @@ class LivePanel(QWidget):
         self.picker.changed.connect(self._loop_by_default)
         self._loop_by_default()
         self.weights.problem_changed.connect(self._weights_problem)
-        self.conf_slider.changed.connect(lambda _v: self._apply_filter())
-        self.iou_slider.changed.connect(lambda _v: self._apply_filter())
+        self.conf_slider.value_changed.connect(lambda _v: self._apply_filter())
+        self.iou_slider.value_changed.connect(lambda _v: self._apply_filter())
         self.class_toggles.changed.connect(self._apply_filter)
         self.snapshot_button.clicked.connect(lambda: self.snapshot(with_proposals=False))
         self.proposals_button.clicked.connect(lambda: self.snapshot(with_proposals=True))
@@ -419,7 +419,7 @@ class LivePanel(QWidget):
         self.state = state
         pipeline = self.pipeline
         if state == "running" and pipeline is not None:
-            self.class_toggles.set_names(pipeline.names)
+            self.class_toggles.set_classes(pipeline.names)
             self._apply_filter()
         if state in ("opening", "loading") and not self.view.has_frame:
             self.view.set_placeholder(message)

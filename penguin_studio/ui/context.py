@@ -16,6 +16,9 @@ from penguin_studio.core.jobs import JobContext
 from penguin_studio.ui import settings
 from penguin_studio.ui.workers import JobRunner
 
+OPENED_MS = 8000  # how long "Opened …" stays in the status bar
+OPENED_PROBLEMS_MS = 30000  # … when it also names problems of the dataset
+
 
 def _open_job(ctx: JobContext, path: str) -> Dataset:
     ctx.progress(0, 0, f"Opening {path}…")
@@ -75,7 +78,9 @@ class AppContext(QObject):
         self._set_loading(False)
         count = dataset.image_count
         note = f" ({'; '.join(dataset.problems.values())})" if dataset.problems else ""
-        self.status_message.emit(f"Opened {dataset.title}: {count} images{note}", 0)
+        # a while, not forever: "Opened …" must not stand over the edits that follow
+        self.status_message.emit(f"Opened {dataset.title}: {count} images{note}",
+                                 OPENED_PROBLEMS_MS if note else OPENED_MS)
         self.dataset_changed.emit(dataset)
 
     def _open_failed(self, path: str, message: str) -> None:

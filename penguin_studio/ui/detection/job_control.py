@@ -34,8 +34,9 @@ class JobControl(QObject):
         return self.thread is not None
 
     def start(self, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None],
-              label: str) -> None:
-        """Run ``fn(ctx, *args)`` off the GUI thread; ``on_done(result)`` back on it."""
+              label: str, on_error: Callable[[str], None] | None = None) -> None:
+        """Run ``fn(ctx, *args)`` off the GUI thread; ``on_done(result)`` back on it, or
+        ``on_error(message)`` (after ``failed``) when it raised."""
         self.progress.setVisible(True)
         self.progress.setRange(0, 0)
         self.button.setText("Cancel")
@@ -45,7 +46,12 @@ class JobControl(QObject):
             self._idle()
             on_done(result)
 
-        self.thread = self.context.jobs.start(fn, *args, on_done=done, on_error=self._failed,
+        def failed(message: str) -> None:
+            self._failed(message)
+            if on_error is not None:
+                on_error(message)
+
+        self.thread = self.context.jobs.start(fn, *args, on_done=done, on_error=failed,
                                               on_cancel=self._cancelled,
                                               on_progress=self._progressed)
 

@@ -107,6 +107,13 @@ class LiveBridge(QObject):
             self._retired.append(self.pipeline)
         self._retired = [p for p in self._retired if p.alive]
 
+    def release(self) -> None:
+        """Forget a run that has ended, so its last frame is no longer offered (for a
+        snapshot) under another model, dataset or error. A recording keeps its run."""
+        if self.pipeline is not None and not self.pipeline.recording:
+            self.stop()
+            self.pipeline = None
+
     def shutdown(self, timeout_s: float = 6.0) -> bool:
         """Stop the run and wait for every thread of every run; True when all ended."""
         current = self.pipeline

@@ -31,6 +31,7 @@ from penguin_studio.ui.dataset.class_actions import ClassActions
 from penguin_studio.ui.dataset.dataset_jobs import DatasetJobs
 from penguin_studio.ui.dataset.editor import AnnotationEditor
 from penguin_studio.ui.dataset.job_strip import JobStrip
+from penguin_studio.ui.dataset.path_choice import PathChoice
 from penguin_studio.ui.dataset.proposal_tools import ProposalTools
 from penguin_studio.ui.dataset.records import (
     ImageRecord,
@@ -60,6 +61,8 @@ class DatasetPanel(QWidget):
         self.stats = None
         self.doctor = None
         self.jobs = DatasetJobs(self, context)
+        self.path_choice = PathChoice(self, context, lambda: self.dataset)
+        self.jobs.guard = self.path_choice.allow_edit  # a yaml pointing elsewhere: ask first
         self.class_actions = ClassActions(self.jobs, lambda: self.dataset,
                                           self.editor.forget_documents)
         self.split_actions = SplitActions(self.jobs, self, lambda: self.dataset,
@@ -104,6 +107,10 @@ class DatasetPanel(QWidget):
         strip_row.setContentsMargins(12, 0, 12, 4)
         strip_row.addWidget(self.job_strip)
         layout.addLayout(strip_row)
+        banner_row = QHBoxLayout()
+        banner_row.setContentsMargins(12, 0, 12, 6)
+        banner_row.addWidget(self.path_choice.banner)
+        layout.addLayout(banner_row)
         layout.addWidget(self.pages, 1)
         self.show_page("images")
 
@@ -190,6 +197,7 @@ class DatasetPanel(QWidget):
         self._cancel(self._index_job)
         self._index_job = None
         self.proposal_tools.dataset_opened(dataset)
+        self.path_choice.dataset_opened(dataset)
         if dataset is None:
             self.title.setText("No dataset open")
             self.subtitle.setText("Open a data yaml or a folder of images (File ▸ Open).")
@@ -262,6 +270,7 @@ class DatasetPanel(QWidget):
     def _labels_changed(self, path: Path, summary: LabelSummary) -> None:
         self.browser.model.update_record(str(path), summary)
         doc = self.editor.document(path)
+        QTimer.singleShot(0, lambda: self._announce_edit(doc))  # once the save is done
         if self.index is not None and self.index.entry(path) is not None:
             if doc.locked:
                 self.index.refresh(path)
@@ -270,6 +279,18 @@ class DatasetPanel(QWidget):
                 if doc.unlabelled:  # an undo took the label file away again
                     entry.status = LabelStatus.UNLABELLED
             self._stats_timer.start()
+
+    def _announce_edit(self, doc) -> None:
+        """The status bar says what the last edit did (not "Opened …" from long ago)."""
+        if doc.locked:
+            return
+        if doc.save_error:
+            self.context.status_message.emit(f"Not saved: {doc.label_path.name}: "
+                                             f"{doc.save_error}", 0)
+            return
+        n = len(doc.boxes)
+        self.context.status_message.emit(
+            f"Saved {doc.label_path.name}: {n} box{'es' if n != 1 else ''}", 4000)
 
     def _thumbnail_changed(self, key: str) -> None:
         reason = self.thumbnails.error(key)
@@ -300,6 +321,8 @@ class DatasetPanel(QWidget):
 
     # ----- editor -------------------------------------------------------------------------
     def _open_record(self, record: ImageRecord) -> None:
+        if not self.path_choice.allow_edit():  # which images is asked before any edit
+            return
         self._return_panel = ""  # opened here: nowhere else to go back to
         self.editor.offer_return("")
         self.editor.set_sequence(self.browser.model.visible_records())

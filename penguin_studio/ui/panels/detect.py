@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from penguin_studio.core.inference import predict
 from penguin_studio.core.outputs_guard import default_output_folder
+from penguin_studio.ui.detection.backend_combo import BackendCombo
 from penguin_studio.ui.detection.canvas import BoxCanvas
 from penguin_studio.ui.detection.class_toggles import ClassToggles
 from penguin_studio.ui.detection.job_control import JobControl
@@ -43,6 +45,9 @@ from penguin_studio.ui.detection.session import (
 from penguin_studio.ui.detection.sliders import FractionSlider
 from penguin_studio.ui.detection.weights_picker import WeightsPicker, model_size_box
 from penguin_studio.ui.elided_label import ElidedLabel
+from penguin_studio.ui.file_dialogs import start_folder
+
+COUNT_DELAY_MS = 60  # per-image counts follow a slider once it rests (1,000s of images)
 
 
 class DetectPanel(QWidget):
@@ -54,6 +59,8 @@ class DetectPanel(QWidget):
         self.session = DetectionSession()
         self.source: str = ""
         self._last_weights_problem = ""
+        self._dataset_key = ""  # the dataset the shown results were made under
+        self._auto_source = False  # the source is the dataset's own default folder
         self._build()
         context.dataset_changed.connect(self._on_dataset)
         self._on_dataset(context.dataset)
@@ -61,6 +68,7 @@ class DetectPanel(QWidget):
     # ----- layout -------------------------------------------------------------------------
     def _build(self) -> None:
         self.weights = WeightsPicker()
+        self.backend = BackendCombo()  # what runs the model (Settings' choice by default)
         self.imgsz = model_size_box()
         self.tta = QCheckBox("Test-time augmentation")
         self.tta.setToolTip("Predict on flipped and rescaled copies too: slower, "
@@ -83,14 +91,21 @@ class DetectPanel(QWidget):
         self.classes = ClassToggles()
         self.info = QLabel()
         self.info.setWordWrap(True)
+        # never squeezed below the height its wrapped lines need (it was clipped)
+        self.info.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #b35c00;")
+        # Room for a two-line message (a refused target says why and what to do): a wrapped
+        # label beside buttons otherwise gets one line's height and is cut.
+        self.message.setMinimumHeight(2 * self.message.fontMetrics().lineSpacing() + 4)
         self.save_button = QPushButton("Save annotated…")
         self.labels_button = QPushButton("Export YOLO labels…")
         self.prelabel_button = QPushButton("Pre-label unlabelled images…")
         self.prelabel_button.setToolTip("Propose boxes on the dataset's unlabelled images with "
                                         "this model; review them in the editor.")
+        self._count_timer = QTimer(self, singleShot=True, interval=COUNT_DELAY_MS)
+        self._count_timer.timeout.connect(self._update_item_counts)
         self._arrange()
         self._connect()
         self._update_actions()
@@ -99,6 +114,7 @@ class DetectPanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(QLabel("Model"))
         top.addWidget(self.weights, 1)
+        top.addWidget(self.backend)
         top.addWidget(QLabel("Size"))
         top.addWidget(self.imgsz)
         top.addWidget(self.tta)
@@ -146,23 +162,45 @@ class DetectPanel(QWidget):
         self.save_button.clicked.connect(self._save_annotated)
         self.labels_button.clicked.connect(self._export_labels)
         self.prelabel_button.clicked.connect(self._prelabel)
-        self.weights.changed.connect(lambda _p: self._update_actions())
+        self.weights.changed.connect(self._weights_changed)
         self.weights.problem_changed.connect(self._weights_problem)
         self.job.failed.connect(self.message.setText)
         self.job.finished.connect(self._update_actions)
 
     # ----- dataset and sources ------------------------------------------------------------
     def _on_dataset(self, dataset) -> None:
+        key = str(dataset.yaml_path or dataset.root) if dataset is not None else ""
+        changed = key != self._dataset_key  # a reload of the same dataset keeps results
+        self._dataset_key = key
+        if changed and self.job.busy:
+            self.job.cancel()
         self.weights.refresh(dataset)
-        if dataset is not None and not self.source:
+        if dataset is not None and (not self.source or (changed and self._auto_source)):
             images = dataset.images("val") or dataset.images("test") or dataset.images()
             if images:
                 self.set_source(str(images[0].parent), run=False)
+                self._auto_source = True
+        if changed:
+            self.clear_results()
+        self._update_actions()
+
+    def clear_results(self) -> None:
+        """Forget the boxes shown: they came from another dataset, model or a failed run."""
+        if self.session.runs:
+            self.session.reset()
+            self._fill_items()
+
+    def _weights_changed(self, path: str) -> None:
+        shown = self.session.current
+        if shown is not None and \
+                Path(path).expanduser().resolve() != Path(shown.model.weights).resolve():
+            self.clear_results()
         self._update_actions()
 
     def set_source(self, source: str, run: bool = True) -> None:
         """Show ``source`` (image, folder or video) and predict it when a model is chosen."""
         self.source = source
+        self._auto_source = False
         self.source_label.setText(source)
         self.session.reset()
         self._fill_items()
@@ -189,7 +227,7 @@ class DetectPanel(QWidget):
             self.set_source(path)
 
     def _start_dir(self) -> str:
-        return str(Path(self.source).parent) if self.source else str(Path.home())
+        return start_folder(self.context.dataset, self.source)
 
     # ----- running the model --------------------------------------------------------------
     def _run_or_cancel(self) -> None:
@@ -208,7 +246,8 @@ class DetectPanel(QWidget):
             return
         self.message.setText("")
         self.job.start(predict_job, weights, self.source, self.imgsz.value() or None,
-                       self.tta.isChecked(), on_done=self._predicted,
+                       self.tta.isChecked(), self.backend.value(), on_done=self._predicted,
+                       on_error=lambda _msg: self.clear_results(),
                        label=f"Detecting in {Path(self.source).name}…")
 
     def _predicted(self, preds: predict.Predictions) -> None:
@@ -218,7 +257,7 @@ class DetectPanel(QWidget):
         self.classes.set_classes(preds.model.names)
         self.session.hidden = set(range(len(preds.model.names))) - self.classes.visible_classes()
         self._fill_items()
-        notes = [preds.skipped_message()]
+        notes = [preds.skipped_message(), preds.backend_note]
         if self.context.dataset is not None:
             notes.append(predict.class_mismatch(preds.model.names, self.context.dataset.names))
         self.message.setText(" ".join(n for n in notes if n))
@@ -242,6 +281,7 @@ class DetectPanel(QWidget):
         self.items.clear()
         if preds is not None:
             self.items.addItems([item.label for item in preds.items])
+            self._update_item_counts()
         self.items.blockSignals(False)
         if preds is not None and preds.items:
             self.items.setCurrentRow(min(self.session.index, len(preds.items) - 1))
@@ -249,6 +289,20 @@ class DetectPanel(QWidget):
         else:
             self.canvas.set_image(None, self._hint())
             self._render()
+
+    def _update_item_counts(self) -> None:
+        """Each image (or frame) of the list with the number of boxes it shows now, so the
+        ones with detections stand out; re-counted once a slider rests."""
+        preds = self.session.current
+        if preds is None or self.items.count() != len(preds.items):
+            return
+        for row, item in enumerate(preds.items):
+            n = self.session.shown_count(row)
+            widget = self.items.item(row)
+            widget.setText(f"{item.label}  ·  {n}")
+            widget.setData(Qt.ItemDataRole.UserRole, n)
+            widget.setToolTip(f"{item.label}: {n} box{'es' if n != 1 else ''} at the "
+                              "current confidence, IoU and classes")
 
     def _hint(self) -> str:
         if not self.weights.path():
@@ -287,12 +341,13 @@ class DetectPanel(QWidget):
         self.canvas.set_boxes(self.session.drawn_boxes())
         self.classes.set_counts(self.session.counts())
         elapsed = (time.perf_counter() - started) * 1000
+        self._count_timer.start()
         self._update_actions()
         if self.session.current is None:
             self.info.setText("")
             return
         shown = len(self.canvas.drawn_boxes())
-        timing = self.session.timing_text()
+        timing = self.session.timing_text("<br>")  # one fact a line: little left to wrap
         self.info.setText(f"{shown} box{'es' if shown != 1 else ''} shown "
                           f"(re-filtered in {elapsed:.1f} ms)"
                           + (f"<br>{timing}" if timing else ""))

@@ -57,6 +57,8 @@ class EvaluatePanel(QWidget):
         super().__init__(parent)
         self.context = context
         self.evaluation: Evaluation | None = None
+        self._last_weights_problem = ""
+        self._dataset_key = ""  # the data yaml the results belong to
         self._build()
         context.dataset_changed.connect(self._on_dataset)
         self._on_dataset(context.dataset)
@@ -106,6 +108,8 @@ class EvaluatePanel(QWidget):
         self.mistakes.edit_requested.connect(
             lambda path: self.context.request_edit(path, back_to="evaluate"))
         self.job.failed.connect(self._warn)
+        self.weights.changed.connect(self._weights_changed)
+        self.weights.problem_changed.connect(self._weights_problem)
 
     def _arrange(self) -> None:
         top = QHBoxLayout()
@@ -128,12 +132,35 @@ class EvaluatePanel(QWidget):
         layout.addWidget(self.warning)
         layout.addWidget(self.tabs, 1)
 
+    def _weights_problem(self, problem: str) -> None:
+        if problem or self.warning.text() == self._last_weights_problem:
+            self._warn(problem)
+        self._last_weights_problem = problem
+
     def _warn(self, text: str) -> None:
         self.warning.setText(text)
         self.warning.setVisible(bool(text))
 
+    def clear_results(self, text: str = "Choose a model and a split, then Evaluate.") -> None:
+        """No figures from another dataset or model stay on screen under new inputs."""
+        if self.evaluation is not None:
+            self.show_evaluation(None)
+        self.summary.setText(text)
+
+    def _weights_changed(self, path: str) -> None:
+        ev = self.evaluation
+        if ev is not None and Path(path).expanduser().resolve() != Path(ev.weights).resolve():
+            self.clear_results(f"Evaluate to see how {Path(path).name or 'this model'} does.")
+
     # ----- dataset ------------------------------------------------------------------------
     def _on_dataset(self, dataset) -> None:
+        key = str(dataset.yaml_path or dataset.root) if dataset is not None else ""
+        if key != self._dataset_key:  # another dataset (a reload of this one keeps results)
+            self._dataset_key = key
+            if self.job.busy:
+                self.job.cancel()
+            self.clear_results()
+            self._warn("")
         self.weights.refresh(dataset)
         current = self.split.currentText()
         self.split.clear()
@@ -158,10 +185,19 @@ class EvaluatePanel(QWidget):
         if dataset is None or dataset.yaml_path is None or not weights:
             self._warn("Open a dataset with a data yaml and choose a model first.")
             return
+        problem = self.weights.problem()
+        if problem:  # one line saying what the file is; no job, no traceback
+            self._warn(problem)
+            self.context.status_message.emit(problem, 8000)
+            return
         self._warn("")
         split = self.split.currentText()
+        key = self._dataset_key
         self.job.start(evaluate_job, weights, str(dataset.yaml_path), split,
-                       self.imgsz.value() or None, on_done=self._evaluated,
+                       self.imgsz.value() or None,
+                       on_done=lambda ev: key == self._dataset_key and self._evaluated(ev),
+                       on_error=lambda _msg: self.clear_results("Evaluation failed: no "
+                                                                "results (why: below)."),
                        label=f"Evaluating {model_title(weights)} on {split}…")
 
     def _evaluated(self, evaluation: Evaluation) -> None:

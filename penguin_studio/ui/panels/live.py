@@ -44,12 +44,15 @@ from penguin_studio.core.inference.video import (
     write_sample_video,
 )
 from penguin_studio.core.jobs import JobContext
+from penguin_studio.ui.detection.backend_combo import BackendCombo
 from penguin_studio.ui.detection.class_toggles import ClassToggles
 from penguin_studio.ui.detection.sliders import FractionSlider
 from penguin_studio.ui.detection.weights_picker import WeightsPicker, run_weights
+from penguin_studio.ui.file_dialogs import start_folder
 from penguin_studio.ui.live.banner import ProblemBanner
 from penguin_studio.ui.live.bridge import LiveBridge
 from penguin_studio.ui.live.controls import SourcePicker
+from penguin_studio.ui.live.snapshot_box import SnapshotConfirmation, snapshot_target_combo
 from penguin_studio.ui.live.video_view import VideoView
 from penguin_studio.ui.workers import JobRunner
 
@@ -84,6 +87,7 @@ class LivePanel(QWidget):
         self.bridge = LiveBridge(self)
         self._launch_args: tuple[VideoSource, str] | None = None
         self._auto_weights = ""
+        self._dataset_key = ""  # the open dataset, to tell a switch from a reload
         self._overlay_at = 0.0
         self.state = "idle"
         self._build()
@@ -102,6 +106,8 @@ class LivePanel(QWidget):
         left = QVBoxLayout()
         left.setContentsMargins(0, 0, 0, 0)
         left.addWidget(self.banner)
+        self.snapshot_confirmation = SnapshotConfirmation()
+        left.addWidget(self.snapshot_confirmation)
         left.addWidget(self.view, 1)
         side = QWidget()
         side_layout = QVBoxLayout(side)
@@ -149,8 +155,13 @@ class LivePanel(QWidget):
         self.weights_note = QLabel()
         self.weights_note.setWordWrap(True)
         self.weights_note.setStyleSheet("color: palette(mid);")
+        self.backend = BackendCombo()  # what runs the model (Settings' choice by default)
+        runs_on = QHBoxLayout()
+        runs_on.addWidget(QLabel("Runs on"))
+        runs_on.addWidget(self.backend, 1)
         layout = QVBoxLayout(box)
         layout.addWidget(self.weights)
+        layout.addLayout(runs_on)
         layout.addWidget(self.weights_note)
         return box
 
@@ -183,9 +194,10 @@ class LivePanel(QWidget):
 
     def _capture_group(self) -> QGroupBox:
         box = QGroupBox("Capture")
+        self.snapshot_split = snapshot_target_combo()
         self.snapshot_button = QPushButton("Snapshot to dataset")
-        self.snapshot_button.setToolTip("Add this frame to the dataset's training images, "
-                                        "unlabelled.")
+        self.snapshot_button.setToolTip("Add this frame to the dataset, unlabelled, where "
+                                        "'Snapshots go to' says.")
         self.proposals_button = QPushButton("Snapshot with detections as proposals")
         self.proposals_button.setToolTip("Add this frame and keep the boxes shown as "
                                          "unreviewed proposals, apart from your labels.")
@@ -203,7 +215,11 @@ class LivePanel(QWidget):
         self.capture_note.setWordWrap(True)
         self.capture_note.setStyleSheet("color: palette(mid);")
         self.capture_note.hide()
+        target = QHBoxLayout()
+        target.addWidget(QLabel("Snapshots go to"))
+        target.addWidget(self.snapshot_split, 1)
         layout = QVBoxLayout(box)
+        layout.addLayout(target)
         layout.addWidget(self.snapshot_button)
         layout.addWidget(self.proposals_button)
         layout.addLayout(row)
@@ -224,11 +240,13 @@ class LivePanel(QWidget):
         self.picker.changed.connect(self._loop_by_default)
         self._loop_by_default()
         self.weights.problem_changed.connect(self._weights_problem)
+        self.weights.changed.connect(lambda _p: self.clear_results("Start to run this model."))
         self.conf_slider.value_changed.connect(lambda _v: self._apply_filter())
         self.iou_slider.value_changed.connect(lambda _v: self._apply_filter())
         self.class_toggles.changed.connect(self._apply_filter)
         self.snapshot_button.clicked.connect(lambda: self.snapshot(with_proposals=False))
         self.proposals_button.clicked.connect(lambda: self.snapshot(with_proposals=True))
+        self.snapshot_confirmation.open_requested.connect(self.open_in_editor)
         self.record_button.toggled.connect(self._record_toggled)
 
     def _loop_by_default(self) -> None:
@@ -251,7 +269,7 @@ class LivePanel(QWidget):
 
     def set_weights(self, path: str | Path) -> None:
         self.weights.set_path(str(path))
-        self._set_weights_note(self.weights.problem() or "" if str(path) else "")
+        self._set_weights_note((self.weights.problem() or "") if str(path) else "")
 
     def start(self) -> None:
         """Start on the chosen source; problems are shown in the banner, never raised."""
@@ -262,6 +280,7 @@ class LivePanel(QWidget):
                 return
             source = self.picker.source(str(sample_video_path()))
         except UserError as exc:
+            self.clear_results(str(exc))
             self._show_problem(str(exc), can_retry=False)
             return
         self._launch(source, weights)
@@ -289,15 +308,32 @@ class LivePanel(QWidget):
             self._set_note("Nothing to save yet: start the video first.")
             return
         if dataset is None:
-            self._set_note("Open a dataset first: snapshots are added to its training images.")
+            self._set_note("Open a dataset first: snapshots are added to it.")
             return
         pipeline = self.pipeline
         detections = result.shown if with_proposals else None
         names = list(pipeline.names) if pipeline else []
         weights = str(pipeline.weights) if pipeline else ""
+        split = self.snapshot_split.currentData()
         self._jobs.start(lambda _ctx: save_snapshot(dataset, result.frame.image, detections,
-                                                    names, weights, result.settings.conf),
+                                                    names, weights, result.settings.conf,
+                                                    split=split),
                          on_done=self._snapshot_done, on_error=self._set_note)
+
+    def open_in_editor(self, image: Path | None) -> None:
+        """Open a snapshot in the Dataset editor, once the reopened dataset lists it."""
+        context = self._context
+        if image is None:
+            return
+        if not context.loading:
+            context.request_edit(image)
+            return
+
+        def when_loaded(_dataset) -> None:
+            context.dataset_changed.disconnect(when_loaded)
+            context.request_edit(image)
+
+        context.dataset_changed.connect(when_loaded)
 
     def start_recording(self, path: str | Path | None = None) -> None:
         """Record the annotated stream to ``path`` (default: the recordings folder)."""
@@ -374,6 +410,7 @@ class LivePanel(QWidget):
         self._launch_args = (source, weights)
         self.banner.hide()
         self._set_note("")
+        self.bridge.options["backend"] = self.backend.value()
         self.bridge.start(source, weights, pace=self.pace_combo.currentData(),
                           loop=self.loop_check.isChecked(), settings=self._settings())
         self.state = "opening"
@@ -419,6 +456,7 @@ class LivePanel(QWidget):
         self.state = state
         pipeline = self.pipeline
         if state == "running" and pipeline is not None:
+            self.weights.remember()  # offered first in every panel's picker from now on
             self.class_toggles.set_classes(pipeline.names)
             self._apply_filter()
         if state in ("opening", "loading") and not self.view.has_frame:
@@ -431,7 +469,19 @@ class LivePanel(QWidget):
         self._update_controls()
         self.state_changed.emit(state, message)
 
+    def clear_results(self, text: str) -> None:
+        """No frame, boxes or counts from an earlier run stay on screen (or snapshottable)
+        once the model or dataset changed or a run failed; a running video is left alone."""
+        if self.state in ACTIVE_STATES or not (self.view.has_frame or self.bridge.latest()):
+            return
+        self.bridge.release()
+        self.view.clear()
+        self.view.set_placeholder(text)
+        self._update_controls()
+
     def _on_finished(self, state: str, message: str) -> None:
+        if state == "failed":
+            self.clear_results(message)
         if state in ("dropped", "failed"):
             pipeline = self.pipeline  # the source opened but the model did not load:
             model_failed = (pipeline is not None and pipeline.opened is not None
@@ -455,7 +505,9 @@ class LivePanel(QWidget):
             self._context.status_message.emit(text, 8000)
 
     def _snapshot_done(self, report) -> None:
-        self._set_note(report.message())
+        self._set_note("")
+        self.snapshot_confirmation.show_report(report)
+        self._context.status_message.emit(report.message(), 8000)
         self.snapshot_saved.emit(report)
         self._context.images_added.emit([report.image])
 
@@ -500,14 +552,19 @@ class LivePanel(QWidget):
         for button in (self.snapshot_button, self.proposals_button):
             button.setEnabled(has_frame and has_dataset)
             button.setToolTip(button.toolTip() if has_dataset else
-                              "Open a dataset first: snapshots go into its training images.")
+                              "Open a dataset first: snapshots are added to it.")
         self.record_button.setEnabled(self.state in ("running", "paused")
                                       or self.record_button.isChecked())
-        for widget in (self.picker, self.pace_combo, self.loop_check, self.weights):
+        for widget in (self.picker, self.pace_combo, self.loop_check, self.weights,
+                       self.backend):
             widget.setEnabled(not active)
 
     def _on_dataset(self, dataset) -> None:
         """Suggest the dataset's newest best.pt unless the user picked another model."""
+        key = str(dataset.yaml_path or dataset.root) if dataset is not None else ""
+        if key != self._dataset_key:  # another dataset, not a reload of the same one
+            self.clear_results("Another dataset is open: Start again.")
+        self._dataset_key = key
         runs = run_weights(dataset)
         current = self.weights.path()
         if current == self._auto_weights:  # not the user's choice: follow the dataset
@@ -524,7 +581,7 @@ class LivePanel(QWidget):
 
     def _browse_video(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Video file", str(Path.home()),
+            self, "Video file", start_folder(self._context.dataset, self.picker.text.text()),
             "Videos (*.mp4 *.avi *.mkv *.mov *.m4v *.webm *.mpg *.mpeg *.wmv);;All files (*)")
         if path:
             self.set_source(path)

@@ -58,10 +58,12 @@ class ProtectedInputs:
         """Why ``folder`` may not receive outputs, or ``""`` when it may."""
         target = _resolved(Path(folder).expanduser())
         if target in self.files:
-            return f"{target} holds {self.files[target][1]}"
+            return f"it holds {self.files[target][1]}, which would be overwritten"
         for tree, why in self.trees.items():
-            if target == tree or tree in target.parents:
-                return f"{target} is inside {tree}, which holds {why}"
+            if target == tree:
+                return f"it holds {why}, which would be overwritten or mixed in"
+            if tree in target.parents:
+                return f"it is inside {tree.name}/, which holds {why}"
         return ""
 
     def problem_with_file(self, path: str | Path) -> str:
@@ -118,9 +120,9 @@ def check_output_folder(folder: str | Path, dataset: Any = None,
     guard = guard or protected_inputs(dataset, sources)
     problem = guard.problem_with_folder(folder)
     if problem:
-        raise OutputTargetError(f"Not saving {what} there: {problem}, which would be "
-                                "overwritten or mixed in. Choose a new, empty folder, e.g. "
-                                f"a '{DETECTIONS_DIR}' folder beside the dataset.")
+        raise OutputTargetError(f"Not saving {what} in {Path(folder).expanduser()}: "
+                                f"{problem}. Choose a new, empty folder, such as one in "
+                                f"'{DETECTIONS_DIR}/' beside the dataset.")
     return Path(folder).expanduser()
 
 

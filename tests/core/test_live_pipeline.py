@@ -161,7 +161,7 @@ def test_stop_and_pause_end_every_thread(clip: Path, tiny_weights: Path) -> None
 def test_snapshot_adds_an_unlabelled_image_to_the_train_folder(tiny_dataset: Path) -> None:
     dataset = open_dataset(tiny_dataset)
     image = np.random.default_rng(0).integers(0, 255, (90, 120, 3), dtype=np.uint8)
-    reports = [save_snapshot(dataset, image) for _ in range(3)]
+    reports = [save_snapshot(dataset, image, split="train") for _ in range(3)]
     paths = [r.image for r in reports]
     assert len(set(paths)) == 3, "snapshots taken in the same millisecond must not clobber"
     for path in paths:

@@ -28,7 +28,7 @@ def snapshot(folder: Path) -> dict[Path, bytes]:
 def test_folders_holding_or_inside_the_datasets_inputs_are_refused(tiny_dataset: Path,
                                                                    inside: str) -> None:
     ds = open_dataset(tiny_dataset)
-    with pytest.raises(OutputTargetError, match="Not saving annotated images there") as err:
+    with pytest.raises(OutputTargetError, match="Not saving annotated images in") as err:
         check_output_folder(tiny_dataset.parent / inside, ds, what="annotated images")
     assert "\n" not in str(err.value) and "Choose a new, empty folder" in str(err.value)
 

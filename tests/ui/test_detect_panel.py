@@ -149,13 +149,13 @@ def test_save_annotated_never_overwrites_the_source_images(panel, qtbot, context
     qtbot.waitUntil(lambda: not panel.job.busy, timeout=30_000)
     assert dataset_files(root) == before, "an original image was written over"
     message = panel.message.text()
-    assert message.startswith("Not saving annotated images there") and "val" in message
+    assert message.startswith("Not saving annotated images in") and "val" in message
     assert context.errors and "\n" not in context.errors[-1]
 
     panel.export_labels_to(str(root / "labels" / "val"))  # ground truth stays too
     qtbot.waitUntil(lambda: not panel.job.busy, timeout=30_000)
     assert dataset_files(root) == before
-    assert panel.message.text().startswith("Not saving YOLO labels there")
+    assert panel.message.text().startswith("Not saving YOLO labels in")
 
     asked = []
     monkeypatch.setattr(detect_module, "ask_output_folder",

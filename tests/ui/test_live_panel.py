@@ -134,9 +134,12 @@ def test_snapshots_go_into_the_dataset_and_recording_plays(qtbot, panel: LivePan
             qtbot.waitSignal(panel._context.dataset_changed, timeout=10000) as reopened:
         panel.snapshot_button.click()
     image = saved.args[0].image
-    assert image.parent == tiny_dataset.parent / "images" / "train" and image.is_file()
+    assert image.parent == tiny_dataset.parent / "images" / "to-label" and image.is_file()
     assert saved.args[0].proposals is None
-    assert image in reopened.args[0].images("train")  # the dataset now lists the snapshot
+    assert image in reopened.args[0].to_label  # the dataset now lists the snapshot…
+    assert image not in reopened.args[0].images()  # …but trains on it only once labelled
+    assert panel.snapshot_confirmation.isVisible()
+    assert image.name in panel.snapshot_confirmation.text.text()
 
     with qtbot.waitSignal(panel.snapshot_saved, timeout=10000) as saved:
         panel.proposals_button.click()

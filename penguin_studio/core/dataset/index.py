@@ -30,6 +30,7 @@ from penguin_studio.core.dataset.labels import (
 from penguin_studio.core.dataset.parallel import thread_map
 from penguin_studio.core.dataset.project import Dataset, label_path_for
 from penguin_studio.core.dataset.status import LabelStatus
+from penguin_studio.core.dataset.to_label import TO_LABEL
 from penguin_studio.core.jobs import JobContext
 
 CHUNK = 512
@@ -186,7 +187,8 @@ def build_index(dataset: Dataset, ctx: JobContext | None = None,
     jobs: list[tuple[Path, Path, str]] = []
     also_in: dict[Path, list[str]] = {}
     seen: set[Path] = set()
-    for split, images in dataset.splits.items():
+    groups = [*dataset.splits.items(), (TO_LABEL, dataset.to_label)]
+    for split, images in groups:
         for image in images:
             if image in seen:
                 also_in.setdefault(image, []).append(split)

@@ -86,6 +86,8 @@ class Dataset:
     skipped: list[Path] = field(default_factory=list)
     #: the yaml's path: leads to another folder while its own folder holds images too
     path_conflict: PathConflict | None = None
+    #: new pictures (live snapshots) waiting for labels, in no split (see ``to_label``)
+    to_label: list[Path] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -192,6 +194,7 @@ def load_data_yaml(yaml_path: Path) -> Dataset:
                            if k in SPLITS)
         raise DatasetError(f"{yaml_path} lists no images that exist "
                            f"({detail or 'it names no train/val/test split'}).")
+    ds.to_label = _to_label_images(ds)
     return ds
 
 
@@ -288,8 +291,16 @@ def _open_image_folder(folder: Path) -> Dataset:
         extra = f" ({len(skipped)} unsupported picture files)" if skipped else ""
         raise DatasetError(f"{folder} holds no images and no data.yaml{extra}.")
     root = folder.resolve()
-    return Dataset(root=root, yaml_path=None, names=[], splits={"train": images},
-                   sources={"train": [root]}, skipped=skipped)
+    ds = Dataset(root=root, yaml_path=None, names=[], splits={"train": images},
+                 sources={"train": [root]}, skipped=skipped)
+    ds.to_label = _to_label_images(ds)
+    return ds
+
+
+def _to_label_images(ds: Dataset) -> list[Path]:
+    from penguin_studio.core.dataset.to_label import to_label_images
+
+    return to_label_images(ds)
 
 
 def create_project(folder: str | Path, names: list[str] | tuple[str, ...] = (),

@@ -32,6 +32,7 @@ from penguin_studio.core.dataset.project import (
     label_path_for,
     open_dataset,
 )
+from penguin_studio.core.dataset.to_label import TO_LABEL
 from penguin_studio.core.errors import UserError
 
 Assignment = dict[Path, str]  # image → "train" | "val" | "test"
@@ -46,7 +47,8 @@ def assign(dataset: Dataset, images: list[Path], split: str) -> Dataset:
     """Move ``images`` (by hand, multi-select) to ``split``; writes list files."""
     _check_split(split)
     assignment = current_assignment(dataset)
-    unknown = [p for p in images if Path(p) not in assignment]
+    waiting = set(dataset.to_label)  # labelled "to label" pictures join a split here
+    unknown = [p for p in images if Path(p) not in assignment and Path(p) not in waiting]
     if unknown:
         raise UserError(f"{unknown[0].name} is not part of this dataset.")
     for p in images:
@@ -63,12 +65,13 @@ def split_tool(index: DatasetIndex, ratios: tuple[float, float, float] = (0.8, 0
     total = float(sum(ratios))
     weights = [r / total for r in ratios]
     groups: dict[object, list[Path]] = defaultdict(list)
+    entries = [e for e in index.entries if e.split != TO_LABEL]  # chosen one by one
     if stratify:
         frequency = index.images_per_class()
-        for e in index.entries:
+        for e in entries:
             groups[_stratum(e.classes, e.status, frequency)].append(e.image)
     else:
-        groups["all"] = [e.image for e in index.entries]
+        groups["all"] = [e.image for e in entries]
     rng = random.Random(seed)
     assignment: Assignment = {}
     carry = [0.0, 0.0, 0.0]  # rounding left over from earlier groups, so totals stay exact

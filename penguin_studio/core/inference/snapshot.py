@@ -6,7 +6,6 @@ without clobbering, fsync) rather than live video, and the GUI calls it on its o
 
 from __future__ import annotations
 
-import collections
 import os
 import tempfile
 import time
@@ -28,55 +27,44 @@ class SnapshotReport:
     proposals: Path | None = None
     boxes: int = 0
     notes: list[str] = field(default_factory=list)
+    split: str = "to-label"
 
     def message(self) -> str:
-        text = f"Saved {self.image.name} into {self.image.parent}"
+        where = ("the 'to label' set (not trained on until labelled and assigned)"
+                 if self.split == "to-label" else f"the {self.split} split")
+        text = f"Saved {self.image.name} to {where}, in {self.image.parent}"
         if self.proposals is not None:
-            text += f" with {self.boxes} unreviewed proposal(s) in {self.proposals}"
+            text += f", with {self.boxes} unreviewed proposal(s) to review"
         else:
             text += " (unlabelled)"
         return " ".join([text + ".", *self.notes])
 
 
-def snapshot_folder(dataset: Any) -> Path:
-    """The folder the dataset trains from (the yaml's ``train`` entry), created if needed."""
-    folder = _yaml_train_folder(dataset) or _most_common_parent(dataset.images("train"))
-    if folder is None:
-        folder = dataset.root / "images" / "train" if dataset.yaml_path else dataset.root
-    return Path(folder)
+def snapshot_folder(dataset: Any, split: str = "train") -> Path:
+    """The folder new pictures of ``split`` go into (``to-label``: the set no split reads).
 
+    A split is the folder its yaml entry names; a split given as a ``.txt`` list has no
+    folder a new picture would join, so that is refused with what to do instead.
+    """
+    from penguin_studio.core.dataset.to_label import TO_LABEL, to_label_folder
 
-def _yaml_train_folder(dataset: Any) -> Path | None:
-    if dataset.yaml_path is None:
-        return None
-    import yaml
-
-    try:
-        data = yaml.safe_load(Path(dataset.yaml_path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        return None
-    entry = data.get("train") if isinstance(data, dict) else None
-    entry = entry[0] if isinstance(entry, list) and entry else entry
-    if not isinstance(entry, str):
-        return None
-    yaml_dir = Path(dataset.yaml_path).parent
-    raw = Path(entry).expanduser()
-    candidates = [raw] if raw.is_absolute() else [dataset.root / raw, yaml_dir / raw]
-    if entry.startswith("../"):
-        candidates.append(yaml_dir / entry[3:])
-    return next((c.resolve() for c in candidates if c.is_dir()), None)
-
-
-def _most_common_parent(images: list[Path]) -> Path | None:
-    if not images:
-        return None
-    return collections.Counter(p.parent for p in images).most_common(1)[0][0]
+    if split == TO_LABEL:
+        return to_label_folder(dataset)
+    folder = next((Path(p) for p in dataset.sources.get(split, []) if Path(p).is_dir()), None)
+    if folder is not None:
+        return folder
+    raise UserError(f"The {split} split of {dataset.title} is not a folder a picture can be "
+                    f"added to: save it to 'to label', then assign it with Splits.")
 
 
 def save_snapshot(dataset: Any, image: np.ndarray, detections: Detections | None = None,
                   names: list[str] | None = None, weights: str | Path = "",
-                  conf: float = 0.0, prefix: str = "live") -> SnapshotReport:
-    """Add ``image`` to the dataset's training images as a new, unlabelled picture.
+                  conf: float = 0.0, prefix: str = "live",
+                  split: str = "to-label") -> SnapshotReport:
+    """Add ``image`` to the dataset as a new, unlabelled picture of ``split``.
+
+    The default, ``to-label``, keeps it out of training until it is labelled and assigned
+    (an unlabelled training image teaches "nothing here"); see ``core.dataset.to_label``.
 
     With ``detections``, they are saved as *unreviewed proposals*, never as ground truth:
     through ``core.inference.prelabel`` when that module offers ``save_proposals``, otherwise
@@ -84,13 +72,13 @@ def save_snapshot(dataset: Any, image: np.ndarray, detections: Detections | None
     """
     if dataset is None:
         raise UserError("Open a dataset first: snapshots are added to its training images.")
-    folder = snapshot_folder(dataset)
+    folder = snapshot_folder(dataset, split)
     path = _write_new_image(folder, image, prefix)
     if detections is None:
-        return SnapshotReport(path)
+        return SnapshotReport(path, split=split)
     proposals, notes = _save_proposals(dataset, path, image.shape, detections, names or [],
                                        str(weights), conf)
-    return SnapshotReport(path, proposals, len(detections), notes)
+    return SnapshotReport(path, proposals, len(detections), notes, split=split)
 
 
 def _write_new_image(folder: Path, image: np.ndarray, prefix: str) -> Path:

@@ -29,12 +29,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListView,
+    QPushButton,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from penguin_studio.core.dataset.project import SPLITS
+from penguin_studio.core.dataset.to_label import TO_LABEL
 from penguin_studio.ui.dataset.browser_model import (
     ANY,
     PROBLEMS,
@@ -81,6 +83,7 @@ class FilterBar(QWidget):
         self.split.addItem("All splits", ANY)
         for split in SPLITS:
             self.split.addItem(split, split)
+        self.split.addItem("to label (not trained on)", TO_LABEL)
         self.klass = QComboBox()
         self.klass.setMinimumWidth(130)
         # A long class name must not widen the window: the combo elides, its list does not.
@@ -156,6 +159,7 @@ class ImageBrowser(QWidget):
         self.count_label = QLabel()
         self.count_label.setObjectName("dimLabel")
         self.grid_button, self.list_button = self._mode_buttons()
+        self.empty = self._empty_overlay()
         top = QHBoxLayout()
         top.setSpacing(8)
         top.addWidget(self.filters, 1)
@@ -188,6 +192,30 @@ class ImageBrowser(QWidget):
         view.activated.connect(self._activated)
         view.selectionModel().selectionChanged.connect(lambda *_: self.selection_changed.emit())
         self.set_grid(True)
+
+    def _empty_overlay(self) -> QWidget:
+        """Over the (empty) grid when the filters hide every image: say so, offer the way
+        out. A blank dark panel looked like a dataset that failed to load."""
+        overlay = QWidget(self.view.viewport())
+        overlay.setObjectName("emptyBrowser")
+        overlay.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground)
+        self.empty_label = QLabel("No image matches these filters.")
+        self.empty_label.setStyleSheet("color: #c9ced6; font-size: 13pt;")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.clear_filters_button = QPushButton("Clear filters")
+        self.clear_filters_button.clicked.connect(self.clear_filters)
+        column = QVBoxLayout(overlay)
+        column.addStretch(1)
+        column.addWidget(self.empty_label)
+        column.addWidget(self.clear_filters_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        column.addStretch(1)
+        overlay.hide()
+        return overlay
+
+    def clear_filters(self) -> None:
+        """Every image shown again: split, class, status and name filters back to "all"."""
+        self.filters.reset()
+        self._filter_changed(self.filters.value())
 
     def _mode_buttons(self) -> tuple[QToolButton, QToolButton]:
         group = QButtonGroup(self)
@@ -243,6 +271,7 @@ class ImageBrowser(QWidget):
                 if cell != self.view.gridSize():
                     self.view.setGridSize(cell)
             self._retain_timer.start()
+            self.empty.setGeometry(self.view.viewport().rect())
         return super().eventFilter(watched, event)
 
     def set_records(self, records: list[ImageRecord], class_names: list[str]) -> None:
@@ -271,6 +300,9 @@ class ImageBrowser(QWidget):
         text = f"{total:,} images" if shown == total else f"{shown:,} of {total:,} images"
         note = getattr(self, "_note", "")
         self.count_label.setText(f"{text}  ·  {note}" if note else text)
+        if hasattr(self, "empty"):
+            self.empty.setVisible(shown == 0 and total > 0)
+            self.empty.setGeometry(self.view.viewport().rect())
 
     def _activated(self, index: QModelIndex) -> None:
         record = self.model.record_at(index.row())

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from penguin_studio.core.dataset.project import Dataset
 from penguin_studio.core.dataset.status import LabelStatus
+from penguin_studio.core.dataset.to_label import TO_LABEL
 
 if TYPE_CHECKING:  # the index module pulls numpy in; the panel imports this at start-up
     from penguin_studio.core.dataset.index import DatasetIndex, ImageEntry
@@ -64,8 +65,10 @@ class ImageRecord:
 
 def records_for(dataset: Dataset) -> list[ImageRecord]:
     """One record per image, in split order; an image listed twice shows once (the doctor
-    reports the duplicate)."""
-    return [ImageRecord(path, split, str(path)) for path, split in dataset.split_of().items()]
+    reports the duplicate). Pictures waiting in the "to label" set come last."""
+    records = [ImageRecord(path, split, str(path))
+               for path, split in dataset.split_of().items()]
+    return records + [ImageRecord(path, TO_LABEL, str(path)) for path in dataset.to_label]
 
 
 def summaries_from_index(index: DatasetIndex) -> dict[str, LabelSummary]:

@@ -39,6 +39,8 @@ class DatasetJobs:
         self.ask_text: Callable[[str, str, str], str | None] = \
             lambda t, label, v="": ask_line(panel, t, label, v)
         self.running: set[Any] = set()
+        #: asked before any tool writes; False cancels (the panel's PathChoice.allow_edit)
+        self.guard: Callable[[], bool] = lambda: True
 
     @property
     def busy(self) -> bool:
@@ -47,6 +49,8 @@ class DatasetJobs:
     def run(self, title: str, fn: Callable[..., Any], *args: Any,
             on_done: Callable[[Any], None] | None = None, progress: str = "") -> None:
         """Run ``fn(ctx, *args)`` off the GUI thread; errors become one clear message."""
+        if not self.guard():
+            return
         ctx = self.context
         ctx.status_message.emit(progress or f"{title}…", 0)
 

@@ -1,7 +1,10 @@
 """Choose a model: the open dataset's training runs, recently used files, or any ``.pt``.
 
-Shared by the Evaluate and Detect panels. Recently used weights are remembered in the app's
-settings; a file that no longer exists is dropped from the list.
+The one picker of the Evaluate, Detect and Live panels. Recently used weights are remembered
+in the app's settings; a file that no longer exists is dropped from the list. A file that is
+no model (a ``.txt``, a data yaml, a damaged or segmentation ``.pt``) is named for what it
+is at once, by the core's :func:`~penguin_studio.core.model_files.describe_weights_problem`,
+so no job starts on it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from penguin_studio.core.model_files import describe_weights_problem
 from penguin_studio.ui import settings
 
 RECENT_KEY = "models/recent"
@@ -58,29 +62,66 @@ def run_weights(dataset) -> list[str]:
 
 
 class WeightsPicker(QWidget):
-    """An editable list of checkpoints plus a Browse button; emits ``changed(path)``."""
+    """An editable list of checkpoints plus a Browse button; emits ``changed(path)``.
+
+    ``problem_changed(text)`` follows :meth:`problem` ("" when the file looks usable); the
+    combo box is outlined in red and its tooltip says why.
+    """
 
     changed = Signal(str)
+    problem_changed = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._problems: dict[tuple[str, float, int], str | None] = {}
+        self._shown_problem = ""
         self.combo = QComboBox()
+        self.combo.setObjectName("weightsCombo")
         self.combo.setEditable(True)
         self.combo.setMinimumContentsLength(28)
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.combo.lineEdit().setPlaceholderText("Model weights (.pt)…")
         self.combo.setToolTip("A trained checkpoint: best.pt of a training run, or any .pt")
-        browse = QPushButton("Browse…")
+        self.browse_button = browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.combo, 1)
         layout.addWidget(browse)
         self.combo.currentTextChanged.connect(self.changed.emit)
+        self.changed.connect(lambda _p: self._show_problem())
         self.refresh(None)
 
     def path(self) -> str:
         return self.combo.currentText().strip()
+
+    def problem(self) -> str | None:
+        """Why the chosen file cannot be used as a model, in one line; None if it can.
+
+        Cached per file version: a checkpoint's class names are read from its zip, which
+        takes a few tens of milliseconds.
+        """
+        text = self.path()
+        try:
+            stat = Path(text).expanduser().stat()
+            key = (text, stat.st_mtime, stat.st_size)
+        except OSError:
+            key = (text, 0.0, -1)
+        if key not in self._problems:
+            self._problems[key] = describe_weights_problem(text)
+        return self._problems[key]
+
+    def _show_problem(self) -> None:
+        """Outline the box in red while the typed or chosen file is no usable model."""
+        problem = (self.problem() or "") if self.path() else ""
+        if problem == self._shown_problem:
+            return
+        self._shown_problem = problem
+        self.combo.setStyleSheet("QComboBox#weightsCombo { border: 1px solid #e03131; }"
+                                 if problem else "")
+        self.combo.setToolTip(problem or "A trained checkpoint: best.pt of a training run, "
+                              "or any .pt")
+        self.problem_changed.emit(problem)
 
     def set_path(self, path: str) -> None:
         if self.combo.findText(path) < 0:

@@ -8,11 +8,11 @@ from penguin_studio.core.evaluation.matching import (
     image_errors,
     match_image,
 )
-from penguin_studio.core.evaluation.results import ClassMetrics, Curve, Evaluation, ImageRecord
+from penguin_studio.core.evaluation.results import ClassMetrics, Curve, EvaluatedImage, Evaluation
 from penguin_studio.core.evaluation.validate import evaluate, ultralytics_data_yaml
 
 __all__ = [
     "DEFAULT_CONF", "DEFAULT_MATCH_IOU", "ClassMetrics", "Curve", "Evaluation", "ImageErrors",
-    "ImageRecord", "confusion_matrix", "evaluate", "image_errors", "match_image",
+    "EvaluatedImage", "confusion_matrix", "evaluate", "image_errors", "match_image",
     "ultralytics_data_yaml",
 ]

@@ -63,7 +63,7 @@ CURVE_KEYS = ("pr", "f1", "precision", "recall")
 
 
 @dataclass
-class ImageRecord:
+class EvaluatedImage:
     """One image's ground truth and predictions (val's NMS output at conf 0.001).
 
     ``*_xyxy`` are pixels of the original image (for drawing); ``match_*`` are the same boxes
@@ -88,6 +88,10 @@ class ImageRecord:
         return matching.image_errors(self.match(conf, iou), self.gt_cls, self.pred_cls)
 
 
+#: The name this class had (``ImageRecord``, which the Dataset browser's row also used).
+ImageRecord = EvaluatedImage
+
+
 @dataclass
 class ImageRow:
     """A row of the "where the model is wrong" table."""
@@ -109,7 +113,7 @@ class Evaluation:
     overall: ClassMetrics
     classes: list[ClassMetrics]
     curves: dict[str, Curve]
-    images: list[ImageRecord] = field(default_factory=list)
+    images: list[EvaluatedImage] = field(default_factory=list)
     speed_ms: dict[str, float] = field(default_factory=dict)
     warning: str = ""
     #: ultralytics' own matrix at val's conf (0.001), when run with plots=True; for checks.

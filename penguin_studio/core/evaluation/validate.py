@@ -31,8 +31,8 @@ from penguin_studio.core.evaluation.results import (
     CURVE_KEYS,
     ClassMetrics,
     Curve,
+    EvaluatedImage,
     Evaluation,
-    ImageRecord,
 )
 from penguin_studio.core.jobs import JobContext
 
@@ -152,7 +152,7 @@ def _recording_validator() -> type:
     return RecordingValidator
 
 
-def _record(pred: dict, pbatch: dict, ops: Any) -> ImageRecord:
+def _record(pred: dict, pbatch: dict, ops: Any) -> EvaluatedImage:
     gt_lb = pbatch["bboxes"].reshape(-1, 4).float()
     pred_lb = pred["bboxes"].reshape(-1, 4).float()
 
@@ -162,7 +162,7 @@ def _record(pred: dict, pbatch: dict, ops: Any) -> ImageRecord:
         return scaled.cpu().numpy()
 
     height, width = (int(v) for v in pbatch["ori_shape"])
-    return ImageRecord(
+    return EvaluatedImage(
         path=Path(pbatch["im_file"]), size=(width, height),
         gt_xyxy=native(gt_lb), gt_cls=pbatch["cls"].cpu().numpy().astype(int),
         pred_xyxy=native(pred_lb), pred_conf=pred["conf"].cpu().numpy().astype(np.float32),
@@ -172,7 +172,7 @@ def _record(pred: dict, pbatch: dict, ops: Any) -> ImageRecord:
 
 
 def _build(metrics: Any, names: list[str], split: str) -> Evaluation:
-    records: list[ImageRecord] = getattr(metrics, "penguin_records", [])
+    records: list[EvaluatedImage] = getattr(metrics, "penguin_records", [])
     box = metrics.box
     present = [int(c) for c in box.ap_class_index]
     nt_class = np.asarray(metrics.nt_per_class)

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from penguin_studio.core.evaluation.results import Evaluation, ImageRecord, ImageRow
+from penguin_studio.core.evaluation.results import EvaluatedImage, Evaluation, ImageRow
 from penguin_studio.core.inference.predict import read_image
 from penguin_studio.ui.detection.canvas import BoxCanvas, DrawnBox
 from penguin_studio.ui.sort_header import point_sort_arrows_by_order
@@ -78,7 +78,7 @@ class ImageRowsModel(QAbstractTableModel):
         return None
 
 
-def boxes_for(record: ImageRecord, names: list[str], conf: float,
+def boxes_for(record: EvaluatedImage, names: list[str], conf: float,
               iou: float) -> list[DrawnBox]:
     """Ground truth (dashed) and predictions above ``conf`` (solid), coloured by outcome."""
     match = record.match(conf, iou)

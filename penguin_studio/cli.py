@@ -16,7 +16,7 @@ from pathlib import Path
 from penguin_studio import APP_NAME, __version__
 
 #: subcommand name → module under penguin_studio.commands
-COMMANDS = ("sample", "train", "val", "predict", "count", "export", "doctor", "dataset",
+COMMANDS = ("sample", "train", "tune", "val", "predict", "count", "export", "doctor", "dataset",
             "models", "gui")
 PANELS = ("dataset", "train", "evaluate", "detect", "live")
 

@@ -127,6 +127,9 @@ class TrainConfig:
     def for_mode(cls, mode: str, data: str | Path, **values: Any) -> TrainConfig:
         """A config with the recipe's defaults (the fine-tune preset for ``finetune``)."""
         preset = FINETUNE_PRESET if mode == "finetune" else {}
+        if values.get("hyp"):  # a tuned hyp file's optimizer and lr0 win over the preset
+            tuned = load_hyp_file(values["hyp"])
+            preset = {k: v for k, v in preset.items() if k not in tuned}
         return cls(data=str(data), mode=mode, **{**preset, **values})
 
     @classmethod

@@ -92,10 +92,13 @@ class TrainingProcess:
         job._launch(background)
         return job
 
-    def _launch(self, background: bool = False) -> None:
+    def _command(self) -> list[str]:
+        """The child's command line (the tuning job runs another module the same way)."""
         cmd = [sys.executable, "-m", CHILD_MODULE, str(self.run_dir / runs.CONFIG_FILE)]
-        if self.resume:
-            cmd.append("--resume")
+        return cmd + ["--resume"] if self.resume else cmd
+
+    def _launch(self, background: bool = False) -> None:
+        cmd = self._command()
         env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8")
         # torch's OpenMP threads spin while waiting for each other; on a machine that also
         # runs the window (and the user's other programs) spinning steals their CPU and, when

@@ -1,0 +1,167 @@
+"""Hyperparameter tuning for real: ultralytics' tuner in the supervised child, tiny data."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from penguin_studio import cli
+from penguin_studio.core.errors import UserError
+from penguin_studio.core.training import tuning
+from penguin_studio.core.training.config import TrainConfig, load_hyp_file
+from penguin_studio.core.training.tune_job import run_tuning
+
+FAST = ["--epochs", "1", "--imgsz", "64", "--batch", "4", "--cache", "none", "--device", "cpu"]
+
+
+@pytest.mark.slow
+def test_two_iterations_give_a_hyp_file_that_train_accepts(tiny_dataset: Path,
+                                                           capsys) -> None:
+    assert cli.main(["tune", "--data", str(tiny_dataset), "--model", "yolov8n.yaml",
+                     "--iterations", "2", *FAST]) == 0
+    out = capsys.readouterr().out
+    tune_dir = tiny_dataset.parent / "runs" / "tune-scratch"
+    assert [i.iteration for i in tuning.read_iterations(tune_dir)] == [1, 2]
+    assert "iteration 2/2" in out and "Changed from ultralytics' defaults" in out
+    assert "optimizer" in out and "auto -> AdamW" in out
+    best = tune_dir / tuning.BEST_HYP
+    hyp = load_hyp_file(best)  # what the wizard's Load hyperparameter YAML runs
+    assert hyp["optimizer"] == "AdamW" and set(tuning.SPACES["scratch"]) <= set(hyp)
+    assert "# Changed from ultralytics' defaults" in best.read_text()
+    assert cli.main(["train", "--data", str(tiny_dataset), "--mode", "scratch", "--hyp",
+                     str(best), "--print-config", *FAST]) == 0
+    assert f"cfg={best}" in capsys.readouterr().out
+    events = [e["type"] for e in _events(tune_dir)]
+    assert events.count("iteration_start") == 2 and events.count("iteration") == 2
+
+
+def _events(tune_dir: Path) -> list[dict]:
+    from penguin_studio.core.training.events import EVENTS_FILE, read_events
+
+    return read_events(tune_dir / EVENTS_FILE)
+
+
+@pytest.mark.slow
+def test_stopping_mid_search_keeps_the_finished_iterations(tiny_dataset: Path) -> None:
+    config = tuning.TuneConfig(
+        train=TrainConfig.for_mode("scratch", tiny_dataset, epochs=1, imgsz=64, batch=4,
+                                   cache="none", device="cpu"), iterations=5)
+    holder: dict = {}
+    stopped_at: list[float] = []
+
+    def on_event(event: dict) -> None:
+        if event["type"] == "iteration_start" and event["iteration"] == 2:
+            holder["proc"].stop()  # iteration 1 is done, iteration 2 has started training
+            stopped_at.append(time.monotonic())
+
+    outcome = run_tuning(config, on_event=on_event, on_started=lambda p: holder.update(proc=p))
+    assert outcome.status == "stopped", outcome.message
+    assert time.monotonic() - stopped_at[0] < 20  # the iteration in progress was ended
+    tune_dir = outcome.run_dir
+    assert [i.iteration for i in tuning.read_iterations(tune_dir)] == [1]
+    assert holder["proc"].iterations_done == 1
+    assert load_hyp_file(tune_dir / tuning.BEST_HYP)["optimizer"] == "AdamW"
+
+
+def test_finetune_space_leaves_the_optimizer_alone(tiny_dataset: Path) -> None:
+    config = tuning.TuneConfig(train=TrainConfig.for_mode("finetune", tiny_dataset,
+                                                          weights="x.pt"))
+    assert set(config.search_space()) == {"lr0", "lrf", "momentum", "weight_decay",
+                                          "warmup_epochs"}
+    kwargs = config.tune_kwargs()
+    assert kwargs["optimizer"] == "SGD" and "optimizer" not in kwargs["space"]
+
+
+def test_a_tuned_hyp_file_wins_over_the_finetune_preset(tmp_path: Path) -> None:
+    hyp = tmp_path / "best_hyp.yaml"
+    hyp.write_text("optimizer: SGD\nlr0: 0.0042\nmomentum: 0.8\n")
+    config = TrainConfig.for_mode("finetune", tmp_path / "data.yaml", weights="w.pt",
+                                  hyp=str(hyp))
+    assert config.lr0 is None and config.warmup_epochs == 1.0  # untuned preset keys stay
+    assert dict((k, v) for k, _d, v in config.changed_hyperparameters())["lr0"] == 0.0042
+
+
+@pytest.mark.parametrize("text, words", [
+    ("lr0: [0.0001, 0.01]\nlearning_rate: [0.1, 0.2]\n", "unknown hyperparameter 'learning_rate'"),
+    ("lr0: [0.01, 0.0001]\n", "'lr0' range [0.01, 0.0001] is impossible"),
+    ("mosaic: [0.5, 2.0]\n", "'mosaic' range [0.5, 2] is outside"),
+    ("epochs: [1, 5]\n", "'epochs' cannot be tuned"),
+    ("lr0: fast\n", "'lr0' must be [min, max]"),
+])
+def test_a_bad_search_space_is_refused_by_name_before_anything_starts(
+        tiny_dataset: Path, tmp_path: Path, capsys, text: str, words: str) -> None:
+    space = tmp_path / "space.yaml"
+    space.write_text(text)
+    t0 = time.perf_counter()
+    assert cli.main(["tune", "--data", str(tiny_dataset), "--space", str(space)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and words in err[0] and "space.yaml" in err[0]
+    assert time.perf_counter() - t0 < 5
+    assert not (tiny_dataset.parent / "runs").exists()
+
+
+def test_tuning_without_a_validation_split_says_it_needs_one(tiny_dataset: Path,
+                                                            capsys) -> None:
+    data = yaml.safe_load(tiny_dataset.read_text())
+    data.pop("val")
+    tiny_dataset.write_text(yaml.safe_dump(data))
+    assert cli.main(["tune", "--data", str(tiny_dataset)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "no validation split, and tuning needs one" in err and len(err.splitlines()) == 1
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_ray_address_fails_in_one_line_within_ten_seconds(
+        tiny_dataset: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tuning, "ray_installed", lambda: True)  # the check comes first
+    address = f"127.0.0.1:{_closed_port()}"
+    t0 = time.perf_counter()
+    assert cli.main(["tune", "--data", str(tiny_dataset), "--ray", "--ray-address",
+                     address]) == 1
+    assert time.perf_counter() - t0 < 10
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"Cannot reach the Ray cluster at {address}" in err[0]
+    assert not (tiny_dataset.parent / "runs").exists()  # nothing started, nothing left
+
+
+def test_an_address_that_is_not_a_ray_head_fails_within_ten_seconds(tiny_dataset: Path,
+                                                                     capsys) -> None:
+    """Something listens there (a proxy, another server), but it is not Ray: ray.init
+    would retry for 20 s and more; the child gives up after a few seconds and exits."""
+    pytest.importorskip("ray")
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    address = f"127.0.0.1:{server.getsockname()[1]}"
+    t0 = time.perf_counter()
+    try:
+        assert cli.main(["tune", "--data", str(tiny_dataset), "--ray", "--ray-address",
+                         address, "--model", "yolov8n.yaml"]) == 1
+    finally:
+        server.close()
+    assert time.perf_counter() - t0 < 10
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"Cannot connect to the Ray cluster at {address}" in err[0]
+
+
+def test_ray_missing_says_how_to_get_it(tiny_dataset: Path, capsys,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tuning, "ray_installed", lambda: False)
+    assert cli.main(["tune", "--data", str(tiny_dataset), "--ray"]) == 1
+    assert 'pip install "penguin-studio[cluster]"' in capsys.readouterr().err
+
+
+def test_check_space_accepts_ultralytics_format() -> None:
+    assert tuning.check_space({"lr0": [1e-5, 1e-2], "momentum": (0.7, 0.98, 0.3)}) == {
+        "lr0": (1e-5, 1e-2), "momentum": (0.7, 0.98, 0.3)}
+    with pytest.raises(UserError, match="gain"):
+        tuning.check_space({"momentum": [0.7, 0.98, 2]})

@@ -225,9 +225,9 @@ class PathConflict:
     local_root: Path  # the yaml's own folder
 
     def message(self) -> str:
-        return (f"{self.yaml_path.name} says path: {self.path_value}, another folder, but the "
-                f"folder of this yaml ({self.local_root}) holds the images too (a copied "
-                f"project?). Shown and edited now: the images in {self.yaml_root}.")
+        return (f"{self.yaml_path.name} says path: {self.path_value} (another folder), but "
+                f"its own folder {self.local_root} holds the images too: a copied project? "
+                f"Shown and edited now: the images in {self.yaml_root}.")
 
 
 def find_path_conflict(data: dict, yaml_path: Path, root: Path,

@@ -41,7 +41,6 @@ class PathChoice:
         self.panel, self.context, self._dataset = panel, context, get_dataset
         self.ask: Callable[[str], str | None] = lambda text: ask_which_images(panel, text)
         self.banner = Banner("warning")
-        self.banner.setObjectName("pathBanner")
         self.banner.add_button(BESIDE_TEXT, lambda: self.choose(BESIDE)).setToolTip(
             "Remove the 'path:' line from this yaml, so it uses the images in its own folder.")
         self.banner.add_button(KEEP_TEXT, lambda: self.choose(KEEP)).setToolTip(

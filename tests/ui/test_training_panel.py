@@ -11,7 +11,7 @@ import yaml
 from PySide6.QtWidgets import QMessageBox
 
 from penguin_studio import cli
-from penguin_studio.core.training import runs
+from penguin_studio.core.training import runs, verdict
 from penguin_studio.core.training.config import TrainConfig
 
 pytestmark = pytest.mark.slow
@@ -136,6 +136,7 @@ def test_stop_in_first_epoch_then_resume_from_the_monitor(qtbot, window,
         panel.monitor.stop_button.click()
     assert ended.args[0].status == "stopped" and ended.args[0].resumable
     assert panel.monitor.state == "stopped" and panel.monitor.resume_button.isEnabled()
+    assert "ETA" not in panel.monitor.progress_label.text()  # nothing is running any more
     qtbot.waitUntil(lambda: panel.supervisor is None, timeout=10_000)
 
     panel.monitor.resume_button.click()
@@ -146,6 +147,9 @@ def test_stop_in_first_epoch_then_resume_from_the_monitor(qtbot, window,
     assert ended.args[0].status == "completed", ended.args[0].message
     assert panel.monitor.state == "completed"
     run_dir = tiny_dataset.parent / "runs" / "stopme"
+    useless = verdict.learned_nothing(runs.load_run(run_dir).best)  # 2 epochs at 64 px
+    assert ("learned nothing" in panel.monitor.state_label.text()) == useless
+    assert ("is ready" in panel.monitor.state_label.text()) != useless
     assert runs.read_results(run_dir / "results.csv")["epoch"] == [1.0, 2.0]
     steps = panel.monitor.curves.batch_step.values  # the live plots after the resume
     assert len(steps) == 10 and np.all(np.diff(steps) > 0)

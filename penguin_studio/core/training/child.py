@@ -163,17 +163,15 @@ def train(config_path: Path, resume: bool, emit: Any, stop: threading.Event,
 
 
 def _resumable_checkpoint(run_dir: Path) -> Path:
+    """:func:`runs.resumable_last`, then the checkpoint's own word on its epochs."""
+    from penguin_studio.core.training import runs
     from penguin_studio.core.training.weights import describe_checkpoint
 
-    last = run_dir / "weights" / "last.pt"
-    if not last.is_file():
-        raise UserError(f"{run_dir.name} has no weights/last.pt: it stopped before its first "
-                        f"checkpoint, so start it again instead of resuming.")
+    last = runs.resumable_last(run_dir)
     info = describe_checkpoint(last)
     epochs = int(info.train_args.get("epochs") or 0)
     if not info.resumable or (epochs and info.epoch + 1 >= epochs):
-        raise UserError(f"{run_dir.name} finished its {epochs or 'planned'} epochs: nothing to "
-                        f"resume. To train more, fine-tune from its weights/best.pt.")
+        raise runs.nothing_to_resume(run_dir, epochs)
     return last
 
 

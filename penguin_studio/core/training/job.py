@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import penguin_studio
-from penguin_studio.core.errors import UserError
 from penguin_studio.core.jobs import JobContext
 from penguin_studio.core.training import runs
 from penguin_studio.core.training.config import TrainConfig
@@ -73,21 +72,7 @@ class TrainingProcess:
     def resume_run(cls, run_dir: str | Path, background: bool = False) -> TrainingProcess:
         """Continue an interrupted run folder to its planned epochs."""
         run_dir = Path(run_dir).expanduser().resolve()
-        if not (run_dir / runs.CONFIG_FILE).is_file():
-            if (run_dir / "args.yaml").is_file():
-                raise UserError(f"{run_dir.name} was not started by Penguin Studio; resume it "
-                                f"with: yolo train resume model={run_dir / 'weights' / 'last.pt'}")
-            raise UserError(f"{run_dir} is not a training run folder (no {runs.CONFIG_FILE}).")
-        if not (run_dir / "weights" / "last.pt").is_file():
-            raise UserError(f"{run_dir.name} has no weights/last.pt yet: it stopped before its "
-                            f"first checkpoint, so start it again instead of resuming.")
-        status = runs.read_status(run_dir)
-        if status.get("status") == "running" and runs.pid_alive(status.get("pid")):
-            raise UserError(f"{run_dir.name} is being trained right now (process "
-                            f"{status['pid']}); stop it before resuming.")
-        if status.get("status") == "completed":
-            raise UserError(f"{run_dir.name} finished its planned epochs: nothing to resume. To "
-                            f"train more, fine-tune from its weights/best.pt.")
+        runs.resumable_last(run_dir)  # a clear error now, before any process starts
         job = cls(run_dir, TrainConfig.load(run_dir / runs.CONFIG_FILE), resume=True)
         job._launch(background)
         return job

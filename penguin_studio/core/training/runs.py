@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from penguin_studio.core import appdirs
+from penguin_studio.core.errors import UserError
 
 CONFIG_FILE = "penguin_config.yaml"
 STATUS_FILE = "penguin_run.json"
@@ -118,6 +119,39 @@ def write_status(run_dir: Path, **changes: Any) -> dict[str, Any]:
     status.update(changes)
     atomic_write_text(run_dir / STATUS_FILE, json.dumps(status, indent=1))
     return status
+
+
+def resumable_last(run_dir: Path) -> Path:
+    """The ``weights/last.pt`` of a run that can be resumed, or a UserError saying what to do.
+
+    The one resume check: the app runs it before launching the child, and the child runs it
+    again (then also reads the checkpoint's own epoch count, which needs torch). A "running"
+    status of the calling process itself (the child) does not count as busy.
+    """
+    if not (run_dir / CONFIG_FILE).is_file():
+        if (run_dir / "args.yaml").is_file():
+            raise UserError(f"{run_dir.name} was not started by Penguin Studio; resume it "
+                            f"with: yolo train resume model={run_dir / 'weights' / 'last.pt'}")
+        raise UserError(f"{run_dir} is not a training run folder (no {CONFIG_FILE}).")
+    last = run_dir / "weights" / "last.pt"
+    if not last.is_file():
+        raise UserError(f"{run_dir.name} has no weights/last.pt yet: it stopped before its "
+                        f"first checkpoint, so start it again instead of resuming.")
+    status = read_status(run_dir)
+    pid = status.get("pid")
+    if status.get("status") == "running" and pid != os.getpid() and pid_alive(pid):
+        raise UserError(f"{run_dir.name} is being trained right now (process "
+                        f"{status['pid']}); stop it before resuming.")
+    if status.get("status") == "completed":
+        raise nothing_to_resume(run_dir)
+    return last
+
+
+def nothing_to_resume(run_dir: Path, epochs: int | None = None) -> UserError:
+    """The error for resuming a run that already trained all its epochs."""
+    what = f"its {epochs} epochs" if epochs else "its planned epochs"
+    return UserError(f"{run_dir.name} finished {what}: nothing to resume. To train more, "
+                     f"fine-tune from its weights/best.pt.")
 
 
 def now_iso() -> str:

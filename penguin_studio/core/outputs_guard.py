@@ -17,6 +17,7 @@ dataset, which always passes. No Qt here: the CLI, the panels and tests share it
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -42,12 +43,14 @@ class ProtectedInputs:
     #: resolved folders read recursively (dataset splits, source folders) → what they are
     trees: dict[Path, str] = field(default_factory=dict)
 
-    def add_files(self, paths: Iterable[Path], why: str) -> None:
-        by_parent: dict[Path, set[str]] = {}
+    def add_files(self, paths: Iterable[str | Path], why: str) -> None:
+        """String splitting, not ``Path`` objects: a dataset has 100,000 images."""
+        by_parent: dict[str, set[str]] = {}
         for path in paths:
-            by_parent.setdefault(Path(path).parent, set()).add(Path(path).name)
+            head, tail = os.path.split(os.fspath(path))
+            by_parent.setdefault(head, set()).add(tail)
         for parent, names in by_parent.items():
-            key = _resolved(parent)
+            key = _resolved(Path(parent))
             held, reason = self.files.get(key, (set(), why))
             self.files[key] = (held | names, reason)
 
@@ -96,10 +99,9 @@ def protected_inputs(dataset: Any = None, sources: Iterable[str | Path] = ()) ->
             if is_image(path):
                 guard.add_files([label_path_for(path)], "the labels of the images")
     if dataset is not None:
-        images = dataset.images()
+        images = [os.fspath(p) for p in dataset.images()]
         guard.add_files(images, f"images of the dataset {dataset.title}")
-        guard.add_files([label_path_for(p) for p in images],
-                        f"label files of the dataset {dataset.title}")
+        guard.add_files(map(_label_text, images), f"label files of the dataset {dataset.title}")
         if dataset.yaml_path is not None:
             guard.add_files([Path(dataset.yaml_path)], f"the dataset {dataset.title}'s yaml")
         for split, found in dataset.sources.items():
@@ -176,6 +178,15 @@ def _parents(dataset: Any, source: str | Path | None) -> list[Path]:
     if source:
         out.append(Path(source).expanduser().parent / DETECTIONS_DIR)
     return out
+
+
+def _label_text(image: str) -> str:
+    """:func:`~penguin_studio.core.dataset.project.label_path_for` on strings (fast)."""
+    sa, sb = f"{os.sep}images{os.sep}", f"{os.sep}labels{os.sep}"
+    if sa in image:
+        head, tail = image.rsplit(sa, 1)
+        image = head + sb + tail
+    return image.rsplit(".", 1)[0] + ".txt"
 
 
 def _resolved(path: Path) -> Path:

@@ -13,6 +13,7 @@ descends into hidden folders.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -42,5 +43,8 @@ def to_label_images(dataset: Any) -> list[Path]:
     folder = to_label_folder(dataset)
     if not folder.is_dir():
         return []
-    listed = {p.resolve() for p in dataset.images()}
-    return [p for p in scan_images(folder) if p.resolve() not in listed]
+    found = scan_images(folder)
+    if not found:
+        return []
+    listed = {os.path.abspath(p) for p in dataset.images()}  # no resolve(): 100k images
+    return [p for p in found if os.path.abspath(p) not in listed]

@@ -249,3 +249,17 @@ def test_compare_plot_reads_metrics_as_plain_fractions(qtbot, tiny_dataset: Path
     low, high = item.viewRange()[1]
     assert low <= 0.0 and high >= 1.0
     dialog.grab().save(str(tiny_dataset.parent / "compare.png"))
+
+
+def test_a_previous_runs_weights_are_not_carried_to_another_dataset(
+        qtbot, panel, tiny_dataset: Path, second_dataset: Path) -> None:
+    run = write_run(tiny_dataset.parent / "runs", "frozen", epochs_planned=2, maps=[0.2, 0.4],
+                    status="completed", data=tiny_dataset, mode="freeze")
+    wiz = panel.wizard
+    wiz.refresh_runs()
+    wiz.recipe_page.set_recipe("finetune")  # prefers the latest feature-extraction run
+    page = wiz.model_page
+    assert page.run_radio.isChecked() and page.weights == str(run / "weights" / "best.pt")
+    _open(qtbot, panel, second_dataset)
+    assert not page.run_radio.isEnabled() and not page.run_radio.isChecked()
+    assert str(tiny_dataset.parent) not in str(page.weights)

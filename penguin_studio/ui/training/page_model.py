@@ -187,6 +187,8 @@ class ModelPage(QWidget):
         self.run_radio.setEnabled(self.run_combo.count() > 0)
         if preferred >= 0:
             self.run_radio.setChecked(True)
+        elif self.run_radio.isChecked() and not self.run_radio.isEnabled():
+            self.named_radio.setChecked(True)  # the old dataset's run is not offered here
         self._changed()
 
     # ----- values ----------------------------------------------------------------------------

@@ -18,7 +18,6 @@ from penguin_studio import APP_NAME, __version__
 #: subcommand name → module under penguin_studio.commands
 COMMANDS = ("sample", "train", "tune", "val", "predict", "count", "export", "doctor", "dataset",
             "models", "gui")
-PANELS = ("dataset", "train", "evaluate", "detect", "live")
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 

@@ -53,7 +53,7 @@ Color = tuple[float, float, float]  # BGR, as OpenCV wants it
 Rng = np.random.Generator
 
 
-class SampleDirNotEmpty(Exception):  # noqa: N818 - public name from the issue
+class SampleDirNotEmpty(Exception):  # noqa: N818 - a public name callers catch; kept
     """Raised instead of mixing the sample into a folder that already holds files."""
 
     def __init__(self, root: Path) -> None:

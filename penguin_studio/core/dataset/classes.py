@@ -47,10 +47,6 @@ class ClassChangePlan:
     boxes_removed: int = 0
     unknown_boxes: int = 0
 
-    @property
-    def files_to_rewrite(self) -> int:
-        return len(self.changes)
-
     def summary(self) -> str:
         """One paragraph for a confirmation dialog or the CLI."""
         parts = [f"{self.description}: rewrites the data yaml"]

@@ -98,15 +98,6 @@ class FileTransaction:
                     progress(done, total, "writing new files")
 
 
-def apply_writes(state_dir: Path, writes: dict[Path, str], label: str = "change",
-                 progress: Progress | None = None) -> None:
-    """Write all ``writes`` (path → text) as one transaction."""
-    tx = FileTransaction(state_dir, label)
-    for path, text in writes.items():
-        tx.write(path, text)
-    tx.commit(progress)
-
-
 def recover(state_dir: Path) -> str | None:
     """Finish or undo a transaction interrupted by a crash; returns what was done, if any."""
     journal = Path(state_dir) / JOURNAL_NAME

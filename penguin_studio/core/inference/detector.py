@@ -15,10 +15,12 @@ import numpy as np
 
 from penguin_studio.core import engine
 from penguin_studio.core.inference.filtering import Detections
+from penguin_studio.core.inference.predict import RAW_CONF, RAW_IOU, RAW_MAX_DET
 from penguin_studio.core.inference.thread_chooser import ThreadChooser
 
-#: Raw-candidate prediction settings shared with the detection viewer.
-RAW_PREDICT = {"conf": 0.001, "iou": 1.0, "max_det": 10000}
+#: The detection viewer's raw-candidate settings (``predict.RAW_*``), so Live's sliders
+#: filter the same candidates Detect's do.
+RAW_PREDICT = {"conf": RAW_CONF, "iou": RAW_IOU, "max_det": RAW_MAX_DET}
 
 
 class Detector:

@@ -34,7 +34,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -449,14 +449,9 @@ class LivePipeline:
         self._set_state(*outcome)
 
 
-def with_settings(settings: FilterSettings, **changes: Any) -> FilterSettings:
-    """A copy of ``settings`` with some fields changed (for the GUI's sliders)."""
-    return replace(settings, **changes)
-
-
 __all__ = [
     "ACTIVE_STATES", "FINAL_STATES", "Detector", "FilterSettings", "LivePipeline", "LiveResult",
     "LiveStats", "RecordingReport", "Recorder", "SnapshotReport", "SourceError", "StatsSnapshot",
     "VideoSource", "draw_detections", "find_latest_weights", "load_detector", "save_snapshot",
-    "snapshot_folder", "verify_recording", "with_settings",
+    "snapshot_folder", "verify_recording",
 ]

@@ -1,4 +1,5 @@
-"""Run a training in a child process and watch it: the one job the CLI and the GUI share.
+"""Run a training in a child process and watch it: the CLI (through :func:`run_training`)
+and the GUI's training supervisor both drive a :class:`TrainingProcess`.
 
 The child (``python -m penguin_studio.core.training.child``) does the training; this side
 reads its JSON-line events, forwards them, asks it to stop (a ``stop`` line on its stdin)

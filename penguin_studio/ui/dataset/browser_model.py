@@ -114,13 +114,6 @@ class ImageListModel(QAbstractListModel):
             self._records[index].pending = count
             self.changed(key)
 
-    def set_problem(self, key: str, reason: str | None) -> None:
-        if reason:
-            self.problems[key] = reason
-        else:
-            self.problems.pop(key, None)
-        self.changed(key)
-
     def changed(self, key: str) -> None:
         row = self._row_of.get(key)
         if row is not None:

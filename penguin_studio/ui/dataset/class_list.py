@@ -128,12 +128,6 @@ class ClassList(QWidget):
         item = self.list.currentItem()
         return self._id(item) if item is not None else None
 
-    def set_editable(self, editable: bool, reason: str = "") -> None:
-        for key in ("rename", "up", "down", "delete", "add"):
-            self.buttons[key].setEnabled(editable)
-            if reason:
-                self.buttons[key].setToolTip(reason)
-
     @staticmethod
     def _id(item: QListWidgetItem) -> int:
         return int(item.data(Qt.ItemDataRole.UserRole))

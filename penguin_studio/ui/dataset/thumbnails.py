@@ -183,12 +183,6 @@ class ThumbnailLoader(QObject):
     def has_result(self, path: str) -> bool:
         return path in self._memory or path in self._errors
 
-    def clear_memory(self) -> None:
-        self._memory.clear()
-        self._errors.clear()
-        with self._lock:
-            self._pending.clear()
-
     def shutdown(self) -> None:
         with self._lock:
             self._closed = True

@@ -551,7 +551,9 @@ class LivePanel(QWidget):
         has_dataset = self._context.dataset is not None
         for button in (self.snapshot_button, self.proposals_button):
             button.setEnabled(has_frame and has_dataset)
-            button.setToolTip(button.toolTip() if has_dataset else
+            if button.property("hint") is None:  # the tooltip comes back with a dataset
+                button.setProperty("hint", button.toolTip())
+            button.setToolTip(button.property("hint") if has_dataset else
                               "Open a dataset first: snapshots are added to it.")
         self.record_button.setEnabled(self.state in ("running", "paused")
                                       or self.record_button.isChecked())

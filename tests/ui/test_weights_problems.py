@@ -132,3 +132,15 @@ def test_live_model_that_fails_to_load_offers_no_reconnect(qtbot, live, tmp_path
     assert live.banner.isVisible() and not live.reconnect_button.isVisible()
     qtbot.waitUntil(lambda: not live_threads(), timeout=5000)
     _no_traceback(capfd)
+
+
+def test_prelabel_dialog_names_a_text_file_and_will_not_start(qtbot, context, notes) -> None:
+    from penguin_studio.ui.dataset.prelabel_actions import PrelabelDialog
+
+    dialog = PrelabelDialog(context.dataset, unlabelled=3)
+    qtbot.addWidget(dialog)
+    dialog.weights.setText(str(notes))
+    ok = dialog.buttons.button(dialog.buttons.StandardButton.Ok)
+    assert not ok.isEnabled() and dialog.problem.text() == TEXT_PROBLEM
+    dialog.weights.clear()
+    assert dialog.problem.isHidden()

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from penguin_studio.core.dataset.project import Dataset
 from penguin_studio.core.jobs import JobContext
+from penguin_studio.core.model_files import describe_weights_problem
 from penguin_studio.ui import settings
 from penguin_studio.ui.dataset.job_strip import JobStrip
 
@@ -88,6 +89,10 @@ class PrelabelDialog(QDialog):
                       "until you accept, adjust or reject each one in the editor.")
         info.setWordWrap(True)
         info.setObjectName("dimLabel")
+        self.problem = QLabel()  # what a picked file that is no model is, in one line
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color: #e03131;")
+        self.problem.hide()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Pre-label")
@@ -96,6 +101,7 @@ class PrelabelDialog(QDialog):
         self.weights.textChanged.connect(self._update_ok)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.problem)
         layout.addWidget(info)
         layout.addWidget(self.buttons)
         self._update_ok()
@@ -109,7 +115,11 @@ class PrelabelDialog(QDialog):
 
     def _update_ok(self) -> None:
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        ok.setEnabled(bool(self.weights.text().strip()))
+        text = self.weights.text().strip()
+        problem = describe_weights_problem(text) if text else None
+        self.problem.setText(problem or "")
+        self.problem.setVisible(bool(problem))
+        ok.setEnabled(bool(text) and problem is None)
 
     def choice(self) -> PrelabelChoice:
         return PrelabelChoice(Path(self.weights.text().strip()).expanduser(), self.conf.value())

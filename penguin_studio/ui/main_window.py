@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from penguin_studio import APP_NAME, __version__
 from penguin_studio.ui import settings
 from penguin_studio.ui.context import AppContext
+from penguin_studio.ui.file_dialogs import start_folder
 from penguin_studio.ui.panels import PANELS, PanelSpec
 
 
@@ -148,12 +149,14 @@ class MainWindow(QMainWindow):
     # ----- actions ------------------------------------------------------------------------
     def _open_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open dataset", str(Path.home()), "Data yaml (*.yaml *.yml);;All files (*)")
+            self, "Open dataset", start_folder(self.context.dataset),
+            "Data yaml (*.yaml *.yml);;All files (*)")
         if path:
             self.context.open_path(path)
 
     def _new_from_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Folder of images", str(Path.home()))
+        folder = QFileDialog.getExistingDirectory(self, "Folder of images",
+                                                  start_folder(self.context.dataset))
         if folder:
             self.context.open_path(folder)
 

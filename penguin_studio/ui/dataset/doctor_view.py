@@ -60,6 +60,7 @@ class DoctorView(QWidget):
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.progress.setMaximumWidth(260)
+        self.progress.setMinimumWidth(140)
         self.summary = QLabel("Check every image and label file for what would spoil "
                               "training. Nothing is changed.")
         self.summary.setWordWrap(True)
@@ -107,9 +108,14 @@ class DoctorView(QWidget):
             self.summary.setText("Checking images and labels…")
 
     def set_progress(self, done: int, total: int, message: str) -> None:
+        """The bar shows the count, the line under it what is being checked: the message in
+        a 260-pixel bar was cut off."""
         self.progress.setRange(0, max(total, 0))
         self.progress.setValue(done)
-        self.progress.setFormat(f"{message} %v / %m")
+        self.progress.setFormat("%v / %m")
+        if message:
+            text = message[:1].upper() + message[1:]
+            self.summary.setText(text if text.endswith("…") else f"{text}…")
 
     def set_findings(self, findings: list[Finding]) -> None:
         self.set_running(False)

@@ -49,9 +49,14 @@ def read_thumbnail(path: Path, max_side: int) -> QImage:
     size = reader.size()
     if size.isValid() and size.width() > 0 and size.height() > 0:
         reader.setScaledSize(_fit(size, max_side))
+    fmt = bytes(reader.format().data()).decode("ascii", "replace")
     image = reader.read()
     if image.isNull():
         image = _thumbnail_via_cv2(path, max_side, reader.errorString())
+    elif core_images.file_is_complete(path, fmt) is False:
+        # Qt paints a cut-off JPEG's top half without complaint; the editor, the doctor and
+        # training refuse the file, so the browser says "error" too
+        raise ImageReadError(path, "file ends early (truncated download or copy)")
     elif image.width() > max_side or image.height() > max_side:
         image = image.scaled(_fit(image.size(), max_side))
     return _flatten(image)

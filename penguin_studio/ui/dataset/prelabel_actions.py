@@ -32,6 +32,7 @@ from penguin_studio.core.jobs import JobContext
 from penguin_studio.core.model_files import describe_weights_problem
 from penguin_studio.ui import settings
 from penguin_studio.ui.dataset.job_strip import JobStrip
+from penguin_studio.ui.file_dialogs import start_folder
 
 DEFAULT_CONF = 0.25
 
@@ -63,6 +64,7 @@ class PrelabelDialog(QDialog):
     def __init__(self, dataset: Dataset, unlabelled: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Pre-label unlabelled images")
+        self._project = dataset
         self.weights = QLineEdit()
         self.weights.setPlaceholderText("best.pt of a model trained on these classes")
         self.weights.setMinimumWidth(380)
@@ -107,7 +109,7 @@ class PrelabelDialog(QDialog):
         self._update_ok()
 
     def _browse(self) -> None:
-        start = self.weights.text() or str(Path.home())
+        start = start_folder(self._project, self.weights.text())
         path, _ = QFileDialog.getOpenFileName(self, "Model weights", start,
                                               "PyTorch weights (*.pt);;All files (*)")
         if path:

@@ -222,16 +222,21 @@ class ThumbnailDelegate(QStyledItemDelegate):
         painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
         painter.restore()
 
-    def _status_chip(self, painter: QPainter, x: int, y: int, record: ImageRecord) -> int:
+    def status_chip(self, record: ImageRecord) -> tuple[str, QColor] | None:
+        """The status chip's text and colour: "error" when the image cannot be read (the
+        thumbnail failed: missing, corrupt, truncated) or its label file cannot be parsed."""
         summary = record.summary
         if self.loader.error(record.key) or summary.status == BROKEN:
-            return self._chip(painter, x, y, "error", DANGER)
+            return "error", DANGER
         if summary.status == LABELLED:
             n = summary.boxes
-            return self._chip(painter, x, y, f"{n} box{'es' if n != 1 else ''}",
-                              QColor("#51cf66"))
+            return f"{n} box{'es' if n != 1 else ''}", QColor("#51cf66")
         if summary.status == BACKGROUND:
-            return self._chip(painter, x, y, "background", TEXT_DIM)
+            return "background", TEXT_DIM
         if summary.status == UNLABELLED:
-            return self._chip(painter, x, y, "unlabelled", WARN)
-        return x
+            return "unlabelled", WARN
+        return None
+
+    def _status_chip(self, painter: QPainter, x: int, y: int, record: ImageRecord) -> int:
+        chip = self.status_chip(record)
+        return x if chip is None else self._chip(painter, x, y, *chip)

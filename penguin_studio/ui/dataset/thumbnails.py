@@ -22,7 +22,7 @@ from PySide6.QtGui import QImage, QPixmap
 from penguin_studio.core import appdirs
 
 THUMB_SIDE = 144
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"  # 2: truncated JPEG/PNG files are failures (Qt decoded them anyway)
 
 
 class ThumbnailDiskCache:

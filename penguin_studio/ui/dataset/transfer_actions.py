@@ -13,10 +13,11 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox, QWi
 
 from penguin_studio.core.dataset.project import SPLITS
 from penguin_studio.ui.dataset.dataset_jobs import DatasetJobs
+from penguin_studio.ui.file_dialogs import start_folder
 
 
-def _open_file(parent: QWidget, title: str, filters: str) -> str | None:
-    path, _ = QFileDialog.getOpenFileName(parent, title, str(Path.home()), filters)
+def _open_file(parent: QWidget, title: str, filters: str, start: str) -> str | None:
+    path, _ = QFileDialog.getOpenFileName(parent, title, start, filters)
     return path or None
 
 
@@ -25,8 +26,8 @@ def _save_file(parent: QWidget, title: str, suggested: str, filters: str) -> str
     return path or None
 
 
-def _folder(parent: QWidget, title: str) -> str | None:
-    return QFileDialog.getExistingDirectory(parent, title, str(Path.home())) or None
+def _folder(parent: QWidget, title: str, start: str) -> str | None:
+    return QFileDialog.getExistingDirectory(parent, title, start) or None
 
 
 def _split(parent: QWidget, title: str) -> str | None:
@@ -42,11 +43,16 @@ class TransferActions:
         self.jobs = jobs
         self.parent = parent
         self._dataset = dataset_getter
-        self.open_file = lambda title, filters: _open_file(parent, title, filters)
+        self.open_file = lambda title, filters: _open_file(parent, title, filters,
+                                                           self._start())
         self.save_file = lambda title, name, filters: _save_file(parent, title, name, filters)
-        self.choose_folder = lambda title: _folder(parent, title)
+        self.choose_folder = lambda title: _folder(parent, title, self._start())
         self.choose_split = lambda title: _split(parent, title)
         self.show_report = self._show_report
+
+    def _start(self) -> str:
+        """Pickers open in the project's folder (not wherever the app was started)."""
+        return start_folder(self._dataset())
 
     def import_menu(self) -> QMenu:
         menu = QMenu(self.parent)

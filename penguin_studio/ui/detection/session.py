@@ -87,6 +87,10 @@ class DetectionSession:
             out[c] = out.get(c, 0) + 1
         return out
 
+    def shown_count(self, index: int | None = None) -> int:
+        """How many boxes item ``index`` shows at the current thresholds and classes."""
+        return sum(1 for c in self.detections(index).cls.tolist() if c not in self.hidden)
+
     def visible_classes(self) -> list[int] | None:
         preds = self.current
         if preds is None or not self.hidden:
@@ -109,17 +113,18 @@ class DetectionSession:
             out.append(DrawnBox(tuple(box), class_color(cls), f"{name} {conf:.2f}"))
         return out
 
-    def timing_text(self) -> str:
-        """"Inference 8.1 ms/image · with TTA 20.3 ms/image" for what has been run."""
+    def timing_text(self, separator: str = " · ") -> str:
+        """"Inference 8.1 ms/image · with TTA 20.3 ms/image (×2.5)" for what has been run."""
         parts = []
         plain, tta = self.runs.get(False), self.runs.get(True)
         if plain is not None:
             parts.append(f"Inference {plain.median_inference_ms:.1f} ms/image (median)")
         if tta is not None:
-            parts.append(f"with TTA {tta.median_inference_ms:.1f} ms/image")
-        if plain is not None and tta is not None and plain.median_inference_ms > 0:
-            parts.append(f"(×{tta.median_inference_ms / plain.median_inference_ms:.1f})")
-        return " · ".join(parts)
+            ratio = ""
+            if plain is not None and plain.median_inference_ms > 0:
+                ratio = f" (×{tta.median_inference_ms / plain.median_inference_ms:.1f})"
+            parts.append(f"with TTA {tta.median_inference_ms:.1f} ms/image{ratio}")
+        return separator.join(parts)
 
 
 # ----- background jobs for the panel's output buttons -------------------------------------

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from penguin_studio.core import appdirs
 from penguin_studio.core.training import models
+from penguin_studio.ui.file_dialogs import start_folder
 
 
 def _download(ctx, name: str):
@@ -163,7 +164,7 @@ class ModelManagerDialog(QDialog):
 
     # ----- import -------------------------------------------------------------------------------
     def _pick_import(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import weights", "",
+        path, _ = QFileDialog.getOpenFileName(self, "Import weights", start_folder(None),
                                               "PyTorch checkpoints (*.pt)")
         if path:
             self.import_file(path)

@@ -97,6 +97,8 @@ def test_wizard_equals_cli_and_a_killed_child_leaves_the_window_alive(
     sup.event.connect(lambda e: second_epoch.append(e)
                       if e["type"] == "batch" and e["epoch"] == 1 else None)
     qtbot.waitUntil(lambda: bool(second_epoch), timeout=TRAIN_TIMEOUT_MS)
+    # the review page never offers the folder this run now uses
+    qtbot.waitUntil(lambda: "gui2" in panel.wizard.review_page.summary.text(), timeout=20_000)
     with qtbot.waitSignal(sup.ended, timeout=30_000):
         sup.process.kill()  # what the system's out-of-memory killer does
 

@@ -300,7 +300,7 @@ def _open_image_folder(folder: Path) -> Dataset:
 def _to_label_images(ds: Dataset) -> list[Path]:
     from penguin_studio.core.dataset.to_label import to_label_images
 
-    return to_label_images(ds)
+    return to_label_images(ds, scan_images)
 
 
 def create_project(folder: str | Path, names: list[str] | tuple[str, ...] = (),

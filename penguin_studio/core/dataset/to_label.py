@@ -14,6 +14,7 @@ descends into hidden folders.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +37,15 @@ def to_label_folder(dataset: Any) -> Path:
     return base / _CANDIDATES[-1]
 
 
-def to_label_images(dataset: Any) -> list[Path]:
-    """Images of the set that no split lists yet (assigning one moves it out of the set)."""
-    from penguin_studio.core.dataset.project import scan_images
+def to_label_images(dataset: Any, scan: Callable[[Path], list[Path]]) -> list[Path]:
+    """Images of the set that no split lists yet (assigning one moves it out of the set).
 
+    ``scan`` is ``project.scan_images``, passed in by ``project`` (the only caller) so this
+    module imports nothing from it: the two would otherwise import each other."""
     folder = to_label_folder(dataset)
     if not folder.is_dir():
         return []
-    found = scan_images(folder)
+    found = scan(folder)
     if not found:
         return []
     listed = {os.path.abspath(p) for p in dataset.images()}  # no resolve(): 100k images

@@ -89,6 +89,7 @@ class TrainPanel(QWidget):
         self.monitor.begin(title, resume_dir)
         sup.launched.connect(self.monitor.on_launched)
         sup.launched.connect(lambda _d: self.history.refresh())
+        sup.launched.connect(lambda _d: self.wizard.refresh_runs())  # its name is taken now
         sup.event.connect(self.monitor.on_event)
         sup.ended.connect(self._ended)
         sup.failed.connect(self._failed_to_start)

@@ -132,3 +132,11 @@ def test_every_yaml_reader_says_it_in_plain_words(tmp_path: Path) -> None:
     for error, call in calls:
         with pytest.raises(error, match="line 2: a colon is missing after the key"):
             call()
+
+
+def test_start_weights_for_training_are_checked_the_same_way(tmp_path: Path) -> None:
+    from penguin_studio.core.training.weights import describe_checkpoint
+
+    seg = _fake_checkpoint(tmp_path / "seg.pt", "ultralytics.nn.tasks", "SegmentationModel")
+    with pytest.raises(NotACheckpointError, match="seg.pt is a segmentation model"):
+        describe_checkpoint(seg)  # the wizard's frozen-layer list, plan and resume use it

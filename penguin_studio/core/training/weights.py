@@ -14,6 +14,7 @@ from typing import Any
 
 from penguin_studio.core import engine
 from penguin_studio.core.errors import NotACheckpointError
+from penguin_studio.core.model_files import describe_weights_problem
 from penguin_studio.core.training import architectures
 
 
@@ -36,8 +37,15 @@ class CheckpointInfo:
 
 
 def load_raw_checkpoint(path: Path) -> dict[str, Any]:
-    """``torch.load`` the file (ultralytics' classes must be importable, hence the engine)."""
+    """``torch.load`` the file (ultralytics' classes must be importable, hence the engine).
+
+    The cheap check comes first: a .txt, a damaged or a segmentation .pt is named in one
+    line before torch unpickles anything.
+    """
     engine.check_checkpoint(path)
+    problem = describe_weights_problem(path, trained=False)
+    if problem is not None:
+        raise NotACheckpointError(problem)
     engine.ultralytics_module()
     import torch
 

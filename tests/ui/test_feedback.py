@@ -14,6 +14,7 @@ import pytest
 from PySide6.QtWidgets import QFileDialog
 
 from penguin_studio.ui.dataset.browser_model import BrowserFilter
+from penguin_studio.ui.detection.weights_picker import WeightsPicker
 from penguin_studio.ui.file_dialogs import start_folder
 from penguin_studio.ui.panels.dataset import DatasetPanel
 
@@ -90,6 +91,11 @@ def test_file_dialogs_open_in_the_project_folder(qtbot, panel: DatasetPanel, tin
                         lambda _p, _t, folder="", *_a, **_k: asked.append(folder) or "")
     panel.transfer.import_coco()
     panel.transfer.import_voc()
+    picker = WeightsPicker()
+    qtbot.addWidget(picker)
+    picker.refresh(panel.dataset)
+    picker.combo.setCurrentText("")
+    picker._browse()  # the model picker of Detect, Evaluate and Live
     assert asked and all(Path(a) == project for a in asked), asked
     assert start_folder(panel.dataset) == str(project)
     assert start_folder(None) == str(Path.home())  # never "" (the working folder)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from penguin_studio.core.model_files import describe_weights_problem
 from penguin_studio.ui import settings
+from penguin_studio.ui.file_dialogs import start_folder
 
 RECENT_KEY = "models/recent"
 MAX_RECENT = 10
@@ -73,6 +74,7 @@ class WeightsPicker(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._dataset = None  # set by refresh(): Browse… opens in its folder
         self._problems: dict[tuple[str, float, int], str | None] = {}
         self._shown_problem = ""
         self.combo = QComboBox()
@@ -130,6 +132,7 @@ class WeightsPicker(QWidget):
 
     def refresh(self, dataset) -> None:
         """Offer the dataset's runs first, then recently used files."""
+        self._dataset = dataset
         current = self.path()
         items = list(dict.fromkeys(run_weights(dataset) + recent_weights()))
         self.combo.blockSignals(True)
@@ -146,7 +149,7 @@ class WeightsPicker(QWidget):
             remember_weights(str(Path(self.path()).resolve()))
 
     def _browse(self) -> None:
-        start = str(Path(self.path()).parent) if self.path() else str(Path.home())
+        start = start_folder(self._dataset, self.path())
         path, _ = QFileDialog.getOpenFileName(self, "Model weights", start,
                                               "PyTorch checkpoints (*.pt);;All files (*)")
         if path:

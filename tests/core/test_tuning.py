@@ -165,3 +165,20 @@ def test_check_space_accepts_ultralytics_format() -> None:
         "lr0": (1e-5, 1e-2), "momentum": (0.7, 0.98, 0.3)}
     with pytest.raises(UserError, match="gain"):
         tuning.check_space({"momentum": [0.7, 0.98, 2]})
+
+
+@pytest.mark.slow
+def test_a_two_trial_ray_search_runs_locally(tiny_dataset: Path, capsys) -> None:
+    """Ray Tune through ultralytics' use_ray=True, on a local Ray instance (53 s here)."""
+    pytest.importorskip("ray.tune")
+    assert cli.main(["tune", "--data", str(tiny_dataset), "--model", "yolov8n.yaml",
+                     "--iterations", "2", "--ray", *FAST]) == 0
+    out = capsys.readouterr().out
+    assert "2 iterations with Ray Tune" in out and "iteration 2/2" in out
+    tune_dir = tiny_dataset.parent / "runs" / "tune-scratch"
+    found = tuning.read_iterations(tune_dir)
+    assert len(found) == 2 and all(set(i.hyperparameters) == set(tuning.SPACES["scratch"])
+                                   for i in found)
+    assert load_hyp_file(tune_dir / tuning.BEST_HYP)["optimizer"] == "AdamW"
+    trials = [p for p in tune_dir.glob("ray_*") if (p / "args.yaml").is_file()]
+    assert len(trials) == 2  # each trial's run stays inside the search folder

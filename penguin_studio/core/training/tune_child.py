@@ -167,13 +167,11 @@ def _hook_iterations(search: Search) -> None:
     trainer_module.MultiTrainer = ReportingMultiTrainer
 
 
-class RayUnreachable(UserError):
-    """ray.init could not connect in time: the process must end without waiting on it."""
-
-
-def _connect_ray(address: str | None, deadline: float = RAY_CONNECT_S) -> None:
+def _connect_ray(address: str | None, emit: Any, deadline: float = RAY_CONNECT_S) -> None:
     """``ray.init`` with a deadline: against something that is not a Ray head, Ray retries
-    for 20 s or more; the user hears about it within seconds instead."""
+    for 20 s and more; the user hears about it within seconds instead. ``ray.init`` must
+    run in the main thread (Ray's driver ends the process later otherwise), so a watchdog
+    thread reports and ends the process when the deadline passes."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no network
     if not tuning.ray_installed():
         raise UserError(tuning.RAY_MISSING)
@@ -184,24 +182,26 @@ def _connect_ray(address: str | None, deadline: float = RAY_CONNECT_S) -> None:
     engine.configure()  # the YOLO_* settings go to Ray's workers with the environment
     env = {k: os.environ[k] for k in ("YOLO_OFFLINE", "YOLO_AUTOINSTALL", "YOLO_CONFIG_DIR",
                                       "RAY_USAGE_STATS_ENABLED") if k in os.environ}
-    box: dict[str, BaseException] = {}
+    where = f"the Ray cluster at {address}" if address else "a local Ray instance"
+    hint = "Check the address (ray status on the head node shows it) or leave out --ray-address."
+    connected = threading.Event()
 
-    def connect() -> None:
-        try:
-            ray.init(address=address or None, include_dashboard=False,
-                     runtime_env={"env_vars": env}, log_to_driver=False)
-        except Exception as exc:  # ConnectionError, RuntimeError…: one line either way
-            box["error"] = exc
+    def watchdog() -> None:
+        if not connected.wait(deadline):
+            emit({"type": "error", "message": f"Cannot connect to {where} within {deadline:g} "
+                  f"s. {hint}", "user": True})
+            os._exit(1)  # ray.init keeps retrying in native code: nothing else ends it
 
-    worker = threading.Thread(target=connect, name="ray-connect", daemon=True)
-    worker.start()
-    worker.join(deadline if address else None)
-    if worker.is_alive() or "error" in box:
-        where = f"the Ray cluster at {address}" if address else "a local Ray instance"
-        why = f": {str(box['error']).splitlines()[0]}" if "error" in box else \
-            f" within {deadline:g} s"
-        raise RayUnreachable(f"Cannot connect to {where}{why}. Check the address (ray status "
-                             f"on the head node shows it) or run without --ray-address.")
+    if address:
+        threading.Thread(target=watchdog, name="ray-connect", daemon=True).start()
+    try:
+        ray.init(address=address or None, include_dashboard=False,
+                 runtime_env={"env_vars": env}, log_to_driver=False)
+    except Exception as exc:  # ConnectionError, RuntimeError…: one line either way
+        raise UserError(f"Cannot connect to {where}: {str(exc).splitlines()[0]}. "
+                        f"{hint}") from None
+    finally:
+        connected.set()
 
 
 def run_search(search: Search) -> None:
@@ -209,7 +209,7 @@ def run_search(search: Search) -> None:
 
     config = search.config
     if config.ray:
-        _connect_ray(config.ray_address)  # first: a wrong address is told within seconds
+        _connect_ray(config.ray_address, search.emit)  # first: a wrong address is told fast
     engine.ultralytics_module()
     search.emit({"type": "tune_start", "iterations": config.iterations,
                  "space": {k: list(v) for k, v in config.search_space().items()},
@@ -284,10 +284,6 @@ def main(argv: list[str] | None = None) -> int:
     except SearchStopped as exc:
         kind = "done" if exc.reason == "time budget spent" else "stopped"
         outcome = {"type": kind, "reason": exc.reason}
-    except RayUnreachable as exc:  # ray.init is still retrying in its thread: leave now
-        emit({"type": "error", "message": str(exc), "user": True})
-        emit.close()
-        os._exit(1)
     except UserError as exc:
         outcome, code = {"type": "error", "message": str(exc), "user": True}, 1
     except Exception as exc:

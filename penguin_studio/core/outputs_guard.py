@@ -28,6 +28,7 @@ from penguin_studio.core.errors import UserError
 
 #: Name of the folder (beside the dataset or the source) fresh outputs go into.
 DETECTIONS_DIR = "detections"
+MODEL_SUFFIXES = frozenset({".pt", ".onnx", ".engine", ".torchscript", ".tflite"})
 
 
 class OutputTargetError(UserError):
@@ -95,11 +96,12 @@ def protected_inputs(dataset: Any = None, sources: Iterable[str | Path] = ()) ->
             guard.add_tree(label_path_for(path / "x.jpg").parent,
                            "the labels of the images being detected")
         elif str(source):
-            guard.add_files([path], "the files being detected")
+            model = path.suffix.lower() in MODEL_SUFFIXES
+            guard.add_files([path], "the model" if model else "the files being detected")
             if is_image(path):
                 guard.add_files([label_path_for(path)], "the labels of the images")
     if dataset is not None:
-        images = [os.fspath(p) for p in dataset.images()]
+        images = [os.fspath(p) for p in [*dataset.images(), *dataset.to_label]]
         guard.add_files(images, f"images of the dataset {dataset.title}")
         guard.add_files(map(_label_text, images), f"label files of the dataset {dataset.title}")
         if dataset.yaml_path is not None:
@@ -112,6 +114,10 @@ def protected_inputs(dataset: Any = None, sources: Iterable[str | Path] = ()) ->
                                    f"the dataset's {split} labels")
                 else:
                     guard.add_files([Path(item)], f"the dataset's {split} list")
+        if dataset.to_label:
+            from penguin_studio.core.dataset.to_label import to_label_folder
+
+            guard.add_tree(to_label_folder(dataset), "the dataset's pictures to label")
     return guard
 
 

@@ -119,3 +119,22 @@ def test_predict_cli_refuses_to_save_over_its_source(tiny_dataset: Path,
         last = proc.stderr.strip().splitlines()[-1]
         assert "Not saving" in last and "Traceback" not in proc.stderr
     assert snapshot(tiny_dataset.parent) == before
+
+
+def test_the_model_and_pictures_to_label_are_inputs_too(tiny_dataset: Path,
+                                                        tmp_path: Path) -> None:
+    import numpy as np
+
+    from penguin_studio.core.inference.snapshot import save_snapshot
+
+    weights = tmp_path / "runs" / "best.pt"
+    weights.parent.mkdir(parents=True)
+    weights.write_bytes(b"pt")
+    with pytest.raises(OutputTargetError, match="the model"):
+        check_output_folder(weights.parent, sources=[weights])
+    save_snapshot(open_dataset(tiny_dataset), np.zeros((8, 8, 3), np.uint8))
+    ds = open_dataset(tiny_dataset)
+    with pytest.raises(OutputTargetError, match="pictures to label"):
+        check_output_folder(tiny_dataset.parent / "images" / "to-label" / "x", ds)
+    with pytest.raises(OutputTargetError, match="would be overwritten"):
+        check_output_file(ds.to_label[0], ds)

@@ -42,6 +42,7 @@ from penguin_studio.core.sample import (
     _clip,
     _draw_side,
     _ice,
+    _paste,
     _Pen,
     _penguin_palette,
     _rock,
@@ -198,7 +199,7 @@ def render_walk_frame(scene: WalkScene, index: int) -> tuple[np.ndarray, list[tu
     for _tid, sprite in sprites:
         _contact_shadow(canvas, sprite)
     for _tid, sprite in sprites:
-        _blend(canvas, sprite)
+        _paste(canvas, sprite)
     rng = np.random.default_rng([scene.noise_seed, index])
     canvas += rng.normal(0.0, 3.0, canvas.shape).astype(np.float32)
     image = np.clip(canvas + 0.5, 0, 255).astype(np.uint8)
@@ -212,15 +213,6 @@ def _contact_shadow(canvas: np.ndarray, sprite: _Sprite) -> None:
     cv2.ellipse(shadow, (cx + w // 10, cy), (max(2, int(w * 0.55)), max(1, int(h * 0.08))),
                 0, 0, 360, 0.35, -1, cv2.LINE_AA)
     canvas *= (1.0 - shadow)[..., None]
-
-
-def _blend(canvas: np.ndarray, sprite: _Sprite) -> None:
-    region = _clip(sprite, canvas.shape[1], canvas.shape[0])
-    if region is None:
-        return
-    cy, cx, sy, sx = region
-    a = sprite.alpha[sy, sx][..., None]
-    canvas[cy, cx] = canvas[cy, cx] * (1 - a) + sprite.bgr[sy, sx] * a
 
 
 def _visible_boxes(sprites: list[tuple[int, _Sprite]], w: int, h: int) -> list[tuple]:

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QAbstractButton, QAbstractScrollArea, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractButton, QAbstractScrollArea, QScrollArea, QWidget
 
 from penguin_studio.ui.app import create_application
 from penguin_studio.ui.elided_label import ElidedLabel
@@ -89,6 +90,25 @@ def clipped_buttons(root: QWidget) -> list[str]:
     return clipped
 
 
+def cut_off_columns(root: QWidget) -> list[str]:
+    """Scroll areas that scroll only vertically but hold content wider than their view: the
+    right edge of their buttons is cut off with no way to scroll to it."""
+    cut = []
+    for area in root.findChildren(QScrollArea):
+        content = area.widget()
+        if not area.isVisible() or content is None \
+                or area.horizontalScrollBarPolicy() != Qt.ScrollBarPolicy.ScrollBarAlwaysOff:
+            continue
+        if content.minimumSizeHint().width() > area.viewport().width():
+            wide = [f"{type(w).__name__} {w.minimumSizeHint().width()}"
+                    for w in content.findChildren(QWidget)
+                    if w.isVisible() and w.minimumSizeHint().width() > area.viewport().width()
+                    - 30]
+            cut.append(f"{content.minimumSizeHint().width()} > {area.viewport().width()}: "
+                       f"{wide}")
+    return cut
+
+
 def test_every_panel_fits_1280x720_with_a_long_project_path(window: MainWindow, qtbot,
                                                             tmp_path: Path) -> None:
     window.resize(WIDTH, HEIGHT)
@@ -100,6 +120,7 @@ def test_every_panel_fits_1280x720_with_a_long_project_path(window: MainWindow, 
         qtbot.waitUntil(lambda: window.width() == WIDTH, timeout=2000)
         assert window.height() == HEIGHT, name
         assert clipped_buttons(window.stack.currentWidget()) == [], name
+        assert cut_off_columns(window.stack.currentWidget()) == [], name
         assert window.grab().save(str(tmp_path / f"{name}.png"))
 
 

@@ -32,6 +32,9 @@ def snapshot_target_combo() -> QComboBox:
     combo = QComboBox()
     for title, split in SNAPSHOT_TARGETS:
         combo.addItem(title, split)
+    # the side column is 330 px: long titles are cut in the closed combo, never widen it
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(12)
     combo.setToolTip("Where snapshots are added. 'To label' keeps them out of training until "
                      "you have drawn their boxes and assigned them to a split (Dataset → "
                      "Splits); an unlabelled training image teaches the model 'nothing here'.")

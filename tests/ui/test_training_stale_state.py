@@ -263,3 +263,12 @@ def test_a_previous_runs_weights_are_not_carried_to_another_dataset(
     _open(qtbot, panel, second_dataset)
     assert not page.run_radio.isEnabled() and not page.run_radio.isChecked()
     assert str(tiny_dataset.parent) not in str(page.weights)
+
+
+def test_history_marks_a_run_that_learned_nothing(qtbot, panel, tiny_dataset: Path) -> None:
+    write_run(tiny_dataset.parent / "runs", "useless", epochs_planned=3, maps=[0.0, 0.0, 0.0],
+              status="completed", data=tiny_dataset)
+    history = panel.history
+    history.refresh()
+    qtbot.waitUntil(lambda: len(history.records) == 1, timeout=10_000)
+    assert history.table.item(0, 2).text() == "completed · learned nothing"

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from penguin_studio.core.training import runs
+from penguin_studio.core.training import runs, verdict
 from penguin_studio.core.training.curves import METRIC_TITLES, METRICS, Curves
 from penguin_studio.core.training.events import format_duration
 from penguin_studio.ui.training.plots import overlay_curve, plain_axes
@@ -159,6 +159,8 @@ def _row(r: runs.RunRecord) -> list[str]:
 
     weights = r.best_weights or r.last_weights
     status = r.status + (" · resumable" if r.resumable else "")
+    if r.status == "completed" and verdict.learned_nothing(r.best):
+        status += " · learned nothing"
     return [r.name, r.recipe, status, f"{r.epochs_done}/{r.epochs_planned}", metric(runs.MAP50),
             metric(runs.MAP), metric(runs.PRECISION), metric(runs.RECALL),
             format_duration(r.duration_s), str(weights.name) if weights else "–"]

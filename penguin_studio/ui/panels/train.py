@@ -22,6 +22,7 @@ from penguin_studio.core.training.config import MODE_TITLES, TrainConfig
 from penguin_studio.ui.training.history import RunHistory
 from penguin_studio.ui.training.monitor import TrainingMonitor
 from penguin_studio.ui.training.supervisor import TrainingSupervisor
+from penguin_studio.ui.training.tune_page import TunePage
 from penguin_studio.ui.training.wizard import TrainWizard
 
 SHUTDOWN_GRACE_MS = 15000
@@ -40,6 +41,8 @@ class TrainPanel(QWidget):
         self.tabs.addTab(self.wizard, "New run")
         self.tabs.addTab(self.monitor, "Monitor")
         self.tabs.addTab(self.history, "History")
+        self.tune_page = TunePage(context)
+        self.tabs.addTab(self.tune_page, "Tune")
         self.dataset_label = QLabel()
         self.models_button = QPushButton("Models…")
         self.models_button.setToolTip("Pretrained COCO models: download, import")
@@ -60,6 +63,8 @@ class TrainPanel(QWidget):
         self.history.show_run.connect(self._show_run)
         self.history.resume_run.connect(self.resume)
         self.history.finetune_from.connect(self._finetune_from)
+        self.tune_page.use_hyp.connect(self._use_tuned)
+        self.tabs.currentChanged.connect(self._tab_shown)
         context.dataset_changed.connect(self._on_dataset)
         self._on_dataset(context.dataset)
 
@@ -161,6 +166,17 @@ class TrainPanel(QWidget):
         self.wizard.go(1)
         self.tabs.setCurrentWidget(self.wizard)
 
+    def _tab_shown(self, _index: int) -> None:
+        if self.tabs.currentWidget() is self.tune_page:
+            self.tune_page.suggest_weights(self.wizard.model_page.weights)
+
+    def _use_tuned(self, hyp: str, recipe: str) -> None:
+        """A search's best hyperparameters into a new run of the same recipe."""
+        self.wizard.recipe_page.set_recipe(recipe)
+        self.wizard.settings_page.set_hyp(hyp)
+        self.wizard.go(2)
+        self.tabs.setCurrentWidget(self.wizard)
+
     def open_models(self):
         from penguin_studio.ui.training.models_dialog import ModelManagerDialog
 
@@ -177,6 +193,7 @@ class TrainPanel(QWidget):
         """Stop a running training gracefully (last.pt stays resumable), then wait for it."""
         if self._models_dialog is not None:
             self._models_dialog.shutdown()
+        self.tune_page.shutdown()
         sup = self.supervisor
         if sup is None:
             return

@@ -227,7 +227,22 @@ class SettingsPage(QWidget):
     def set_hyp(self, path: str | None) -> None:
         self.hyp_path = path
         self.hyp_label.setText(path or "No hyperparameter file.")
+        self._take_optimizer_from(path)
         self._changed()
+
+    def _take_optimizer_from(self, path: str | None) -> None:
+        """A tuned file names its optimizer and lr0: show them in the fields, which would
+        otherwise override the file (fields win over ``cfg=``)."""
+        try:
+            hyp = load_hyp_file(path) if path else {}
+        except UserError:
+            return
+        if hyp.get("optimizer") in OPTIMIZERS:
+            self.optimizer.setCurrentText(str(hyp["optimizer"]))
+        if isinstance(hyp.get("lr0"), (int, float)):
+            self.lr0.setValue(float(hyp["lr0"]))
+        if isinstance(hyp.get("warmup_epochs"), (int, float)):
+            self.warmup.setValue(float(hyp["warmup_epochs"]))
 
     def _pick_hyp(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Hyperparameter YAML", str(Path.home()),

@@ -51,13 +51,15 @@ class TrainingSupervisor(QThread):
             if self._process is not None:
                 self._process.kill()
 
+    def _start_process(self) -> TrainingProcess:
+        """Plan and launch the child (the tuning supervisor launches a search instead)."""
+        if self._config is not None:
+            return TrainingProcess.start(self._config, background=True)
+        return TrainingProcess.resume_run(self._resume_dir, background=True)  # type: ignore[arg-type]
+
     def run(self) -> None:  # noqa: D401 - Qt override
         try:
-            if self._config is not None:
-                process = TrainingProcess.start(self._config, background=True)
-            else:
-                process = TrainingProcess.resume_run(  # type: ignore[arg-type]
-                    self._resume_dir, background=True)
+            process = self._start_process()
         except UserError as exc:
             self.failed.emit(str(exc))
             return

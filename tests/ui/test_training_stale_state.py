@@ -37,9 +37,10 @@ def panel(qtbot, tiny_dataset: Path):
     train.resize(1280, 720)
     train.show()
     yield train
-    qtbot.waitUntil(lambda: not context.jobs.busy, timeout=20_000)  # previews, history
+    for _ in range(2):  # previews and history listings, and what their results start
+        qtbot.waitUntil(lambda: not context.jobs.busy, timeout=20_000)
+        qtbot.wait(50)  # their results delivered while the widgets still exist
     context.jobs.shutdown()
-    qtbot.wait(50)  # their results delivered while the widgets still exist
     train.shutdown()
     context.shutdown()
 

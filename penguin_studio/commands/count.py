@@ -48,21 +48,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from penguin_studio.commands.val import check_fraction
+    from penguin_studio.commands.val import check_model_flags
     from penguin_studio.core.errors import UserError
     from penguin_studio.core.inference.predict import source_kind
     from penguin_studio.core.inference.tracking import CountingLine
 
-    check_fraction("--conf", args.conf)
-    check_fraction("--iou", args.iou)
+    check_model_flags(args)
     if args.min_frames is None:
         from penguin_studio.core.inference.tracking import DEFAULT_MIN_FRAMES
 
         args.min_frames = DEFAULT_MIN_FRAMES
     if args.min_frames < 1:
         raise UserError("--min-frames must be 1 or more.")
-    if args.imgsz is not None and args.imgsz < 32:
-        raise UserError("--imgsz must be at least 32 pixels.")
     line = CountingLine.parse(args.line) if args.line else None
     _check_outputs(args)
     kind = _kind(args.source, source_kind)

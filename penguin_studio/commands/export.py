@@ -23,12 +23,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from penguin_studio.commands.val import ultralytics_output_to_stderr
-    from penguin_studio.core.errors import UserError
+    from penguin_studio.commands.val import check_model_flags, ultralytics_output_to_stderr
     from penguin_studio.core.inference.export import export_model
 
-    if args.imgsz is not None and args.imgsz < 32:
-        raise UserError("--imgsz must be at least 32 pixels.")
+    check_model_flags(args)
     with ultralytics_output_to_stderr():
         report = export_model(args.weights, args.format, imgsz=args.imgsz,
                               check_image=args.check_image)

@@ -35,14 +35,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from penguin_studio.commands.val import check_fraction, ultralytics_output_to_stderr
-    from penguin_studio.core.errors import UserError
+    from penguin_studio.commands.val import check_model_flags, ultralytics_output_to_stderr
     from penguin_studio.core.inference import outputs, predict
 
-    check_fraction("--conf", args.conf)
-    check_fraction("--iou", args.iou)
-    if args.imgsz is not None and args.imgsz < 32:
-        raise UserError("--imgsz must be at least 32 pixels.")
+    check_model_flags(args)
     with ultralytics_output_to_stderr():  # stdout: only our own table or JSON
         preds = predict.predict_source(args.weights, args.source, imgsz=args.imgsz,
                                        augment=args.augment)

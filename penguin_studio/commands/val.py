@@ -35,10 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from penguin_studio.core.errors import UserError
     from penguin_studio.core.evaluation import evaluate
 
-    check_fraction("--conf", args.conf)
-    check_fraction("--iou", args.iou)
-    if args.imgsz is not None and args.imgsz < 32:
-        raise UserError("--imgsz must be at least 32 pixels.")
+    check_model_flags(args)
     if args.batch < 1:
         raise UserError("--batch must be at least 1.")
     with ultralytics_output_to_stderr():  # stdout: only our own table or JSON
@@ -63,6 +60,18 @@ def check_fraction(flag: str, value: float) -> None:
 
     if not 0.0 <= value <= 1.0:
         raise UserError(f"{flag} must be between 0 and 1, not {value}.")
+
+
+def check_model_flags(args: argparse.Namespace) -> None:
+    """The flags every model command shares, checked one way: ``--conf`` and ``--iou``
+    between 0 and 1 (where the command has them), ``--imgsz`` at least 32 pixels."""
+    from penguin_studio.core.errors import UserError
+
+    for name in ("conf", "iou"):
+        if hasattr(args, name):
+            check_fraction(f"--{name}", getattr(args, name))
+    if args.imgsz is not None and args.imgsz < 32:
+        raise UserError("--imgsz must be at least 32 pixels.")
 
 
 def print_table(result, conf: float, iou: float) -> None:

@@ -98,5 +98,5 @@ def test_an_error_while_opening_does_not_block_the_window(window: MainWindow, qt
         window.context.open_path(bad)
     qtbot.waitUntil(lambda: window.findChild(QMessageBox) is not None, timeout=5000)
     box = window.findChild(QMessageBox)
-    assert "not valid YAML" in box.text()
+    assert "broken.yaml, line 1: a [ list ] opened here is not closed" in box.text()
     box.close()

@@ -37,6 +37,12 @@ def class_bgr(class_id: int) -> tuple[int, int, int]:
     return b, g, r
 
 
+def ink_on(color: tuple[int, int, int]) -> tuple[int, int, int]:
+    """Black or white text for a label filled with ``color`` (either channel order): dark
+    ink on the palette's yellows and light greens, where white would not read."""
+    return (0, 0, 0) if sum(color) > 450 else (255, 255, 255)
+
+
 def class_hex(class_id: int) -> str:
     """The same colour as ``#rrggbb``."""
     return "#{:02x}{:02x}{:02x}".format(*class_rgb(class_id))

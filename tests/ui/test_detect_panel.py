@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from penguin_studio.core.colors import class_rgb
 from penguin_studio.core.dataset.project import label_path_for, open_dataset
 from penguin_studio.core.inference import predict
 from penguin_studio.core.inference.filtering import filter_detections
@@ -127,6 +128,34 @@ def test_detect_panel_screenshot(panel, qtbot, tiny_dataset, tmp_path):
     panel.conf.set_value(0.0)
     shot = tmp_path / "detect.png"
     assert panel.grab().save(str(shot)) and shot.stat().st_size > 10_000
+    # what a person sees: the box drawn last (on top) is in its class's colour, where it is
+    top = panel.canvas.drawn_boxes()[-1]
+    cls = next(c for c, name in enumerate(panel.session.current.model.names)
+               if top.label.startswith(f"{name} "))
+    assert top.color == class_rgb(cls)
+    image = panel.grab().toImage()
+    x1, y1, x2, y2 = top.xyxy
+    edges = [(x1, y1 + (y2 - y1) * f) for f in (0.55, 0.7, 0.85)] + \
+            [(x1 + (x2 - x1) * f, y2) for f in (0.3, 0.5, 0.7)]
+    hits = sum(_colour_near(image, _on_panel(panel, x, y), top.color) for x, y in edges)
+    assert hits >= 4, f"the box's edges are not drawn in {top.color} ({hits} of 6 seen)"
+
+
+def _on_panel(panel, x: float, y: float):
+    from PySide6.QtCore import QPointF
+
+    view = panel.canvas.mapFromScene(QPointF(x, y))
+    return panel.canvas.viewport().mapTo(panel, view)
+
+
+def _colour_near(image, point, rgb, reach: int = 2, tolerance: int = 40) -> bool:
+    for dx in range(-reach, reach + 1):
+        for dy in range(-reach, reach + 1):
+            c = image.pixelColor(point.x() + dx, point.y() + dy)
+            if max(abs(c.red() - rgb[0]), abs(c.green() - rgb[1]),
+                   abs(c.blue() - rgb[2])) <= tolerance:
+                return True
+    return False
 
 
 def dataset_files(root: Path) -> dict[Path, bytes]:

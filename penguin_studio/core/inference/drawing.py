@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from penguin_studio.core.colors import PALETTE as PALETTE
-from penguin_studio.core.colors import class_bgr
+from penguin_studio.core.colors import class_bgr, ink_on
 from penguin_studio.core.colors import class_rgb as class_color
 from penguin_studio.core.inference.filtering import Detections
 
@@ -45,5 +45,4 @@ def _draw_label(out: np.ndarray, text: str, corner: tuple[int, int],
     x, y = min(max(0, corner[0]), max(0, out.shape[1] - tw - 4)), corner[1]
     top = y - th - base - 2 if y - th - base - 2 >= 0 else y
     cv2.rectangle(out, (x, top), (x + tw + 4, top + th + base + 2), color, -1)
-    ink = (0, 0, 0) if sum(color) > 450 else (255, 255, 255)
-    cv2.putText(out, text, (x + 2, top + th + 1), font, scale, ink, 1, cv2.LINE_AA)
+    cv2.putText(out, text, (x + 2, top + th + 1), font, scale, ink_on(color), 1, cv2.LINE_AA)

@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from penguin_studio.core.colors import ink_on
+
 
 @dataclass(frozen=True)
 class DrawnBox:
@@ -127,7 +129,7 @@ class BoxCanvas(QGraphicsView):
         font = QFont()
         font.setPointSize(8)
         label.setFont(font)
-        label.setBrush(QColor("white"))
+        label.setBrush(QColor(*ink_on(color.getRgb()[:3])))  # readable on yellow too
         label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
         size = label.boundingRect()
         back = QGraphicsRectItem(QRectF(-2, -1, size.width() + 4, size.height() + 2), None)

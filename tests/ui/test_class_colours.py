@@ -54,3 +54,22 @@ def test_a_label_on_a_light_class_colour_uses_dark_ink() -> None:
                                   ["penguin"] * 16)
     tag = out[20:40, 20:80].reshape(-1, 3)
     assert (tag.sum(axis=1) < 60).any(), "the text on a yellow tag is dark"
+
+
+@pytest.mark.parametrize("class_id", [10, 14])  # a yellow and a purple: the rules differed
+def test_a_class_tag_uses_the_same_ink_in_the_editor_as_on_saved_images(qtbot, class_id):
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QFont, QImage, QPainter
+
+    from penguin_studio.core.colors import ink_on
+    from penguin_studio.ui.dataset.canvas_overlay import paint_tag
+
+    image = QImage(200, 80, QImage.Format.Format_RGB32)
+    image.fill(editor_color(class_id))
+    painter = QPainter(image)
+    paint_tag(painter, QRectF(10, 40, 150, 30), "WWWWWW", editor_color(class_id), QFont())
+    painter.end()
+    levels = [sum(image.pixelColor(x, y).getRgb()[:3]) for x in range(10, 90)
+              for y in range(15, 40)]
+    want_dark = ink_on(class_rgb(class_id)) == (0, 0, 0)
+    assert (min(levels) < 150) if want_dark else (max(levels) > 700)

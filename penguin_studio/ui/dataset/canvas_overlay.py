@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 
+from penguin_studio.core.colors import ink_on
 from penguin_studio.ui.dataset.canvas_geometry import handle_points
 
 HANDLE_PX = 7
@@ -83,8 +84,9 @@ def paint_tag(painter: QPainter, rect: QRectF, text: str, color: QColor, font: Q
     painter.setBrush(color)
     painter.drawRoundedRect(tag, 3, 3)
     painter.setFont(font)
-    light = color.lightnessF() > 0.6 and color.alphaF() > 0.7
-    painter.setPen(QColor("#111111") if light else QColor("#ffffff"))
+    opaque = color.alphaF() > 0.7  # a faint tab shows the image through it: white reads
+    ink = ink_on(color.getRgb()[:3]) if opaque else (255, 255, 255)
+    painter.setPen(QColor("#111111") if ink == (0, 0, 0) else QColor("#ffffff"))
     painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
 
 

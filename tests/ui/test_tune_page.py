@@ -92,3 +92,17 @@ def test_no_validation_split_is_said_on_the_page(qtbot, panel, tiny_dataset: Pat
     assert "tuning needs one" in failed.args[0]
     qtbot.waitUntil(lambda: page.start_button.isEnabled(), timeout=5_000)
     assert "tuning needs one" in page.status.text()
+
+
+def test_the_wizard_suggests_a_recipe_and_applies_it(qtbot, panel) -> None:
+    page = panel.wizard.recipe_page
+    qtbot.waitUntil(lambda: page.advice is not None, timeout=20_000)
+    assert page.advice_box.isVisible()
+    text = page.advice_label.text()
+    assert "9 images, 2 classes" in text and " px for " in text and "CPU" in text
+    advice = page.advice
+    page.advice_button.click()
+    s = panel.wizard.settings_page
+    assert page.recipe == advice.recipe
+    assert s.imgsz.value() == advice.imgsz and s.batch.value() == advice.batch
+    assert s.use_time.isChecked() and abs(s.hours.value() * 60 - advice.minutes) < 1

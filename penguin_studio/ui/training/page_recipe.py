@@ -41,12 +41,14 @@ class RecipePage(QWidget):
 
     changed = Signal()
     manage_models = Signal()
+    apply_advice = Signal(object)  # core.training.advice.Advice
     title = "Recipe"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<h3>How do you want to train?</h3>"))
+        layout.addWidget(self._advice_row())
         self.group = QButtonGroup(self)
         self.buttons: dict[str, QRadioButton] = {}
         for key, text in RECIPES:
@@ -73,6 +75,34 @@ class RecipePage(QWidget):
             button.toggled.connect(lambda on: on and self.changed.emit())
         layout.addStretch(1)
         self.buttons["freeze"].setChecked(True)
+
+    def _advice_row(self) -> QWidget:
+        """The recommendation for this dataset and computer (core.training.advice)."""
+        self.advice: object | None = None
+        self.advice_box = QFrame()
+        self.advice_box.setStyleSheet("QFrame { background: #ddf4ff; border-radius: 4px; }")
+        row = QHBoxLayout(self.advice_box)
+        self.advice_label = QLabel()
+        self.advice_label.setWordWrap(True)
+        self.advice_button = QPushButton("Use this")
+        self.advice_button.setToolTip("Pick this recipe and put its image size, batch and "
+                                      "time budget on the settings page")
+        self.advice_button.clicked.connect(lambda: self.advice and
+                                           self.apply_advice.emit(self.advice))
+        row.addWidget(self.advice_label, 1)
+        row.addWidget(self.advice_button)
+        self.advice_box.setVisible(False)
+        return self.advice_box
+
+    def set_advice(self, advice) -> None:
+        """Show a recommendation (``None`` hides it)."""
+        self.advice = advice
+        self.advice_box.setVisible(advice is not None)
+        if advice is not None:
+            self.advice_label.setText(f"<b>Suggested:</b> {advice.why}.")
+            self.advice_label.setToolTip("From the train split (images, boxes per class, "
+                                         "box sizes) and this computer; the rules and the "
+                                         "measurements behind them are in the README.")
 
     def _no_weights_row(self) -> QWidget:
         """Shown when this computer has no pretrained weights: the default recipe would

@@ -27,6 +27,12 @@ from penguin_studio.ui.training.page_review import ReviewPage
 from penguin_studio.ui.training.page_settings import SettingsPage
 
 
+def _advise(_ctx, dataset, pretrained: bool):
+    from penguin_studio.core.training import advice
+
+    return advice.advise(advice.dataset_stats(dataset), advice.this_hardware(), pretrained)
+
+
 def _preview(_ctx, config: TrainConfig) -> TrainConfig:
     from penguin_studio.core.training.plan import plan_run
 
@@ -53,6 +59,7 @@ class TrainWizard(QWidget):
         self._known_runs: list = []
         self._build()
         self.recipe_page.changed.connect(self._recipe_changed)
+        self.recipe_page.apply_advice.connect(self.apply_advice)
         self.model_page.manage_models.connect(self.manage_models.emit)
         self.model_page.changed.connect(self._model_changed)
         self.recipe_page.manage_models.connect(self.manage_models.emit)
@@ -95,6 +102,34 @@ class TrainWizard(QWidget):
         self.model_page.set_dataset(dataset)
         self.refresh_runs()
         self._update_buttons()
+        self._request_advice()
+
+    # ----- recipe advice ------------------------------------------------------------------------
+    def _request_advice(self) -> None:
+        """Statistics read in the background (label files only), then page 1 shows advice."""
+        self.recipe_page.set_advice(None)
+        ds = self.dataset
+        if ds is None or ds.yaml_path is None or not ds.splits.get("train"):
+            return
+        pretrained = any(m.on_disk for m in models.list_models()) or any(
+            r.best_weights is not None for r in self._history())
+        self._advice_for = ds
+        self.context.jobs.start(_advise, ds, pretrained,
+                                on_done=lambda a, d=ds: self._advised(d, a),
+                                on_error=lambda _msg: None)
+
+    def _advised(self, dataset, advice) -> None:
+        if dataset is self.dataset:
+            self.recipe_page.set_advice(advice)
+
+    def apply_advice(self, advice) -> None:
+        """The suggested recipe, image size, batch and time budget into the pages."""
+        self.recipe_page.set_recipe(advice.recipe)
+        s = self.settings_page
+        s.imgsz.setValue(advice.imgsz)
+        s.batch.setValue(advice.batch)
+        s.use_time.setChecked(True)
+        s.hours.setValue(round(advice.minutes / 60, 2))
 
     def refresh_runs(self) -> None:
         """The runs changed (a dataset opened, a run started or ended): re-derive the pages,

@@ -149,6 +149,9 @@ class LivePanel(QWidget):
         box = QGroupBox("Model")
         self.weights = WeightsPicker()  # the picker of Detect and Evaluate, compacter here
         self.weights.combo.setMinimumContentsLength(12)
+        self.weights.browse_button.setText("…")  # the sidebar is narrow
+        self.weights.browse_button.setToolTip("Choose a model file (.pt)")
+        self.weights.browse_button.setFixedWidth(32)
         # the names the panel had before the shared picker
         self.weights_edit, self.weights_browse = (self.weights.combo.lineEdit(),
                                                   self.weights.browse_button)

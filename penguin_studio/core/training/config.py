@@ -73,17 +73,24 @@ def check_setting_keys(keys: list[str] | set[str], where: str) -> None:
                         f"training setting{hint})")
 
 
-def load_hyp_file(path: str | Path) -> dict[str, Any]:
-    """Read a hyperparameter YAML (ultralytics ``cfg=``) and check every key in it."""
-    path = Path(path).expanduser()
+def read_yaml_file(path: Path, missing: str, unreadable: str) -> Any:
+    """The parsed YAML of ``path``, or a one-line UserError: "``missing``: path" when it is
+    absent, "``unreadable`` name: why" when it cannot be read, the YAML error with its line.
+    The one reader of the hyperparameter file and the run config."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UserError(f"Hyperparameter file not found: {path}") from None
+        raise UserError(f"{missing}: {path}") from None
     except yaml.YAMLError as exc:
         raise UserError(yaml_error_message(exc, path.name)) from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"Cannot read hyperparameter file {path.name}: {exc}") from exc
+        raise UserError(f"{unreadable} {path.name}: {exc}") from exc
+
+
+def load_hyp_file(path: str | Path) -> dict[str, Any]:
+    """Read a hyperparameter YAML (ultralytics ``cfg=``) and check every key in it."""
+    path = Path(path).expanduser()
+    data = read_yaml_file(path, "Hyperparameter file not found", "Cannot read hyperparameter file")
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -151,14 +158,7 @@ class TrainConfig:
     @classmethod
     def load(cls, path: str | Path) -> TrainConfig:
         path = Path(path).expanduser()
-        try:
-            values = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise UserError(f"Config file not found: {path}") from None
-        except yaml.YAMLError as exc:
-            raise UserError(yaml_error_message(exc, path.name)) from exc
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UserError(f"Cannot read config {path.name}: {exc}") from exc
+        values = read_yaml_file(path, "Config file not found", "Cannot read config")
         if not isinstance(values, dict):
             raise UserError(f"{path.name} is not a training config (expected 'key: value').")
         return cls.from_dict(values, where=path.name)

@@ -312,10 +312,12 @@ def test_dialog_defaults_to_the_newest_trained_model(qtbot, tiny_dataset) -> Non
     root = tiny_dataset.parent
     older = root / "runs" / "old" / "weights" / "best.pt"
     newer = root / "runs" / "detect" / "new" / "weights" / "best.pt"
-    for i, path in enumerate((older, newer)):
+    for i, path in enumerate((older, newer)):  # runs/detect/<name>: plain ultralytics' layout
         path.parent.mkdir(parents=True)
         path.write_bytes(b"weights")
-        os.utime(path, (1_000_000 + i, 1_000_000 + i))
+        args = path.parent.parent / "args.yaml"  # the weights catalogue's rule: run start
+        args.write_text("epochs: 1\n")
+        os.utime(args, (1_000_000 + i, 1_000_000 + i))
     dialog = PrelabelDialog(open_dataset(tiny_dataset), unlabelled=3)
     qtbot.addWidget(dialog)
     choice = dialog.choice()

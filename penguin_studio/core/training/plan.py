@@ -186,7 +186,7 @@ def _ultralytics_reads_same(data: dict, yaml_path: Path) -> bool:
 def default_weights(data: str | Path) -> Path:
     """Fine-tuning's default start: best.pt of the latest feature-extraction run here."""
     ds = open_training_dataset(data)
-    found = runs.latest_weights(str(ds.yaml_path), "freeze", ds.root)
+    found = runs.newest_model(str(ds.yaml_path), ds.root, recipe="freeze")
     if found is None:
         raise UserError("Fine-tuning starts from the best.pt of a feature-extraction run, and "
                         "this dataset has none yet: run the freeze recipe first, or pass "

@@ -225,7 +225,9 @@ def run_dirs(data: str | Path, dataset_root: Path | None = None) -> list[Path]:
     data_path = Path(data).expanduser().resolve()
     root = dataset_root or (data_path.parent if data_path.is_file() else data_path)
     candidates: set[Path] = set()
-    for project in {root / "runs", appdirs.data_dir() / "runs" / root.name}:
+    # <root>/runs/detect: where plain ``yolo train`` run in the dataset folder puts its runs
+    for project in {root / "runs", root / "runs" / "detect",
+                    appdirs.data_dir() / "runs" / root.name}:
         if project.is_dir():
             candidates.update(p for p in project.iterdir() if (p / "args.yaml").is_file())
     candidates.update(p for p in _indexed_runs(data_path) if (p / "args.yaml").is_file())
@@ -285,8 +287,104 @@ def list_runs(data: str | Path, dataset_root: Path | None = None) -> list[RunRec
 
 def latest_weights(data: str | Path, recipe: str = "freeze",
                    dataset_root: Path | None = None) -> Path | None:
-    """best.pt of the newest run of ``recipe`` on this dataset (the fine-tune default)."""
-    for run in reversed(list_runs(data, dataset_root)):
-        if run.recipe == recipe and run.best_weights is not None:
-            return run.best_weights
+    """best.pt of the newest run of ``recipe`` on this dataset (see :func:`newest_model`)."""
+    return newest_model(data, dataset_root, recipe=recipe)
+
+
+# ----- the weights catalogue --------------------------------------------------------------------
+#: the ``purpose`` a run's config carries when auto-train made it to propose boxes
+PROPOSAL = "proposal"
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """One model a user can pick: a run's checkpoint, or an imported / downloaded model."""
+
+    path: Path
+    source: str  # "run" | "imported" | "downloaded"
+    name: str
+    recipe: str = ""
+    date: float = 0.0  # when it was made (seconds since the epoch)
+    map50: float | None = None  # the best epoch's validation mAP50, for runs
+    run: RunRecord | None = None
+
+    @property
+    def proposal(self) -> bool:
+        """Made by auto-train (proposal model), not by the user's own training."""
+        return self.run is not None and self.run.config.get("purpose") == PROPOSAL
+
+    def label(self) -> str:
+        """``run-name (recipe, mAP50 0.512)`` as pickers show it."""
+        bits = [self.recipe or self.source]
+        if self.proposal:
+            bits.append("proposal model")
+        if self.map50 is not None and self.map50 == self.map50:
+            bits.append(f"mAP50 {self.map50:.3f}")
+        return f"{self.name} ({', '.join(bits)})"
+
+
+def run_entries(data: str | Path | None, dataset_root: Path | None = None) -> list[CatalogueEntry]:
+    """The runs of a dataset that left a checkpoint (best.pt, else last.pt), newest first.
+
+    "Newest" is the run's start (its ``args.yaml``), the order History shows; runs in custom
+    project folders are found through the run index.
+    """
+    if data is None:
+        return []
+    try:
+        folders = run_dirs(data, dataset_root)
+    except OSError:
+        return []
+    out = []
+    for folder in reversed(folders):
+        record = load_run(folder)
+        weights = record.best_weights or record.last_weights
+        if weights is None:
+            continue
+        map50 = record.best.get(MAP50)
+        out.append(CatalogueEntry(weights, "run", record.name, record.recipe,
+                                  _started_key(folder), map50, record))
+    return out
+
+
+def model_entries() -> list[CatalogueEntry]:
+    """Models on this computer outside any run: downloaded COCO models and imported files."""
+    from penguin_studio.core.training import models
+
+    out = []
+    for status in models.list_models():
+        if status.on_disk:
+            try:
+                date = status.path.stat().st_mtime
+            except OSError:
+                continue
+            out.append(CatalogueEntry(status.path, "downloaded" if status.named else "imported",
+                                      status.name, date=date))
+    return out
+
+
+def weights_catalogue(data: str | Path | None, dataset_root: Path | None = None,
+                      include_models: bool = True) -> list[CatalogueEntry]:
+    """Every model to offer for a dataset: its runs newest first, then the other models."""
+    entries = run_entries(data, dataset_root)
+    return entries + (model_entries() if include_models else [])
+
+
+def newest_model(data: str | Path | None, dataset_root: Path | None = None,
+                 recipe: str | None = None, proposal: bool | None = None) -> Path | None:
+    """"The newest model of this dataset": best.pt of its most recently started run.
+
+    ``recipe`` keeps runs of one recipe (fine-tuning's default start is the newest
+    feature-extraction run); ``proposal`` True / False keeps only auto-train's / the user's.
+    """
+    for entry in run_entries(data, dataset_root):
+        run = entry.run
+        if run is None or run.best_weights is None:
+            continue
+        if recipe is not None and entry.recipe != recipe:
+            continue
+        if proposal is not None and entry.proposal != proposal:
+            continue
+        return run.best_weights
     return None
+

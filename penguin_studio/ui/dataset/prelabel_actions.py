@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from penguin_studio.core.dataset.project import Dataset
 from penguin_studio.core.jobs import JobContext
 from penguin_studio.core.model_files import describe_weights_problem
+from penguin_studio.core.training import runs
 from penguin_studio.ui import settings
 from penguin_studio.ui.dataset.job_strip import JobStrip
 from penguin_studio.ui.file_dialogs import start_folder
@@ -43,15 +44,10 @@ class PrelabelChoice:
     conf: float
 
 
-def newest_best_weights(root: Path) -> Path | None:
-    """The newest ``runs/**/weights/best.pt`` under the dataset folder, if any."""
-    found = [p for p in (root / "runs").glob("**/weights/best.pt") if p.is_file()]
-    return max(found, key=lambda p: p.stat().st_mtime) if found else None
-
-
-def default_weights(root: Path) -> Path | None:
-    """The dataset's newest trained model, else the model used last time."""
-    newest = newest_best_weights(root)
+def default_weights(dataset: Dataset) -> Path | None:
+    """The dataset's newest trained model (the weights catalogue's rule), else the model used
+    last time."""
+    newest = runs.newest_model(dataset.yaml_path or dataset.root, dataset.root)
     if newest is not None:
         return newest
     last = settings.app_settings().value("prelabel/weights", "")
@@ -68,7 +64,7 @@ class PrelabelDialog(QDialog):
         self.weights = QLineEdit()
         self.weights.setPlaceholderText("best.pt of a model trained on these classes")
         self.weights.setMinimumWidth(380)
-        start = default_weights(dataset.root)
+        start = default_weights(dataset)
         if start is not None:
             self.weights.setText(str(start))
         browse = QPushButton("Browse…")

@@ -1,17 +1,18 @@
 """Choose a model: the open dataset's training runs, recently used files, or any ``.pt``.
 
-The one picker of the Evaluate, Detect and Live panels. Recently used weights are remembered
-in the app's settings; a file that no longer exists is dropped from the list. A file that is
-no model (a ``.txt``, a data yaml, a damaged or segmentation ``.pt``) is named for what it
-is at once, by the core's :func:`~penguin_studio.core.model_files.describe_weights_problem`,
-so no job starts on it.
+The one picker of the Evaluate, Detect and Live panels; what it offers comes from the core's
+weights catalogue (:func:`~penguin_studio.core.training.runs.weights_catalogue`). Recently
+used weights are remembered in the app's settings; a file that no longer exists is dropped
+from the list. A file that is no model (a ``.txt``, a data yaml, a damaged or segmentation
+``.pt``) is named for what it is at once, by the core's
+:func:`~penguin_studio.core.model_files.describe_weights_problem`, so no job starts on it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from penguin_studio.core.model_files import describe_weights_problem
+from penguin_studio.core.training import runs
 from penguin_studio.ui import settings
 from penguin_studio.ui.file_dialogs import start_folder
 
@@ -44,22 +46,17 @@ def remember_weights(path: str) -> None:
 
 def run_weights(dataset) -> list[str]:
     """best.pt (else last.pt) of every training run of ``dataset``, newest first."""
-    if dataset is None or dataset.yaml_path is None:
-        return []
-    try:
-        from penguin_studio.core.training.runs import run_dirs
+    return [str(entry.path) for entry in _catalogue(dataset, include_models=False)]
 
-        folders = run_dirs(dataset.yaml_path, dataset.root)
-    except Exception:  # the run history is a convenience; never block choosing a file
-        folders = []
-    found = []
-    for folder in reversed(folders):
-        for name in ("best.pt", "last.pt"):
-            candidate = folder / "weights" / name
-            if candidate.is_file():
-                found.append(str(candidate))
-                break
-    return found
+
+def _catalogue(dataset, include_models: bool = True) -> list:
+    """The core's weights catalogue for ``dataset`` (runs, then imported/downloaded models)."""
+    try:
+        if dataset is None or dataset.yaml_path is None:
+            return runs.model_entries() if include_models else []
+        return runs.weights_catalogue(dataset.yaml_path, dataset.root, include_models)
+    except Exception:  # the catalogue is a convenience; never block choosing a file
+        return []
 
 
 class WeightsPicker(QWidget):
@@ -134,10 +131,17 @@ class WeightsPicker(QWidget):
         """Offer the dataset's runs first, then recently used files."""
         self._dataset = dataset
         current = self.path()
-        items = list(dict.fromkeys(run_weights(dataset) + recent_weights()))
+        catalogue = _catalogue(dataset)
+        found = [str(e.path) for e in catalogue if e.source == "run"]
+        others = [str(e.path) for e in catalogue if e.source != "run"]
+        items = list(dict.fromkeys(found + recent_weights() + others))
+        tips = {str(e.path): e.label() for e in catalogue}
         self.combo.blockSignals(True)
         self.combo.clear()
         self.combo.addItems(items)
+        for i, item in enumerate(items):  # recipe, date order and best mAP50 on hover
+            if item in tips:
+                self.combo.setItemData(i, tips[item], Qt.ItemDataRole.ToolTipRole)
         self.combo.setCurrentText(current or (items[0] if items else ""))
         self.combo.blockSignals(False)
         if self.path() != current:

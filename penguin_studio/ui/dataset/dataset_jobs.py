@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 
 from penguin_studio.core.jobs import JobContext
+from penguin_studio.ui.jobs import JobHandle, start_job
 
 
 def ask_yes_no(parent: QWidget, title: str, text: str) -> bool:
@@ -51,25 +52,16 @@ class DatasetJobs:
         """Run ``fn(ctx, *args)`` off the GUI thread; errors become one clear message."""
         if not self.guard():
             return
-        ctx = self.context
-        ctx.status_message.emit(progress or f"{title}…", 0)
+        job: JobHandle | None = None
 
         def done(result: Any) -> None:
             self.running.discard(job)
             if on_done is not None:
                 on_done(result)
 
-        def failed(message: str) -> None:
-            self.running.discard(job)
-            ctx.status_message.emit(f"{title} failed.", 5000)
-            ctx.error.emit(title, message)
-
-        def progressed(done_n: int, total: int, message: str) -> None:
-            if total:
-                ctx.status_message.emit(f"{message or title}… {done_n:,}/{total:,}", 0)
-
-        job = ctx.jobs.start(fn, *args, on_done=done, on_error=failed, on_progress=progressed,
-                             on_cancel=lambda: self.running.discard(job))
+        job = start_job(self.context, title, fn, *args, on_done=done,
+                        on_failed=lambda _m: self.running.discard(job),
+                        on_cancelled=lambda: self.running.discard(job), progress_text=progress)
         self.running.add(job)
 
     def reopen(self, yaml_path: Path | None, message: str = "") -> None:

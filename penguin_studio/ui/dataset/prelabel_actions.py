@@ -34,6 +34,7 @@ from penguin_studio.core.training import runs
 from penguin_studio.ui import settings
 from penguin_studio.ui.dataset.job_strip import JobStrip
 from penguin_studio.ui.file_dialogs import start_folder
+from penguin_studio.ui.jobs import start_job
 
 DEFAULT_CONF = 0.25
 
@@ -134,6 +135,12 @@ def _prelabel_job(ctx: JobContext, dataset: Dataset, weights: Path, conf: float)
     return prelabel(dataset, weights, conf, ctx)
 
 
+def _done_text(report) -> str:
+    if not report.images and not report.skipped:
+        return "Nothing to pre-label: every unlabelled image already has proposals."
+    return report.summary()
+
+
 class PrelabelActions(QObject):
     """Runs one pre-label job at a time; ``finished(report or None)`` when it stops."""
 
@@ -164,38 +171,21 @@ class PrelabelActions(QObject):
         if choice is None:
             return
         settings.app_settings().setValue("prelabel/weights", str(choice.weights))
-        self.strip.start(f"Pre-labelling with {choice.weights.name}…", self.cancel)
-        self.job = self.context.jobs.start(
-            _prelabel_job, ds, choice.weights, choice.conf, on_done=self._done,
-            on_error=self._failed, on_progress=self.strip.progress, on_cancel=self._cancelled)
+        self.job = start_job(
+            self.context, "Pre-label unlabelled images", _prelabel_job, ds, choice.weights,
+            choice.conf, strip=self.strip, progress_text=f"Pre-labelling with "
+            f"{choice.weights.name}…", done_text=_done_text,
+            cancelled_text="Pre-labelling cancelled; the images already done keep their "
+            "proposals.", on_done=self._finished, on_failed=lambda _m: self._finished(None),
+            on_cancelled=lambda: self._finished(None))
 
     def cancel(self) -> None:
         if self.job is not None:
             self.job.cancel()
 
-    def _done(self, report) -> None:
-        self._stop()
-        text = report.summary()
-        if not report.images and not report.skipped:
-            text = "Nothing to pre-label: every unlabelled image already has proposals."
-        self.context.status_message.emit(text, 10000)
-        self.finished.emit(report)
-
-    def _failed(self, message: str) -> None:
-        self._stop()
-        self.context.status_message.emit("Pre-labelling failed.", 5000)
-        self.context.error.emit("Pre-label unlabelled images", message)
-        self.finished.emit(None)
-
-    def _cancelled(self) -> None:
-        self._stop()
-        self.context.status_message.emit(
-            "Pre-labelling cancelled; the images already done keep their proposals.", 8000)
-        self.finished.emit(None)
-
-    def _stop(self) -> None:
+    def _finished(self, report) -> None:
         self.job = None
-        self.strip.finish()
+        self.finished.emit(report)
 
     def shutdown(self) -> None:
         self.cancel()

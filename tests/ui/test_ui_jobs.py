@@ -1,0 +1,71 @@
+"""ui/jobs.py: every background job reports progress, done, failure and cancel the same way."""
+
+from __future__ import annotations
+
+import threading
+
+from penguin_studio.core.errors import UserError
+from penguin_studio.core.jobs import JobContext
+from penguin_studio.ui.context import AppContext
+from penguin_studio.ui.jobs import start_job
+
+
+def _messages(context: AppContext) -> list[str]:
+    seen: list[str] = []
+    context.status_message.connect(lambda text, _ms: seen.append(text))
+    return seen
+
+
+def test_progress_and_done_reach_the_status_bar(qtbot) -> None:
+    context = AppContext()
+    seen = _messages(context)
+    results = []
+
+    def job(ctx: JobContext, n: int) -> int:
+        for i in range(n):
+            ctx.step(i + 1, n, "Counting")
+        return n * 2
+
+    handle = start_job(context, "Count", job, 3, on_done=results.append,
+                       done_text=lambda r: f"Counted {r}.")
+    qtbot.waitUntil(lambda: not handle.running)
+    assert results == [6]
+    assert seen[0] == "Count…" and "Counting… 3/3" in seen and seen[-1] == "Counted 6."
+    context.shutdown()
+
+
+def test_a_failure_is_one_line_and_the_dialog_unless_background(qtbot) -> None:
+    context = AppContext()
+    seen = _messages(context)
+    errors = []
+    context.error.connect(lambda title, text: errors.append((title, text)))
+
+    def job(_ctx: JobContext) -> None:
+        raise UserError("The model file is gone.")
+
+    handle = start_job(context, "Pre-label", job)
+    qtbot.waitUntil(lambda: not handle.running)
+    assert errors == [("Pre-label", "The model file is gone.")] and seen[-1] == "Pre-label failed."
+    handle = start_job(context, "Auto-train", job, error_dialog=False)
+    qtbot.waitUntil(lambda: not handle.running)
+    assert len(errors) == 1 and seen[-1] == "Auto-train failed: The model file is gone."
+    context.shutdown()
+
+
+def test_cancel_stops_the_job_and_says_so(qtbot) -> None:
+    context = AppContext()
+    seen = _messages(context)
+    started = threading.Event()
+
+    def job(ctx: JobContext) -> None:
+        started.set()
+        while True:
+            ctx.step(0, 0)
+            ctx.token._event.wait(0.01)
+
+    handle = start_job(context, "Index", job)
+    assert started.wait(5)
+    handle.cancel()
+    qtbot.waitUntil(lambda: not handle.running)
+    assert seen[-1] == "Index cancelled."
+    context.shutdown()

@@ -19,6 +19,7 @@ import signal
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -58,6 +59,23 @@ def _take_over_stdout() -> IO[str]:
     return os.fdopen(events_fd, "w", encoding="utf-8", buffering=1)
 
 
+def watch_stdin_for_stop(request_stop: Callable[[], None]) -> None:
+    """Call ``request_stop`` on each ``stop`` line of stdin, and once more when stdin ends
+    (the parent closed it or died), from a daemon thread: the stop protocol every child
+    (training, tuning) speaks with its parent."""
+
+    def read_stdin() -> None:
+        try:
+            for line in sys.stdin:
+                if line.strip().lower() == "stop":
+                    request_stop()
+        except (OSError, ValueError):
+            pass
+        request_stop()
+
+    threading.Thread(target=read_stdin, name="stop-listener", daemon=True).start()
+
+
 def _listen_for_stop(stop: threading.Event, interrupt: threading.Event) -> None:
     """Stop on a ``stop`` line, on end of stdin, on SIGINT (once) and on SIGTERM.
 
@@ -74,16 +92,7 @@ def _listen_for_stop(stop: threading.Event, interrupt: threading.Event) -> None:
 
             _thread.interrupt_main()
 
-    def read_stdin() -> None:
-        try:
-            for line in sys.stdin:
-                if line.strip().lower() == "stop":
-                    request_stop()
-        except (OSError, ValueError):
-            pass
-        request_stop()
-
-    threading.Thread(target=read_stdin, name="stop-listener", daemon=True).start()
+    watch_stdin_for_stop(request_stop)
 
     def on_signal(signum: int, _frame: Any) -> None:
         if signum == signal.SIGINT and stop.is_set():

@@ -32,7 +32,7 @@ from typing import Any
 
 from penguin_studio.core.errors import UserError
 from penguin_studio.core.training import tuning
-from penguin_studio.core.training.child import EventSink, _take_over_stdout
+from penguin_studio.core.training.child import EventSink, _take_over_stdout, watch_stdin_for_stop
 from penguin_studio.core.training.events import EVENTS_FILE, Event
 
 RAY_CONNECT_S = 3.0
@@ -134,22 +134,13 @@ def _listen_for_stop(search: Search) -> None:
             search.stop.set()
             signal.pthread_kill(main_ident, signal.SIGINT)  # type: ignore[arg-type]
 
-    def read_stdin() -> None:
-        try:
-            for line in sys.stdin:
-                if line.strip().lower() == "stop":
-                    request_stop()
-        except (OSError, ValueError):
-            pass
-        request_stop()
-
     def on_signal(_signum: int, _frame: Any) -> None:
         search.stop.set()
         raise SearchStopped()
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    threading.Thread(target=read_stdin, name="stop-listener", daemon=True).start()
+    watch_stdin_for_stop(request_stop)
 
 
 def _hook_iterations(search: Search) -> None:

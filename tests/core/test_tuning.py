@@ -182,3 +182,21 @@ def test_a_two_trial_ray_search_runs_locally(tiny_dataset: Path, capsys) -> None
     assert load_hyp_file(tune_dir / tuning.BEST_HYP)["optimizer"] == "AdamW"
     trials = [p for p in tune_dir.glob("ray_*") if (p / "args.yaml").is_file()]
     assert len(trials) == 2  # each trial's run stays inside the search folder
+
+
+def test_the_time_budget_starts_no_iteration_that_would_overrun(tiny_dataset: Path) -> None:
+    from penguin_studio.core.training.tune_child import Search, SearchStopped
+
+    config = tuning.TuneConfig(train=TrainConfig.for_mode("scratch", tiny_dataset),
+                               iterations=10, time=1.0, tune_dir=str(tiny_dataset.parent))
+    events: list[dict] = []
+    search = Search(config, events.append)
+    search.before_iteration({"lr0": 0.001})  # the first always starts
+    search.t0 -= 40 * 60  # 40 minutes gone...
+    search._iteration_t0 -= 25 * 60  # ...and an iteration takes 25: 65 > 60
+    with pytest.raises(SearchStopped, match="time budget spent"):
+        search.before_iteration({"lr0": 0.002})
+    assert [e["type"] for e in events] == ["iteration_start"]
+    search.stop.set()
+    with pytest.raises(SearchStopped, match="stopped"):
+        search.before_iteration({"lr0": 0.002})

@@ -41,7 +41,7 @@ class TrainPanel(QWidget):
         self.tabs.addTab(self.wizard, "New run")
         self.tabs.addTab(self.monitor, "Monitor")
         self.tabs.addTab(self.history, "History")
-        self.tune_page = TunePage(context)
+        self.tune_page = TunePage(context, training_busy=lambda: self.busy)
         self.tabs.addTab(self.tune_page, "Tune")
         self.dataset_label = QLabel()
         self.models_button = QPushButton("Models…")
@@ -85,9 +85,11 @@ class TrainPanel(QWidget):
 
     def _launch(self, sup: TrainingSupervisor, title: str,
                 resume_dir: Path | None) -> TrainingSupervisor | None:
-        if self.supervisor is not None:
-            QMessageBox.information(self, "Training running", "A training is already running; "
-                                    "stop it first (Monitor › Stop).")
+        if self.supervisor is not None or self.tune_page.busy:
+            what = "A tuning search (Tune › Stop)" if self.supervisor is None else \
+                "A training (Monitor › Stop)"
+            QMessageBox.information(self, "Training running", f"{what} is already running; "
+                                    f"stop it first: both at once would share the CPU.")
             sup.deleteLater()
             return None
         self.supervisor = sup

@@ -56,9 +56,10 @@ class TunePage(QWidget):
 
     use_hyp = Signal(str, str)
 
-    def __init__(self, context, parent: QWidget | None = None) -> None:
+    def __init__(self, context, training_busy=None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
+        self._training_busy = training_busy or (lambda: False)
         self.supervisor: TuningSupervisor | None = None
         self.space_path: str | None = None
         self.best_hyp: str | None = None
@@ -239,6 +240,10 @@ class TunePage(QWidget):
 
     def start(self) -> TuningSupervisor | None:
         if self.supervisor is not None:
+            return None
+        if self._training_busy():
+            self._failed("A training is running (Monitor › Stop first): a search beside it "
+                         "would share the CPU and make both slow.")
             return None
         try:
             config = self.config()

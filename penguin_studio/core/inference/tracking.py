@@ -1,7 +1,7 @@
 """Tracking and counting: IDs across frames, unique animals seen, line and zone crossings.
 
 Detections of each frame go to ultralytics' own ByteTrack or BoT-SORT (built by
-:func:`penguin_studio.core.engine.make_tracker` from their cfg yamls), fed with the same
+:func:`make_tracker` from their cfg yamls after the engine's offline set-up), fed with the same
 filtered candidates the viewer shows, so the confidence/IoU sliders and class toggles act on
 tracking too. :class:`TrackCounter` adds what a person counting animals needs on top:
 
@@ -313,14 +313,15 @@ class TrackCounter:
                  keep_records: bool = True) -> None:
         if min_frames < 1:
             raise UserError("--min-frames must be 1 or more.")
+        if tracker not in TRACKERS:
+            raise UserError(f"Unknown tracker '{tracker}': use one of {', '.join(TRACKERS)}.")
         self.names, self.kind = list(names), tracker
         self.min_frames = int(min_frames)
         self.line, self.zone = line, zone
         self.keep_records = keep_records
         self._lock = threading.RLock()
-        self._tracker = make_tracker(tracker, **TRACKER_OVERRIDES.get(tracker, {}))
-        self._conf = -1.0
-        self.set_conf(conf)
+        self._tracker: Any = None  # made on the first frame: importing ultralytics takes
+        self._conf = float(conf)   # seconds, and the GUI thread must not wait for it
         self._tracks: dict[int, _Track] = {}
         self._events: list[CountEvent] = []
         self.records: list[TrackBox] = []
@@ -337,11 +338,20 @@ class TrackCounter:
     def set_conf(self, conf: float) -> None:
         """The slider's confidence starts tracks; weaker boxes (> 0.1) only continue them."""
         with self._lock:
-            if conf != self._conf:
-                self._conf = float(conf)
-                self._tracker.args.track_high_thresh = float(conf)
-                self._tracker.args.new_track_thresh = float(conf)
-                self._tracker.args.track_low_thresh = min(LOW_CONF, float(conf))
+            self._conf = float(conf)
+            if self._tracker is not None:
+                self._apply_conf()
+
+    def _apply_conf(self) -> None:
+        args = self._tracker.args
+        args.track_high_thresh = args.new_track_thresh = self._conf
+        args.track_low_thresh = min(LOW_CONF, self._conf)
+
+    def _ensure_tracker(self) -> Any:
+        if self._tracker is None:
+            self._tracker = make_tracker(self.kind, **TRACKER_OVERRIDES.get(self.kind, {}))
+            self._apply_conf()
+        return self._tracker
 
     def set_line(self, line: CountingLine | None) -> None:
         """A new line: crossings are counted from now on (earlier ones belonged to the old)."""
@@ -357,6 +367,11 @@ class TrackCounter:
             self._events = [e for e in self._events if e.kind in ("in", "out")]
             for track in self._tracks.values():
                 track.inside = None
+
+    def set_names(self, names: list[str]) -> None:
+        """Class names, once the model is loaded (Live creates the counter before that)."""
+        with self._lock:
+            self.names = list(names)
 
     def set_min_frames(self, frames: int) -> None:
         with self._lock:
@@ -380,8 +395,13 @@ class TrackCounter:
         """Track one frame's detections; returns the tracks shown on it (confirmed by the
         tracker; IDs from 1, continuing across segments)."""
         with self._lock:
+            if time_s + self._time_base < self._last_time:  # a looping file started again
+                self._time_base = self._last_time - time_s
+            if frame + self._frame_base <= self._last_frame:
+                self._frame_base = self._last_frame + 1 - frame
             frame, time_s = frame + self._frame_base, time_s + self._time_base
-            out = self._tracker.update(_TrackerInput(dets.xyxy, dets.conf, dets.cls), image)
+            tracker = self._ensure_tracker()
+            out = tracker.update(_TrackerInput(dets.xyxy, dets.conf, dets.cls), image)
             boxes = [self._observe(row, frame, time_s) for row in np.asarray(out).reshape(-1, 8)]
             self.frames += 1
             self._last_frame, self._last_time = frame, time_s
@@ -441,7 +461,8 @@ class TrackCounter:
             self._id_base = max([self._id_base, *self._tracks])
             self._frame_base = self._last_frame + 1
             self._time_base = self._last_time
-            self._tracker.reset()
+            if self._tracker is not None:
+                self._tracker.reset()
             self.current = []
             if self.series:
                 self.series.append((self._last_time, -1, -1, -1))  # -1: a gap

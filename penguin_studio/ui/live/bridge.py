@@ -58,6 +58,8 @@ class LiveBridge(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.pipeline: LivePipeline | None = None
+        #: The pipeline made for each run (the Live panel uses the tracking one).
+        self.pipeline_class: type[LivePipeline] = LivePipeline
         #: Extra LivePipeline options for every run (imgsz, threads, open_timeout_s…).
         self.options: dict[str, Any] = {"open_timeout_s": OPEN_TIMEOUT_S, "display_ack": True}
         self._pending = threading.Event()
@@ -70,7 +72,7 @@ class LiveBridge(QObject):
               settings: FilterSettings) -> LivePipeline:
         """Stop any current run (without waiting) and start a new one."""
         self.stop()
-        pipeline = LivePipeline(
+        pipeline = self.pipeline_class(
             source, weights, pace=pace, loop=loop, settings=settings, **self.options,
             on_frame=lambda: self._notify(pipeline),
             on_state=lambda state, msg: self._state_from.emit(pipeline, state, msg))

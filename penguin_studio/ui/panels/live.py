@@ -37,6 +37,7 @@ from penguin_studio.core.inference.live import (
     LivePipeline,
     save_snapshot,
 )
+from penguin_studio.core.inference.live_tracking import TrackingPipeline
 from penguin_studio.core.inference.video import (
     CameraProbe,
     VideoSource,
@@ -53,6 +54,7 @@ from penguin_studio.ui.live.banner import ProblemBanner
 from penguin_studio.ui.live.bridge import LiveBridge
 from penguin_studio.ui.live.controls import SourcePicker
 from penguin_studio.ui.live.snapshot_box import SnapshotConfirmation, snapshot_target_combo
+from penguin_studio.ui.live.track_controls import TrackingBox, video_line_drawer
 from penguin_studio.ui.live.video_view import VideoView
 from penguin_studio.ui.workers import JobRunner
 
@@ -85,6 +87,7 @@ class LivePanel(QWidget):
         self._context = context
         self._jobs = JobRunner(self)
         self.bridge = LiveBridge(self)
+        self.bridge.pipeline_class = TrackingPipeline
         self._launch_args: tuple[VideoSource, str] | None = None
         self._auto_weights = ""
         self._dataset_key = ""  # the open dataset, to tell a switch from a reload
@@ -111,8 +114,10 @@ class LivePanel(QWidget):
         left.addWidget(self.view, 1)
         side = QWidget()
         side_layout = QVBoxLayout(side)
+        self.tracking = TrackingBox(video_line_drawer(self.view), lambda: self.bridge.pipeline)
+        self.tracking.message.connect(self._set_note)
         for group in (self._source_group(), self._model_group(), self._run_row(),
-                      self._filter_group(), self._capture_group()):
+                      self._filter_group(), self.tracking, self._capture_group()):
             side_layout.addWidget(group)
         side_layout.addStretch(1)
         scroll = QScrollArea()
@@ -375,6 +380,7 @@ class LivePanel(QWidget):
         """Stop the run and every helper thread; called when the window or panel closes."""
         self.bridge.shutdown()
         self._jobs.shutdown()
+        self.tracking.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.shutdown()
@@ -414,6 +420,7 @@ class LivePanel(QWidget):
         self.banner.hide()
         self._set_note("")
         self.bridge.options["backend"] = self.backend.value()
+        self.bridge.options["counter"] = self.tracking.counter_for(str(source.target), weights)
         self.bridge.start(source, weights, pace=self.pace_combo.currentData(),
                           loop=self.loop_check.isChecked(), settings=self._settings())
         self.state = "opening"

@@ -1,0 +1,1 @@
+"""Label less: the "label next" queue, effort accounting and proposal-model auto-training."""

@@ -9,6 +9,7 @@ Actions::
     dataset export DATA --format yolo-zip|coco|voc --out PATH [--split S ...]
     dataset split DATA [--ratios 0.8 0.1 0.1] [--seed 0] [--no-stratify]
     dataset classes DATA add NAME | rename ID NAME | delete ID | merge SRC INTO | reorder IDS...
+    dataset next DATA [--weights W] [--n N] [--labelled] [--json]   the images to label next
 
 Reports are one line per fact; ``--json`` (info, imports, exports) prints one JSON document.
 """
@@ -58,6 +59,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--no-stratify", action="store_true")
 
+    nx = acts.add_parser("next", help="the images to label next, most informative first")
+    nx.add_argument("data", type=Path)
+    nx.add_argument("--weights", metavar="W",
+                    help="model that scores them (default: the dataset's newest trained model; "
+                         "none: an order by diversity only)")
+    nx.add_argument("--n", type=int, default=20, metavar="N", help="how many (default 20; 0: all)")
+    nx.add_argument("--labelled", action="store_true",
+                    help="also labelled images whose labels the model disagrees with")
+    nx.add_argument("--json", action="store_true")
+
     cl = acts.add_parser("classes", help="add, rename, delete, merge or reorder classes")
     cl.add_argument("data", type=Path)
     cl.add_argument("op", choices=("add", "rename", "delete", "merge", "reorder"))
@@ -68,7 +79,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     handler = {"info": _info, "import-coco": _import, "import-voc": _import,
                "import-zip": _import_zip, "export": _export, "split": _split,
-               "classes": _classes}[args.action]
+               "classes": _classes, "next": _next}[args.action]
     return handler(args)
 
 
@@ -94,6 +105,42 @@ def _info(args: argparse.Namespace) -> int:
     print("  instances: " + (", ".join(f"{k} {v}" for k, v in per_class.items()) or "none"))
     for key, why in ds.problems.items():
         print(f"  note: {key}: {why}")
+    return 0
+
+
+def _next(args: argparse.Namespace) -> int:
+    from penguin_studio.core.dataset.project import open_dataset
+    from penguin_studio.core.errors import UserError
+    from penguin_studio.core.labelling.queue import build_queue
+    from penguin_studio.core.training.runs import newest_model
+
+    if args.n < 0:
+        raise UserError(f"--n must be 0 (all) or more, not {args.n}.")
+    ds = open_dataset(args.data)
+    weights = args.weights
+    if weights:
+        from penguin_studio.core.engine import check_weights_file
+
+        weights = check_weights_file(weights)
+    else:
+        weights = newest_model(ds.yaml_path or ds.root, ds.root)
+    result = build_queue(ds, weights, include_labelled=args.labelled)
+    items = result.items[:args.n] if args.n else result.items
+    if args.json:
+        print(json.dumps({"dataset": str(ds.yaml_path or ds.root), "model": result.model,
+                          "note": result.note, "queue": [
+                              {"rank": i.rank + 1, "image": str(i.path), "score": i.score,
+                               "uncertainty": i.uncertainty, "labelled": i.labelled}
+                              for i in items]}, ensure_ascii=False))
+        return 0
+    how = f"scored by {Path(result.model).name}" if result.model else \
+        "no model yet: ordered by diversity only"
+    print(f"Label next ({how}; {len(result.items)} images):")
+    for i in items:
+        mark = "  (labelled)" if i.labelled else ""
+        print(f"  {i.rank + 1:4d}  {i.score:.3f}  {i.path}{mark}")
+    if result.note:
+        print(f"note: {result.note}", file=sys.stderr)
     return 0
 
 

@@ -18,6 +18,9 @@ from threads import describe, new_threads
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("QT_QPA_PLATFORM_PLUGIN_PATH", None)
+# The app's default backend is Automatic (export + timing on first use of a model); the
+# panel tests pin PyTorch, tests of the backends themselves choose theirs explicitly.
+os.environ.setdefault("PENGUIN_STUDIO_BACKEND", "torch")
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -57,7 +57,18 @@ def configure() -> None:
         os.environ["YOLO_CONFIG_DIR"] = str(cfg)
         os.environ.setdefault("YOLO_VERBOSE", "True")
         _install_fonts(cfg / "Ultralytics")
+        _block_openvino_telemetry()
         _configured = True
+
+
+def _block_openvino_telemetry() -> None:
+    """OpenVINO's model converter sends usage events to Google Analytics unless the user ran
+    its opt-out script; with ``openvino_telemetry`` unimportable it uses its built-in no-op
+    stub instead, so an export to OpenVINO makes no network call."""
+    import sys
+
+    if "openvino_telemetry" not in sys.modules:
+        sys.modules["openvino_telemetry"] = None  # type: ignore[assignment]
 
 
 def _install_fonts(folder: Path) -> None:
@@ -142,6 +153,51 @@ def load_model(weights: str | Path, task: str = "detect") -> Any:
         raise NotACheckpointError(f"Cannot load {path.name} as a YOLO model ({first}): pick "
                                   f"a trained .pt file, such as a training run's "
                                   f"weights/best.pt.") from exc
+
+
+def load_exported(path: str | Path, task: str = "detect") -> Any:
+    """Load a model exported by ultralytics (``.onnx`` file, ``*_openvino_model`` folder).
+
+    ultralytics runs it through its AutoBackend, with the same pre- and post-processing as
+    the ``.pt``; loading is lazy there, so a damaged file only fails on the first predict.
+    """
+    ul = ultralytics_module()
+    try:
+        return ul.YOLO(str(path), task=task)
+    except Exception as exc:  # ultralytics raises many kinds for bad files
+        raise NotACheckpointError(f"Cannot load the exported model {Path(path).name}: "
+                                  f"{exc}") from exc
+
+
+def pin_openvino_full_precision(autobackend: Any, folder: str | Path) -> None:
+    """Recompile the OpenVINO model (exported to ``folder``) of a predictor in float32.
+
+    OpenVINO's CPU plugin runs in bfloat16 by default on CPUs that have it (AVX512-BF16, AMX:
+    recent Xeons and EPYCs), which moves scores by a few hundredths and changes which boxes
+    survive NMS; ultralytics pins f32 only on Windows. Called from ``on_predict_start`` with
+    the predictor's AutoBackend (each new predictor builds its own); raises when ultralytics'
+    internals are not as expected, so the caller falls back to torch rather than run
+    approximately.
+    """
+    import functools
+
+    import openvino as ov
+
+    backend = getattr(autobackend, "backend", None)
+    compiled = getattr(backend, "ov_compiled_model", None)
+    if compiled is None or not hasattr(backend, "compile_model"):
+        raise RuntimeError("this ultralytics version's OpenVINO backend cannot be pinned to f32")
+    if list(compiled.get_property("EXECUTION_DEVICES")) != ["CPU"]:
+        return  # a GPU/NPU picked by AUTO: its precision is OpenVINO's business
+    if str(compiled.get_property("INFERENCE_PRECISION_HINT")) == str(ov.Type.f32):
+        return
+    xml = next(Path(folder).glob("*.xml"))
+    core = ov.Core()
+    config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": ov.Type.f32}
+    backend.compile_model = functools.partial(core.compile_model, device_name="CPU",
+                                              config=config)
+    backend.ov_compiled_model = backend.compile_model(
+        core.read_model(str(xml), str(xml.with_suffix(".bin"))))
 
 
 def _check_model_yaml(path: Path) -> None:

@@ -81,6 +81,8 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self._add_action(file_menu, "Open &sample project", lambda: self.context.open_sample())
         file_menu.addSeparator()
+        self._add_action(file_menu, "Se&ttings…", self.show_settings,
+                         QKeySequence.StandardKey.Preferences)
         self._add_action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
         view_menu = bar.addMenu("&View")
@@ -93,6 +95,12 @@ class MainWindow(QMainWindow):
 
         help_menu = bar.addMenu("&Help")
         self._add_action(help_menu, f"&About {APP_NAME}", self.show_about)
+
+    def show_settings(self) -> None:
+        """The Settings dialog (what runs the models); changes apply to the next model."""
+        from penguin_studio.ui.settings_dialog import SettingsDialog
+
+        SettingsDialog(self).open()
 
     def _add_action(self, menu, text: str, slot, shortcut=None) -> QAction:
         action = QAction(text, self)

@@ -34,3 +34,18 @@ def remember_project(path: str) -> None:
 def last_project() -> str | None:
     value = app_settings().value("last_project", None)
     return str(value) if value else None
+
+
+def inference_backend() -> str:
+    """The backend models run on (Settings, Detect, Live): "auto", "torch", "openvino" or
+    "onnxruntime"; ``PENGUIN_STUDIO_BACKEND`` gives the default before one is chosen."""
+    from penguin_studio.core.inference.backends import BACKENDS, default_backend
+
+    value = str(app_settings().value("inference/backend", "") or "")
+    return value if value in BACKENDS else default_backend()
+
+
+def set_inference_backend(value: str) -> None:
+    s = app_settings()
+    s.setValue("inference/backend", value)
+    s.sync()

@@ -14,9 +14,11 @@ from typing import Any
 import numpy as np
 
 from penguin_studio.core import engine
+from penguin_studio.core.inference import backends
 from penguin_studio.core.inference.filtering import Detections
 from penguin_studio.core.inference.predict import RAW_CONF, RAW_IOU, RAW_MAX_DET
 from penguin_studio.core.inference.thread_chooser import ThreadChooser
+from penguin_studio.core.jobs import JobContext
 
 #: The detection viewer's raw-candidate settings (``predict.RAW_*``), so Live's sliders
 #: filter the same candidates Detect's do.
@@ -27,14 +29,20 @@ class Detector:
     """A loaded YOLO model that returns raw candidates for one frame."""
 
     def __init__(self, model: Any, imgsz: int | None = None, threads: int | None = None,
-                 chooser: ThreadChooser | None = None) -> None:
-        self.model = model
+                 chooser: ThreadChooser | None = None, backend: str = "torch",
+                 backend_note: str = "", torch_model: Any = None) -> None:
+        self.model = model  # what runs predict: the .pt, or its OpenVINO/ONNX export
         self.imgsz = imgsz
         self.threads = chooser or ThreadChooser(fixed=threads)
-        names = getattr(model, "names", None) or {}
+        info = torch_model if torch_model is not None else model
+        names = getattr(info, "names", None) or {}
         self.names = [str(names[k]) for k in sorted(names)] if isinstance(names, dict) \
             else [str(n) for n in names]
-        self.nms = not bool(getattr(getattr(model, "model", None), "end2end", False))
+        self.nms = not bool(getattr(getattr(info, "model", None), "end2end", False))
+        #: the backend that really runs ("torch", "openvino", "onnxruntime") and, when it is
+        #: not the one asked for or something was rebuilt, the one line that says so
+        self.backend = backend
+        self.backend_note = backend_note
 
     @staticmethod
     def _set_threads(count: int) -> None:
@@ -62,27 +70,65 @@ class Detector:
         self.raw(np.zeros((height, width, 3), dtype=np.uint8))
 
 
-_MODELS: collections.OrderedDict[tuple[str, float], Any] = collections.OrderedDict()
+_MODELS: collections.OrderedDict[tuple[Any, ...], Any] = collections.OrderedDict()
 _MODELS_LOCK = threading.Lock()
 _CHOOSERS: dict[tuple[Any, ...], ThreadChooser] = {}
 
 
+def _cached(key: tuple[Any, ...], make: Any) -> Any:
+    """One model per key, the three most recent kept (call with ``_MODELS_LOCK`` held)."""
+    model = _MODELS.get(key)
+    if model is None:
+        model = make()
+        _MODELS[key] = model
+        while len(_MODELS) > 3:
+            _MODELS.popitem(last=False)
+    return model
+
+
 def load_detector(weights: str | Path, imgsz: int | None = None,
-                  threads: int | None = None) -> Detector:
-    """Load (or reuse) a model: restarting or reconnecting must not reload the weights."""
+                  threads: int | None = None, backend: str = "torch",
+                  ctx: JobContext | None = None,
+                  frames: list[np.ndarray] | None = None) -> Detector:
+    """Load (or reuse) a model: restarting or reconnecting must not reload the weights.
+
+    ``backend`` is one of :data:`~penguin_studio.core.inference.backends.BACKENDS`; anything
+    but torch may export the model on first use (progress through ``ctx``) and falls back to
+    torch with a note in ``Detector.backend_note`` when it cannot run. ``frames`` are what
+    ``auto`` times the backends on the first time (default: ultralytics' sample photos).
+    """
     path = engine.check_weights_file(weights)
     stamp = path.stat().st_mtime if path.exists() else 0.0
     key = (str(path), stamp)
     with _MODELS_LOCK:
-        model = _MODELS.get(key)
-        if model is None:
-            model = engine.load_model(path)
-            _MODELS[key] = model
-            while len(_MODELS) > 2:
-                _MODELS.popitem(last=False)
+        torch_model = _cached(key, lambda: engine.load_model(path))
+    runner, used, note = torch_model, "torch", ""
+    if backend != "torch":
+        size = int(imgsz or trained_imgsz(torch_model))
+        with _MODELS_LOCK:
+            loaded = _LOADED.get((key, size, backend))
+        if loaded is None:
+            loaded = backends.resolve(path, size, backend, torch_model, ctx, frames)
+            with _MODELS_LOCK:
+                _LOADED[(key, size, backend)] = loaded
+                while len(_LOADED) > 4:
+                    _LOADED.pop(next(iter(_LOADED)))
+        runner, used, note = loaded.model, loaded.backend, loaded.note
+    with _MODELS_LOCK:
         # what was learnt about threads carries over to the next run of the same model
-        chooser = _CHOOSERS.setdefault((key, imgsz, threads), ThreadChooser(fixed=threads))
-        return Detector(model, imgsz, threads, chooser)
+        chooser = _CHOOSERS.setdefault((key, imgsz, threads, used),
+                                       ThreadChooser(fixed=threads))
+    return Detector(runner, imgsz, threads, chooser, backend=used, backend_note=note,
+                    torch_model=torch_model)
+
+
+_LOADED: dict[tuple[Any, ...], backends.LoadedBackend] = {}
+
+
+def trained_imgsz(model: Any) -> int:
+    """The image size a checkpoint was trained at (640 when it does not say)."""
+    size = (getattr(model, "overrides", None) or {}).get("imgsz", 640)
+    return int(max(size) if isinstance(size, (list, tuple)) else size)
 
 
 def find_latest_weights(root: str | Path) -> Path | None:

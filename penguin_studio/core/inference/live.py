@@ -42,6 +42,7 @@ import cv2
 import numpy as np
 
 from penguin_studio.core.errors import Cancelled, UserError
+from penguin_studio.core.inference.backends import LABELS as BACKEND_LABELS
 from penguin_studio.core.inference.detector import RAW_PREDICT as RAW_PREDICT
 from penguin_studio.core.inference.detector import (
     Detector,
@@ -71,6 +72,7 @@ from penguin_studio.core.inference.video import (
     dropped_message,
     open_source,
 )
+from penguin_studio.core.jobs import CancelToken, JobContext
 from penguin_studio.core.outputs_guard import check_output_file
 
 #: Files played "as fast as possible": the next frame is asked to be ready this long before
@@ -136,11 +138,13 @@ class LivePipeline:
                  imgsz: int | None = None, threads: int | None = None,
                  on_frame: FrameCallback | None = None,
                  on_state: StateCallback | None = None, open_timeout_s: float = OPEN_TIMEOUT_S,
-                 stall_timeout_s: float = STALL_TIMEOUT_S, display_ack: bool = False) -> None:
+                 stall_timeout_s: float = STALL_TIMEOUT_S, display_ack: bool = False,
+                 backend: str = "torch") -> None:
         if pace not in ("source", "fast"):
             raise ValueError(f"pace must be 'source' or 'fast', not {pace!r}")
         self.source, self.weights, self.pace, self.loop = source, weights, pace, loop
         self.imgsz, self.threads = imgsz, threads
+        self.backend = backend  # asked for; ``detector.backend`` is what really runs
         self.open_timeout_s, self.stall_timeout_s = open_timeout_s, stall_timeout_s
         self._settings = settings or FilterSettings()
         self._on_frame = on_frame or _ignore
@@ -317,8 +321,12 @@ class LivePipeline:
             return ("stopped", "Stopped.")
         try:
             self._set_state("loading", "Loading the model…")
-            self.detector = load_detector(self.weights, self.imgsz, self.threads)
+            self.detector = load_detector(self.weights, self.imgsz, self.threads,
+                                          backend=self.backend, ctx=self._loading_context())
             self.detector.warm_up(opened.size)
+        except Cancelled:  # stopped while a backend was being exported or measured
+            opened.release()
+            return ("stopped", "Stopped.")
         except BaseException:
             opened.release()
             raise
@@ -329,8 +337,33 @@ class LivePipeline:
         self._capture.start()
         if self._stop.is_set():
             return ("stopped", "Stopped.")
-        self._set_state("running", f"Running on {self.source.label}.")
+        self._set_state("running", self._running_message())
         return self._process_loop(self._capture)
+
+    def _loading_context(self) -> JobContext:
+        """Export and measuring progress (first use of a backend) as "loading" messages;
+        Stop cancels them."""
+        ctx = JobContext(progress=lambda _d, _t, text: self._set_state("loading", text))
+        stop = self._stop
+
+        class _StopToken(CancelToken):
+            @property
+            def cancelled(self) -> bool:
+                return stop.is_set()
+
+            def raise_if_cancelled(self) -> None:
+                if stop.is_set():
+                    raise Cancelled()
+
+        ctx.token = _StopToken()
+        return ctx
+
+    def _running_message(self) -> str:
+        """"Running on <source> (OpenVINO).", with the backend's note when it fell back."""
+        assert self.detector is not None
+        label = BACKEND_LABELS.get(self.detector.backend, self.detector.backend)
+        note = f" {self.detector.backend_note}" if self.detector.backend_note else ""
+        return f"Running on {self.source.label} ({label}).{note}"
 
     def _process_loop(self, capture: CaptureThread) -> tuple[str, str]:
         fast = capture.on_demand

@@ -46,6 +46,7 @@ class ModelInfo:
     names: list[str]
     end2end: bool  # YOLO26-style heads: no NMS, only the confidence filter
     imgsz: int
+    backend: str = "torch"  # what runs it: "torch", "openvino" or "onnxruntime"
 
 
 @dataclass
@@ -80,6 +81,7 @@ class Predictions:
     items: list[PredictedImage] = field(default_factory=list)
     skipped: list[SkippedImage] = field(default_factory=list)
     fps: float | None = None  # videos only
+    backend_note: str = ""  # one line when the backend fell back or its export was rebuilt
 
     def filtered(self, index: int, conf: float = DEFAULT_CONF, iou: float = DEFAULT_IOU,
                  classes: Iterable[int] | None = None) -> Detections:
@@ -127,9 +129,16 @@ def _caching_predictor_class() -> type:
 
 
 class Predictor:
-    """A loaded detection model that returns cached-ready raw candidates for an image."""
+    """A loaded detection model that returns cached-ready raw candidates for an image.
 
-    def __init__(self, weights: str | Path, imgsz: int | None = None) -> None:
+    ``backend`` (see :mod:`~penguin_studio.core.inference.backends`) picks what runs the
+    model: the ``.pt`` through torch, or its OpenVINO / ONNX Runtime export (made and cached
+    on first use, progress through ``ctx``). Test-time augmentation always runs on torch.
+    ``backend_note`` holds the one status line when the backend fell back or was rebuilt.
+    """
+
+    def __init__(self, weights: str | Path, imgsz: int | None = None,
+                 backend: str = "torch", ctx: JobContext | None = None) -> None:
         from penguin_studio.core import engine
 
         self.model = engine.load_model(weights)
@@ -144,15 +153,34 @@ class Predictor:
             end2end=bool(getattr(self.model.model, "end2end", False)),
             imgsz=int(imgsz or _trained_imgsz(self.model)),
         )
+        self.runner, self.backend, self.backend_note = self.model, "torch", ""
+        if backend != "torch":
+            from penguin_studio.core.inference import backends
+
+            loaded = backends.resolve(engine.check_weights_file(weights), self.info.imgsz,
+                                      backend, self.model, ctx)
+            self.runner, self.backend, self.backend_note = (loaded.model, loaded.backend,
+                                                            loaded.note)
+            self.info = dataclasses.replace(self.info, backend=loaded.backend)
+            if self.runner is not self.model:
+                self.runner.add_callback("on_predict_start",
+                                         lambda _p: engine.use_all_cores())
 
     def raw(self, image: np.ndarray, augment: bool = False) -> tuple[Detections, float]:
         """All candidates above 0.001 for a BGR image, and the inference time in ms."""
-        result = self.model.predict(
+        model = self.model if augment else self.runner
+        result = model.predict(
             image, conf=RAW_CONF, iou=RAW_IOU, max_det=RAW_MAX_DET, imgsz=self.info.imgsz,
             augment=augment, verbose=False, predictor=_caching_predictor_class(),
         )[0]
-        self._note_end2end()
-        return _detections(result, self.model.predictor.nms_space), result.speed["inference"]
+        if model is self.model:
+            self._note_end2end()
+        return _detections(result, model.predictor.nms_space), result.speed["inference"]
+
+    def take_note(self) -> str:
+        """The backend's status line, once (a reused predictor does not repeat it)."""
+        note, self.backend_note = self.backend_note, ""
+        return note
 
     def _note_end2end(self) -> None:
         """Whether NMS applies is only known for sure once ultralytics set the model up."""
@@ -264,7 +292,7 @@ def load_pixels(item: PredictedImage) -> np.ndarray | None:
 # ----- the job -----------------------------------------------------------------------------
 def predict_source(weights: str | Path | Predictor, source: str | Path,
                    imgsz: int | None = None, augment: bool = False,
-                   ctx: JobContext | None = None) -> Predictions:
+                   ctx: JobContext | None = None, backend: str = "torch") -> Predictions:
     """Predict every image of ``source`` once and cache its raw candidates.
 
     ``weights`` may be an already loaded :class:`Predictor` (the viewer keeps one).
@@ -273,7 +301,8 @@ def predict_source(weights: str | Path | Predictor, source: str | Path,
     ctx = ctx or JobContext()
     kind = source_kind(source)
     path = Path(source).expanduser().resolve()
-    predictor = weights if isinstance(weights, Predictor) else Predictor(weights, imgsz)
+    predictor = weights if isinstance(weights, Predictor) \
+        else Predictor(weights, imgsz, backend, ctx)
     out = Predictions(model=predictor.info, source=path, kind=kind, augment=augment)
     if kind == "video":
         _predict_video(predictor, path, out, ctx)
@@ -281,6 +310,7 @@ def predict_source(weights: str | Path | Predictor, source: str | Path,
         files = [path] if kind == "image" else folder_images(path)
         _predict_images(predictor, files, out, ctx)
     out.model = predictor.info
+    out.backend_note = predictor.take_note()
     if not out.items:
         detail = f" {out.skipped_message()}" if out.skipped else ""
         raise UserError(f"No image of {path.name} could be read.{detail}")

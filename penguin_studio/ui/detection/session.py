@@ -27,21 +27,25 @@ _models: dict[tuple[str, int | None], Predictor] = {}
 _models_lock = threading.Lock()
 
 
-def cached_predictor(weights: str, imgsz: int | None) -> Predictor:
-    """A loaded model, reused across runs (the job thread calls this)."""
-    key = (str(Path(weights).expanduser().resolve()), imgsz)
+def cached_predictor(weights: str, imgsz: int | None, backend: str = "torch",
+                     ctx: JobContext | None = None) -> Predictor:
+    """A loaded model, reused across runs (the job thread calls this); a changed file or
+    another backend loads again."""
+    path = Path(weights).expanduser().resolve()
+    stamp = path.stat().st_mtime_ns if path.is_file() else 0
+    key = (str(path), stamp, imgsz, backend)
     with _models_lock:
         if key not in _models:
             _models.clear()  # keep one model in memory at a time
-            _models[key] = Predictor(weights, imgsz)
+            _models[key] = Predictor(weights, imgsz, backend, ctx)
         return _models[key]
 
 
 def predict_job(ctx: JobContext, weights: str, source: str, imgsz: int | None,
-                augment: bool) -> Predictions:
+                augment: bool, backend: str = "torch") -> Predictions:
     """Background job: predict the source once, caching raw candidates."""
     ctx.step(0, 0, "Loading the model")
-    predictor = cached_predictor(weights, imgsz)
+    predictor = cached_predictor(weights, imgsz, backend, ctx)
     return predict_source(predictor, source, augment=augment, ctx=ctx)
 
 
@@ -118,7 +122,10 @@ class DetectionSession:
         parts = []
         plain, tta = self.runs.get(False), self.runs.get(True)
         if plain is not None:
-            parts.append(f"Inference {plain.median_inference_ms:.1f} ms/image (median)")
+            from penguin_studio.core.inference.backends import LABELS
+
+            on = LABELS.get(plain.model.backend, plain.model.backend)
+            parts.append(f"Inference {plain.median_inference_ms:.1f} ms/image (median, {on})")
         if tta is not None:
             ratio = ""
             if plain is not None and plain.median_inference_ms > 0:

@@ -242,7 +242,7 @@ def _record_ray_results(search: Search, grid: Any) -> None:
     lines = []
     for i, result in enumerate(grid, start=1):
         metrics = {k: float(v) for k, v in (result.metrics or {}).items()
-                   if isinstance(v, (int, float)) and "/" in k or k == "fitness"}
+                   if isinstance(v, (int, float)) and ("/" in k or k == "fitness")}
         hyp = {k: (result.config or {}).get(k) for k in keys}
         lines.append(json.dumps({"iteration": i, "fitness": metrics.get("fitness", 0.0),
                                  "hyperparameters": hyp, "datasets": {"ray": metrics}}))

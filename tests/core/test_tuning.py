@@ -200,3 +200,15 @@ def test_the_time_budget_starts_no_iteration_that_would_overrun(tiny_dataset: Pa
     search.stop.set()
     with pytest.raises(SearchStopped, match="stopped"):
         search.before_iteration({"lr0": 0.002})
+
+
+def test_ray_trials_get_a_gpu_when_the_run_asks_for_one(tiny_dataset: Path) -> None:
+    def gpus(device, given=None):
+        train = TrainConfig.for_mode("scratch", tiny_dataset, device=device)
+        config = tuning.TuneConfig(train=train, ray=True, gpu_per_trial=given,
+                                   tune_dir=str(tiny_dataset.parent / "t"))
+        kwargs = config.ray_kwargs()
+        assert kwargs["project"] == str(tiny_dataset.parent / "t") and kwargs["resume"]
+        return kwargs["gpu_per_trial"]
+
+    assert (gpus("cpu"), gpus(None), gpus("0"), gpus("0", 2)) == (0, 0, 1, 2)

@@ -190,7 +190,10 @@ class TuneConfig:
     def ray_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``model.tune(use_ray=True, ...)`` (space still as ranges)."""
         kw = self._base_kwargs()
-        kw.update(iterations=self.iterations, gpu_per_trial=self.gpu_per_trial,
+        gpus = self.gpu_per_trial
+        if gpus is None:  # a trial sees only the GPUs Ray gives it: one, when GPUs are asked
+            gpus = 1 if str(self.train.device or "cpu").lower() not in ("cpu", "mps") else 0
+        kw.update(iterations=self.iterations, gpu_per_trial=gpus,
                   grace_period=max(1, min(3, self.train.epochs)), search_alg=None)
         if self.tune_dir:
             # Ray's results in <tune_dir>/ray, each trial's run in <tune_dir>/ray_<id>;

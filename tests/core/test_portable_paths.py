@@ -122,3 +122,22 @@ def test_ultralytics_gets_absolute_paths_for_a_portable_yaml(tmp_path: Path) -> 
     listed = Path(copy["val"]).read_text().split()
     assert listed and all(Path(p).is_absolute() and root in Path(p).parents for p in listed)
     assert json.dumps(copy)  # plain data
+
+
+def test_training_and_evaluation_copies_are_one_format(tmp_path: Path) -> None:
+    """Both copies keep the user's own keys (a Roboflow block), drop ``download`` (it would
+    fetch data) and list each split's images in ``splits/``."""
+    from penguin_studio.core.evaluation.validate import ultralytics_data_yaml as val_yaml
+    from penguin_studio.core.training.plan import ultralytics_data_yaml as train_yaml
+
+    root = generate_sample(tmp_path / "p", images=4).root
+    data = yaml.safe_load((root / "data.yaml").read_text())
+    data.update(path=".", roboflow={"project": "birds"}, download="https://example.invalid/x")
+    (root / "data.yaml").write_text(yaml.safe_dump(data))
+    ds = open_dataset(root)
+    trained = yaml.safe_load(train_yaml(ds, tmp_path / "run").read_text())
+    evaluated = yaml.safe_load(val_yaml(ds, "val").read_text())
+    for copy in (trained, evaluated):
+        assert copy["roboflow"] == {"project": "birds"} and "download" not in copy
+        assert Path(copy["val"]).parent.name == "splits"
+    assert Path(trained["train"]).parent == tmp_path / "run" / "splits"

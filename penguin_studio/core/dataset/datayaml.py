@@ -12,6 +12,13 @@ elsewhere are lost, a limitation of PyYAML.
 
 YAML parser errors are translated into plain words here (:func:`yaml_error_message`) for
 every yaml the app reads.
+
+This is the whole data-yaml API: read (:func:`read_yaml_mapping`, :func:`parse_names`),
+resolve splits (:func:`split_spec`, :func:`dataset_root`, :func:`split_candidates`, the rules
+``Dataset.sources`` is built with), write (:func:`render_data_yaml`,
+:func:`updated_data_yaml`), create a project (:func:`new_project_yaml`,
+:func:`write_project_yaml`) and the copy ultralytics reads (:func:`ultralytics_data_yaml`).
+It imports nothing of ``project`` (which builds on it), so a dataset is duck-typed here.
 """
 
 from __future__ import annotations
@@ -20,9 +27,11 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import yaml
 
+from penguin_studio.core.dataset.labels import atomic_write_text
 from penguin_studio.core.errors import DatasetError, UserError
 
 SplitSpec = str | list[str]
@@ -64,6 +73,40 @@ def parse_names(data: dict, yaml_path: Path) -> list[str]:
     if names is None and "nc" not in data:
         return []
     raise DatasetError(f"{yaml_path.name}: 'names' must be a list or a mapping of classes.")
+
+
+# ----- resolving splits (the rules Dataset.sources is built with) ------------------------------
+def split_spec(data: dict, split: str) -> object:
+    """The yaml's entry for ``split`` as written; ``val`` falls back to Roboflow's ``valid``."""
+    spec = data.get(split)
+    if spec is None and split == "val":
+        spec = data.get("valid")
+    return spec
+
+
+def dataset_root(data: dict, yaml_path: Path) -> tuple[Path, str]:
+    """The folder relative splits resolve against, and why ``path:`` could not be used ("")."""
+    base = data.get("path")
+    if not base:
+        return yaml_path.parent, ""
+    root = Path(str(base)).expanduser()
+    if not root.is_absolute():
+        root = (yaml_path.parent / root).resolve()
+    if root.is_dir():
+        return root, ""
+    return yaml_path.parent, (f"path: {base} does not exist ({root}); "
+                              f"paths were resolved against {yaml_path.parent} instead")
+
+
+def split_candidates(entry: str, root: Path, yaml_dir: Path) -> list[Path]:
+    """Where a split entry may be, in the order tried: the first that exists is the split."""
+    raw = Path(entry).expanduser()
+    if raw.is_absolute():
+        return [raw]
+    out = [root / raw, yaml_dir / raw]
+    if entry.startswith("../"):  # Roboflow: '../train/images' meant next to the yaml
+        out.append(yaml_dir / entry[3:])
+    return list(dict.fromkeys(out))
 
 
 # ----- YAML errors in plain words ----------------------------------------------------------------
@@ -181,7 +224,7 @@ def updated_data_yaml(yaml_path: Path, names: list[str] | None = None,
     root_path = None if drop_path else portable_root(data.get("path"), yaml_path)
     split_specs: dict[str, SplitSpec] = {}
     for split in SPLITS:
-        value = data.get(split, data.get("valid") if split == "val" else None)
+        value = split_spec(data, split)
         if splits is not None and split in splits:
             value = splits[split]
         if value not in (None, "", []):
@@ -251,16 +294,15 @@ def find_path_conflict(data: dict, yaml_path: Path, root: Path,
 
 
 def _entries(data: dict, split: str) -> list[object]:
-    spec = data.get(split, data.get("valid") if split == "val" else None)
+    spec = split_spec(data, split)
     if spec in (None, "", []):
         return []
     return list(spec) if isinstance(spec, list) else [spec]
 
 
 def _exists_beside(folder: Path, entry: str) -> bool:
-    found = folder / entry
-    if not found.exists() and entry.startswith("../"):
-        found = folder / entry[3:]
+    tried = split_candidates(entry, folder, folder)
+    found = next((c for c in tried if c.exists()), tried[0])
     if found.is_dir():  # the folder itself ('.') counts only when it holds an image
         return any(name.lower().endswith(_IMAGE_SUFFIXES)
                    for _dir, _subdirs, names in os.walk(found) for name in names)
@@ -282,3 +324,100 @@ def _leading_comments(yaml_path: Path) -> str:
             break
         out.append(line[1:].removeprefix(" "))
     return "\n".join(out)
+
+
+# ----- creating a project ------------------------------------------------------------------------
+PROJECT_COMMENT = "Penguin Studio project made from a folder of images."
+
+
+def new_project_yaml(folder: Path, yaml_name: str = "data.yaml") -> Path:
+    """Where a new project's yaml goes; refuses a folder that has one (open it instead)."""
+    yaml_path = folder / yaml_name
+    if yaml_path.exists():
+        raise DatasetError(f"{yaml_path} already exists: open it instead.")
+    return yaml_path
+
+
+def write_project_yaml(yaml_path: Path, names: list[str]) -> None:
+    """A new project's yaml: every image in ``train`` (the folder itself), no ``path:``, so
+    the folder stays portable (see the module doc)."""
+    atomic_write_text(yaml_path, render_data_yaml(names=list(names), splits={"train": "."},
+                                                  root=None, comment=PROJECT_COMMENT))
+
+
+# ----- the copy ultralytics reads -----------------------------------------------------------------
+#: In a copy's folder: the data yaml and the folder of per-split image lists.
+COPY_NAME = "data.yaml"
+COPY_LISTS = "splits"
+#: Keys of the user's yaml a copy replaces (or, ``download``, must not act on).
+_COPY_REPLACES = ("path", "train", "val", "valid", "test", "download", "nc", "names")
+
+
+class SplitListing(Protocol):
+    """What a copy needs of a :class:`~penguin_studio.core.dataset.project.Dataset`."""
+
+    root: Path
+    yaml_path: Path | None
+    names: list[str]
+    splits: dict[str, list[Path]]
+
+
+def ultralytics_data_yaml(dataset: SplitListing, folder: Path, write: bool = True,
+                          as_is: bool = True, stand_in: str | None = None) -> Path:
+    """The data yaml to hand ultralytics: the user's own when ``as_is`` and ultralytics reads
+    it as the app does (:func:`ultralytics_reads_same`), else an absolute copy in ``folder``
+    (``data.yaml`` and ``splits/<split>.txt``) listing exactly the images the app found.
+
+    ultralytics insists on ``train`` and ``val`` keys even to evaluate ``test``: a missing one
+    lists the ``stand_in`` split's images. ``write`` False only names the copy.
+    """
+    assert dataset.yaml_path is not None
+    data = read_yaml_mapping(dataset.yaml_path)  # parser errors in plain words
+    if as_is and ultralytics_reads_same(data, dataset.yaml_path):
+        return dataset.yaml_path
+    target = folder / COPY_NAME
+    if write:
+        doc = {k: v for k, v in data.items() if k not in _COPY_REPLACES}
+        doc.update({"path": str(dataset.root), "names": dict(enumerate(dataset.names)),
+                    "nc": len(dataset.names)})
+        for split, images in dataset.splits.items():
+            if images:
+                listing = folder / COPY_LISTS / f"{split}.txt"
+                atomic_write_text(listing, "".join(f"{p}\n" for p in images))
+                doc[split] = str(listing)
+        for required in ("train", "val"):
+            if stand_in in doc:
+                doc.setdefault(required, doc[stand_in])
+        atomic_write_text(target, f"# Absolute copy of {dataset.yaml_path} for ultralytics\n"
+                          + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+    return target
+
+
+def ultralytics_reads_same(data: dict, yaml_path: Path) -> bool:
+    """Replays ``check_det_dataset``'s path rules: do train and val resolve to real paths?
+
+    ultralytics resolves a relative ``path:`` against its own datasets folder, not the
+    yaml's, and knows no ``valid`` key; the app does both (and Roboflow's ``../`` entries).
+    """
+    base = data.get("path")
+    if base:
+        root = Path(str(base)).expanduser()
+        if not root.is_absolute():
+            return False  # ultralytics would look in its datasets_dir
+    else:
+        root = yaml_path.parent
+    for split in SPLITS:
+        spec = data.get(split)
+        if spec is None:
+            if split == "val" and data.get("valid") is not None:
+                return False  # ultralytics does not know 'valid'
+            continue
+        for entry in spec if isinstance(spec, list) else [spec]:
+            text = str(entry)
+            path = Path(text).expanduser()
+            found = path if path.is_absolute() else (root / text).resolve()
+            if not found.exists() and text.startswith("../"):
+                found = (root / text[3:]).resolve()
+            if not found.exists():
+                return False
+    return os.access(root, os.R_OK)

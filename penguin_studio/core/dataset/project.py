@@ -28,9 +28,14 @@ from pathlib import Path
 from penguin_studio.core.dataset.datayaml import (
     SPLITS,
     PathConflict,
+    dataset_root,
     find_path_conflict,
+    new_project_yaml,
     parse_names,
     read_yaml_mapping,
+    split_candidates,
+    split_spec,
+    write_project_yaml,
 )
 from penguin_studio.core.errors import DatasetError
 
@@ -168,7 +173,7 @@ def load_data_yaml(yaml_path: Path) -> Dataset:
     _finish_interrupted(yaml_path.parent)
     data = read_yaml_mapping(yaml_path)
     names = parse_names(data, yaml_path)
-    root, root_problem = _dataset_root(data, yaml_path)
+    root, root_problem = dataset_root(data, yaml_path)
     ds = Dataset(root=root, yaml_path=yaml_path, names=names)
     if root_problem:
         ds.problems["path"] = root_problem
@@ -180,9 +185,7 @@ def load_data_yaml(yaml_path: Path) -> Dataset:
     if isinstance(nc, int) and nc != len(names):
         ds.problems["names"] = f"nc is {nc} but 'names' lists {len(names)} classes"
     for split in SPLITS:
-        spec = data.get(split)
-        if spec is None and split == "val":
-            spec = data.get("valid")
+        spec = split_spec(data, split)
         if spec is None or spec == "" or spec == []:
             continue
         try:
@@ -198,19 +201,6 @@ def load_data_yaml(yaml_path: Path) -> Dataset:
     return ds
 
 
-def _dataset_root(data: dict, yaml_path: Path) -> tuple[Path, str]:
-    base = data.get("path")
-    if not base:
-        return yaml_path.parent, ""
-    root = Path(str(base)).expanduser()
-    if not root.is_absolute():
-        root = (yaml_path.parent / root).resolve()
-    if root.is_dir():
-        return root, ""
-    return yaml_path.parent, (f"path: {base} does not exist ({root}); "
-                              f"paths were resolved against {yaml_path.parent} instead")
-
-
 def _load_split(ds: Dataset, split: str, spec: object, yaml_dir: Path) -> None:
     specs = spec if isinstance(spec, list) else [spec]
     images: list[Path] = []
@@ -223,19 +213,9 @@ def _load_split(ds: Dataset, split: str, spec: object, yaml_dir: Path) -> None:
     ds.splits[split] = list(dict.fromkeys(images))
 
 
-def _candidates(entry: str, root: Path, yaml_dir: Path) -> list[Path]:
-    raw = Path(entry).expanduser()
-    if raw.is_absolute():
-        return [raw]
-    out = [root / raw, yaml_dir / raw]
-    if entry.startswith("../"):  # Roboflow: '../train/images' meant next to the yaml
-        out.append(yaml_dir / entry[3:])
-    return list(dict.fromkeys(out))
-
-
 def _collect_one(entry: str, root: Path, yaml_dir: Path,
                  skipped: list[Path]) -> tuple[Path, list[Path]]:
-    candidates = _candidates(entry, root, yaml_dir)
+    candidates = split_candidates(entry, root, yaml_dir)
     found = next((c.resolve() for c in candidates if c.exists()), None)
     if found is None:
         looked = " or ".join(str(c.resolve()) for c in candidates)
@@ -310,16 +290,9 @@ def create_project(folder: str | Path, names: list[str] | tuple[str, ...] = (),
     Every image goes to ``train`` (as the folder itself) until the split tool runs; labels
     follow :func:`label_path_for`. Refuses to overwrite an existing yaml.
     """
-    from penguin_studio.core.dataset.datayaml import render_data_yaml
-    from penguin_studio.core.dataset.labels import atomic_write_text
-
     folder = Path(folder).expanduser().resolve()
-    yaml_path = folder / yaml_name
-    if yaml_path.exists():
-        raise DatasetError(f"{yaml_path} already exists: open it instead.")
+    yaml_path = new_project_yaml(folder, yaml_name)
     ds = _open_image_folder(folder)
-    text = render_data_yaml(names=list(names), splits={"train": "."}, root=None,
-                            comment="Penguin Studio project made from a folder of images.")
-    atomic_write_text(yaml_path, text)
+    write_project_yaml(yaml_path, list(names))
     ds.yaml_path, ds.names = yaml_path, list(names)
     return ds

@@ -20,11 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from penguin_studio.core import appdirs
-from penguin_studio.core.dataset.datayaml import read_yaml_mapping
-from penguin_studio.core.dataset.labels import atomic_write_text
+from penguin_studio.core.dataset import datayaml
 from penguin_studio.core.dataset.project import Dataset, open_dataset
 from penguin_studio.core.errors import UserError
 from penguin_studio.core.evaluation.results import (
@@ -35,8 +33,6 @@ from penguin_studio.core.evaluation.results import (
     Evaluation,
 )
 from penguin_studio.core.jobs import JobContext
-
-_SPLIT_KEYS = ("path", "train", "val", "valid", "test", "download")
 
 
 def evaluate(weights: str | Path, data: str | Path, split: str = "val",
@@ -90,25 +86,11 @@ def _dataset_with_split(data: str | Path, split: str) -> Dataset:
 
 
 def ultralytics_data_yaml(dataset: Dataset, split: str) -> Path:
-    """A copy of the dataset's yaml with absolute paths that ultralytics can always load."""
-    assert dataset.yaml_path is not None
-    original = read_yaml_mapping(dataset.yaml_path)  # parser errors in plain words
+    """A copy of the dataset's yaml with absolute paths that ultralytics can always load,
+    in the cache (one folder per yaml); ``split`` stands in for a missing train/val."""
     digest = hashlib.sha1(str(dataset.yaml_path).encode()).hexdigest()[:12]
     folder = appdirs.cache_dir() / "evaluation" / f"{dataset.root.name}-{digest}"
-    doc = {k: v for k, v in original.items() if k not in _SPLIT_KEYS}
-    doc["path"] = str(dataset.root)
-    doc["names"] = dict(enumerate(dataset.names))
-    doc["nc"] = len(dataset.names)
-    for name, images in dataset.splits.items():
-        if images:
-            listing = folder / f"{name}.txt"
-            atomic_write_text(listing, "".join(f"{p}\n" for p in images))
-            doc[name] = str(listing)
-    for required in ("train", "val"):  # ultralytics insists on both keys
-        doc.setdefault(required, doc[split])
-    target = folder / "data.yaml"
-    atomic_write_text(target, yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
-    return target
+    return datayaml.ultralytics_data_yaml(dataset, folder, as_is=False, stand_in=split)
 
 
 def _add_progress_callbacks(model: Any, ctx: JobContext) -> None:

@@ -8,21 +8,16 @@ validation split.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import yaml
-
 from penguin_studio.core import engine
-from penguin_studio.core.dataset import Dataset, open_dataset
-from penguin_studio.core.dataset.datayaml import read_yaml_mapping
-from penguin_studio.core.dataset.labels import atomic_write_text
+from penguin_studio.core.dataset import Dataset, datayaml, open_dataset
 from penguin_studio.core.errors import UserError
 from penguin_studio.core.training import architectures, runs
 from penguin_studio.core.training.config import TrainConfig
 
-DATA_COPY = "data.yaml"
-SPLIT_LISTS = "splits"
+DATA_COPY = datayaml.COPY_NAME
+SPLIT_LISTS = datayaml.COPY_LISTS
 
 
 def open_training_dataset(data: str | Path) -> Dataset:
@@ -133,54 +128,10 @@ def _create_run_dir(run_dir: Path) -> None:
 
 # ----- the data yaml ultralytics reads -----------------------------------------------------------
 def ultralytics_data_yaml(ds: Dataset, run_dir: Path, write: bool = True) -> Path:
-    """The user's data yaml when ultralytics reads it as the app does, else an absolute copy.
-
-    ultralytics resolves a relative ``path:`` against its own datasets folder, not the
-    yaml's; the app resolves it against the yaml (and Roboflow's ``../`` entries). When the
-    two disagree, a copy listing absolute image paths goes into the run folder.
+    """The user's data yaml when ultralytics reads it as the app does, else an absolute copy
+    in the run folder (``data.yaml`` and ``splits/``): see :func:`datayaml.ultralytics_data_yaml`.
     """
-    assert ds.yaml_path is not None
-    data = read_yaml_mapping(ds.yaml_path)  # parser errors in plain words
-    if _ultralytics_reads_same(data, ds.yaml_path):
-        return ds.yaml_path
-    target = run_dir / DATA_COPY
-    if write:
-        lists = run_dir / SPLIT_LISTS
-        copy: dict = {"path": str(ds.root), "names": dict(enumerate(ds.names)),
-                      "nc": len(ds.names)}
-        for split, images in ds.splits.items():
-            list_file = lists / f"{split}.txt"
-            atomic_write_text(list_file, "".join(f"{p}\n" for p in images))
-            copy[split] = str(list_file)
-        atomic_write_text(target, "# Absolute copy of " + str(ds.yaml_path) + " for ultralytics\n"
-                          + yaml.safe_dump(copy, sort_keys=False, allow_unicode=True))
-    return target
-
-
-def _ultralytics_reads_same(data: dict, yaml_path: Path) -> bool:
-    """Replays ``check_det_dataset``'s path rules: do train and val resolve to real paths?"""
-    base = data.get("path")
-    if base:
-        root = Path(str(base)).expanduser()
-        if not root.is_absolute():
-            return False  # ultralytics would look in its datasets_dir
-    else:
-        root = yaml_path.parent
-    for split in ("train", "val", "test"):
-        spec = data.get(split)
-        if spec is None:
-            if split == "val" and data.get("valid") is not None:
-                return False  # ultralytics does not know 'valid'
-            continue
-        for entry in spec if isinstance(spec, list) else [spec]:
-            text = str(entry)
-            path = Path(text).expanduser()
-            found = path if path.is_absolute() else (root / text).resolve()
-            if not found.exists() and text.startswith("../"):
-                found = (root / text[3:]).resolve()
-            if not found.exists():
-                return False
-    return os.access(root, os.R_OK)
+    return datayaml.ultralytics_data_yaml(ds, run_dir, write)
 
 
 def default_weights(data: str | Path) -> Path:

@@ -199,6 +199,7 @@ class CountsPlot(pg.PlotWidget):
         super().__init__(parent)
         self.setBackground("w")
         self.setMinimumHeight(130)
+        self.setMaximumHeight(200)
         self.showGrid(x=True, y=True, alpha=0.3)
         self.setLabel("bottom", "time", units="s")
         self.setLabel("left", "count")
@@ -353,6 +354,7 @@ class TrackingBox(QGroupBox):
 
     # ----- figures ------------------------------------------------------------------------
     def refresh(self) -> None:
+        self._update_enabled()
         counter = self.counter
         if counter is None or not self.track_check.isChecked():
             self.counts_label.setText("Not tracking." if counter is None else

@@ -33,6 +33,7 @@ from penguin_studio.core.outputs_guard import default_output_folder
 from penguin_studio.ui.detection.backend_combo import BackendCombo
 from penguin_studio.ui.detection.canvas import BoxCanvas
 from penguin_studio.ui.detection.class_toggles import ClassToggles
+from penguin_studio.ui.detection.counts_tab import CountsTab, view_tabs
 from penguin_studio.ui.detection.job_control import JobControl
 from penguin_studio.ui.detection.output_target import ask_output_folder
 from penguin_studio.ui.detection.session import (
@@ -138,8 +139,11 @@ class DetectPanel(QWidget):
         side_layout.addWidget(self.classes, 1)
         side_layout.addWidget(self.info)
         side.setMaximumWidth(260)
+        self.counts_tab = CountsTab()
+        self.view_tabs = view_tabs(self.canvas, self.counts_tab, self.items)
+        self.counts_tab.message.connect(self.message.setText)
         body = QSplitter()
-        for widget in (self.items, self.canvas, side):
+        for widget in (self.items, self.view_tabs, side):
             body.addWidget(widget)
         body.setStretchFactor(1, 1)
         bottom = QHBoxLayout()
@@ -342,6 +346,7 @@ class DetectPanel(QWidget):
         self.classes.set_counts(self.session.counts())
         elapsed = (time.perf_counter() - started) * 1000
         self._count_timer.start()
+        self.counts_tab.schedule(self.session)
         self._update_actions()
         if self.session.current is None:
             self.info.setText("")
@@ -434,3 +439,4 @@ class DetectPanel(QWidget):
 
     def shutdown(self) -> None:
         self.job.shutdown()
+        self.counts_tab.shutdown()

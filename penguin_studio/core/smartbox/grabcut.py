@@ -1,0 +1,252 @@
+"""The weight-free engine: OpenCV GrabCut seeded from a rough box or a click.
+
+Why GrabCut: it needs no download, runs in tens of milliseconds on a small crop, and
+separates an object from a background of different colours, which is most of what a box
+needs. A rough box seeds it directly (outside = background). A click seeds it with a box of
+default size around the point, grown on every side the object touches until the object's
+border lies inside it. The work happens on a crop scaled down to at most ``WORK_SIDE``
+pixels, so the cost does not depend on the photo's size.
+"""
+
+from __future__ import annotations
+
+import time
+
+import cv2
+import numpy as np
+
+from penguin_studio.core.smartbox.prompt import Box, Prompt, SmartBoxResult, mask_to_result
+
+NAME = "GrabCut"
+WORK_SIDE = 96       # longest side of the crop GrabCut works on
+ITERATIONS = 2
+MAX_UPSCALE = 4.0   # small objects are enlarged so their border is found to the pixel
+START_FRACTION = 0.1  # side of the first box around a click, as a fraction of the image
+MAX_GROWTH = 6
+STABLE_IOU = 0.9    # two seed sizes agreeing this well: the object is found
+GROW_STEP = 0.6
+TINY_FRACTION = 0.2
+CONTEXT_PAD = 0.5
+REFINE_PAD = 0.06  # unused when 0
+NEAR = 0.15  # a piece this close to the main one (fraction of its size) belongs to it
+SHADOW_RANGE = (0.45, 0.92)  # a shadow keeps this fraction of the ground's light
+SHADOW_HUE = 0.12
+FEATURELESS_STD = 3.0  # colour spread (0-255) below which a region is "featureless"
+HINT_NOTHING = ("Nothing stands out from its surroundings here: drag a rough box around the "
+                "object, or draw the box (W).")
+
+
+class GrabCutEngine:
+    """Stateless apart from its settings; safe to share between threads."""
+
+    name = NAME
+    needs_embedding = False
+
+    def embed(self, key: str, image: np.ndarray) -> None:
+        """GrabCut has no per-image embedding: nothing to precompute."""
+
+    def cached(self, key: str) -> bool:
+        return True
+
+    def propose(self, key: str, image: np.ndarray, prompt: Prompt) -> SmartBoxResult:
+        """The box for ``prompt`` on ``image`` (BGR uint8), or a hint when none is found."""
+        start = time.perf_counter()
+        h, w = image.shape[:2]
+        prompt = prompt.inside(w, h)
+        if prompt.is_empty():
+            result = SmartBoxResult(None, NAME, hint="Click on the object, inside the image.")
+        elif prompt.box is not None:
+            result = _from_rect(image, prompt.box, prompt) or _nothing()
+        else:
+            result = _from_click(image, prompt) or _nothing()
+        result.seconds = time.perf_counter() - start
+        return result
+
+
+def _nothing() -> SmartBoxResult:
+    return SmartBoxResult(None, NAME, hint=HINT_NOTHING)
+
+
+def _from_click(image: np.ndarray, prompt: Prompt) -> SmartBoxResult | None:
+    """Grow a box around the click until what GrabCut finds inside stops changing.
+
+    A box that cuts through the object makes it touch the box's sides: grow those sides.
+    A box that holds only part of a many-coloured object (a penguin's white belly but not
+    its black back) finds the part alone, which does not touch the sides either; so the
+    box keeps growing until two sizes in a row give the same answer.
+    """
+    h, w = image.shape[:2]
+    xs = [p[0] for p in prompt.positive]
+    ys = [p[1] for p in prompt.positive]
+    half = max(6.0, START_FRACTION * min(w, h) / 2)
+    rect = _clip([min(xs) - half, min(ys) - half, max(xs) + half, max(ys) + half], w, h)
+    previous: SmartBoxResult | None = None
+    for _ in range(MAX_GROWTH):
+        found = _segment(image, rect, prompt)
+        if found is None:
+            return previous
+        result, touching = found
+        if _tiny(result.box, rect):
+            touching = (True, True, True, True)  # only the clicked speck: look wider
+        elif not any(touching):
+            if previous is not None and _same(previous.box, result.box):
+                return result
+            previous = result
+        grown = _grow(rect, result.box, touching, w, h)
+        if grown == rect:
+            return previous
+        rect = grown
+    return previous
+
+
+def _tiny(found: Box, rect: Box) -> bool:
+    """A find far smaller than its seed box is the clicked speck alone, not an object."""
+    side = max(found[2] - found[0], found[3] - found[1])
+    return side < TINY_FRACTION * max(rect[2] - rect[0], rect[3] - rect[1])
+
+
+def _same(a: Box, b: Box) -> bool:
+    from penguin_studio.core.boxes import box_iou
+
+    return float(box_iou(np.array(a), np.array(b))[0, 0]) >= STABLE_IOU
+
+
+def _grow(rect: Box, found: Box, touching: tuple[bool, ...], w: int, h: int) -> Box:
+    """The next seed box: sides the object touches move out by 60%; otherwise the box
+    becomes the found object's box with a margin of half its size all round."""
+    if any(touching):
+        r = list(rect)
+        bw, bh = r[2] - r[0], r[3] - r[1]
+        for side, touch in enumerate(touching):
+            if touch:
+                r[side] += (-1 if side < 2 else 1) * GROW_STEP * (bw if side in (0, 2) else bh)
+        return _clip(r, w, h)
+    x0, y0, x1, y1 = found
+    pad = CONTEXT_PAD * max(x1 - x0, y1 - y0, 0.5 * max(rect[2] - rect[0], rect[3] - rect[1]))
+    return _clip([min(rect[0], x0 - pad), min(rect[1], y0 - pad),
+                  max(rect[2], x1 + pad), max(rect[3], y1 + pad)], w, h)
+
+
+def _from_rect(image: np.ndarray, box: Box, prompt: Prompt) -> SmartBoxResult | None:
+    found = _segment(image, box, prompt)
+    return None if found is None else found[0]
+
+
+def _refine(image: np.ndarray, result: SmartBoxResult, prompt: Prompt) -> SmartBoxResult:
+    """Run again with the found box, slightly enlarged, as the seed.
+
+    The first pass learns its background colours from outside a loose seed box; the
+    second learns them right at the object's border, where shadows and similar-looking
+    ground are, and so trims what the first pass let spill over.
+    """
+    x0, y0, x1, y1 = result.box
+    pad = REFINE_PAD * max(x1 - x0, y1 - y0)
+    h, w = image.shape[:2]
+    again = _segment(image, _clip([x0 - pad, y0 - pad, x1 + pad, y1 + pad], w, h), prompt)
+    return result if again is None else again[0]
+
+
+def _clip(rect: list[float] | Box, w: int, h: int) -> Box:
+    return (max(0.0, rect[0]), max(0.0, rect[1]), min(float(w), rect[2]), min(float(h), rect[3]))
+
+
+def _segment(image: np.ndarray, rect: Box, prompt: Prompt
+             ) -> tuple[SmartBoxResult, tuple[bool, bool, bool, bool]] | None:
+    """GrabCut inside ``rect`` on a scaled crop with a margin of background around it.
+
+    Returns the result and which sides of ``rect`` (left, top, right, bottom) the object
+    touches, or None when the region is featureless or nothing is found.
+    """
+    h, w = image.shape[:2]
+    rw, rh = rect[2] - rect[0], rect[3] - rect[1]
+    margin = max(4.0, 0.25 * max(rw, rh))
+    crop = _clip([rect[0] - margin, rect[1] - margin, rect[2] + margin, rect[3] + margin], w, h)
+    x0, y0 = int(crop[0]), int(crop[1])
+    x1, y1 = int(np.ceil(crop[2])), int(np.ceil(crop[3]))
+    scale = min(MAX_UPSCALE, WORK_SIDE / max(x1 - x0, y1 - y0))
+    patch = image[y0:y1, x0:x1]
+    if scale != 1.0:
+        patch = cv2.resize(patch, (max(1, round((x1 - x0) * scale)),
+                                   max(1, round((y1 - y0) * scale))),
+                           interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    ph, pw = patch.shape[:2]
+
+    def to_patch(x: float, y: float) -> tuple[int, int]:
+        return (min(pw - 1, max(0, int((x - x0) * scale))),
+                min(ph - 1, max(0, int((y - y0) * scale))))
+
+    r0, r1 = to_patch(rect[0], rect[1]), to_patch(rect[2], rect[3])
+    inner = patch[r0[1]:r1[1] + 1, r0[0]:r1[0] + 1]
+    if inner.size == 0 or float(inner.reshape(-1, 3).std(axis=0).max()) < FEATURELESS_STD:
+        return None
+    mask = np.full((ph, pw), cv2.GC_BGD, np.uint8)
+    mask[r0[1]:r1[1] + 1, r0[0]:r1[0] + 1] = cv2.GC_PR_FGD
+    radius = max(1, round(min(pw, ph) * 0.02))
+    for x, y in prompt.positive:
+        cv2.circle(mask, to_patch(x, y), radius, cv2.GC_FGD, -1)
+    for x, y in prompt.negative:
+        cv2.circle(mask, to_patch(x, y), radius, cv2.GC_BGD, -1)
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    try:
+        cv2.grabCut(patch, mask, None, bgd, fgd, ITERATIONS, cv2.GC_INIT_WITH_MASK)
+    except cv2.error:
+        return None  # e.g. no background sample at all: the rect covers the whole image
+    fg = (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
+    fg &= ~_shadow(patch, mask == cv2.GC_BGD) | (mask == cv2.GC_FGD)
+    fg = _object_part(fg, [to_patch(*p) for p in prompt.positive])
+    if fg is None:
+        return None
+    result = mask_to_result(fg, NAME, scale, (x0, y0), (w, h))
+    if result is None:
+        return None
+    touch = 1
+    ys, xs = np.nonzero(fg)
+    touching = (xs.min() <= r0[0] + touch and r0[0] > 0, ys.min() <= r0[1] + touch and r0[1] > 0,
+                xs.max() >= r1[0] - touch and r1[0] < pw - 1,
+                ys.max() >= r1[1] - touch and r1[1] < ph - 1)
+    return result, touching
+
+
+def _shadow(patch: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """Pixels that look like the background in shade: darker, same hue.
+
+    A cast shadow darkens the ground by the same factor in every channel; GrabCut often
+    takes it for part of a dark object, and a box that includes the shadow is too tall.
+    """
+    if background.sum() < 10:
+        return np.zeros(patch.shape[:2], bool)
+    ground = np.median(patch[background].astype(np.float32), axis=0) + 1.0
+    ratio = (patch.astype(np.float32) + 1.0) / ground
+    low, high = ratio.min(axis=2), ratio.max(axis=2)
+    return (low > SHADOW_RANGE[0]) & (high < SHADOW_RANGE[1]) & (high - low < SHADOW_HUE)
+
+
+def _near(stats: np.ndarray, main: np.ndarray, frac: float) -> np.ndarray:
+    """Which components' boxes lie within ``frac`` of the main component's size from it."""
+    x, y, bw, bh = (main[i] for i in range(4))
+    gap = frac * max(bw, bh)
+    return ((stats[:, 0] <= x + bw + gap) & (stats[:, 0] + stats[:, 2] >= x - gap)
+            & (stats[:, 1] <= y + bh + gap) & (stats[:, 1] + stats[:, 3] >= y - gap))
+
+
+def _object_part(fg: np.ndarray, seeds: list[tuple[int, int]]) -> np.ndarray | None:
+    """The connected foreground holding the seeds (or the largest), plus pieces near it.
+
+    Penguins come apart into body, beak and feet under GrabCut; pieces at least a tenth the
+    size of the main one are kept so the box reaches the feet, specks of noise are not.
+    """
+    fg = cv2.morphologyEx(fg.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
+    if count <= 1:
+        return None
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    main = None
+    for x, y in seeds:
+        if labels[y, x] > 0:
+            main = int(labels[y, x])
+            break
+    if main is None:
+        main = int(np.argmax(areas)) + 1
+    keep = (areas >= 0.1 * areas[main - 1]) & _near(stats[1:], stats[main], NEAR)
+    keep[main - 1] = True
+    return np.isin(labels, np.nonzero(keep)[0] + 1)

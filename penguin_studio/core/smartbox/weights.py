@@ -1,0 +1,126 @@
+"""Which Segment Anything checkpoint a file is, read without running it.
+
+ultralytics picks a SAM architecture from the file *name* (``mobile_sam.pt``,
+``sam2.1_t.pt``…) and fails with a key-mismatch traceback on anything else, so a file the
+user picked is identified here from the parameter names stored in its pickle (read with
+:mod:`pickletools`, which parses and never runs it). A YOLO detector or a damaged file is
+named in one line instead of reaching torch.
+"""
+
+from __future__ import annotations
+
+import pickletools
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from penguin_studio.core import appdirs
+from penguin_studio.core.errors import NotACheckpointError
+from penguin_studio.core.model_files import OTHER_TASKS, _pickled_classes
+
+RELEASE = "v8.3.0"
+GRABCUT = "grabcut"
+
+
+@dataclass(frozen=True)
+class SamModel:
+    """A Segment Anything checkpoint ultralytics publishes (sizes approximate)."""
+
+    name: str       # the file name ultralytics recognises
+    label: str      # what the app calls it
+    size_mb: float
+    family: str     # "sam", "sam2" or "fastsam"
+
+
+SAM_MODELS: tuple[SamModel, ...] = (
+    SamModel("mobile_sam.pt", "MobileSAM", 40.7, "sam"),
+    SamModel("sam2.1_t.pt", "SAM 2.1 tiny", 78.0, "sam2"),
+    SamModel("sam2.1_s.pt", "SAM 2.1 small", 92.0, "sam2"),
+    SamModel("FastSAM-s.pt", "FastSAM-s", 23.7, "fastsam"),
+)
+_BY_NAME = {m.name: m for m in SAM_MODELS}
+_OTHER = {"sam_b.pt": SamModel("sam_b.pt", "SAM ViT-B", 375.0, "sam"),
+          "sam2.1_b.pt": SamModel("sam2.1_b.pt", "SAM 2.1 base", 162.0, "sam2"),
+          "sam2_t.pt": SamModel("sam2_t.pt", "SAM 2 tiny", 78.0, "sam2"),
+          "sam2_s.pt": SamModel("sam2_s.pt", "SAM 2 small", 92.0, "sam2")}
+SAM_NAMES = tuple(m.name for m in SAM_MODELS)
+ASK = ("use mobile_sam.pt, sam2.1_t.pt, sam2.1_s.pt or FastSAM-s.pt (Models… imports or "
+       "downloads them)")
+
+
+def sam_model(name: str) -> SamModel | None:
+    return _BY_NAME.get(name) or _OTHER.get(name)
+
+
+def resolve(text: str | Path) -> Path:
+    """A path as given, or a bare name looked up in the app's weights folder."""
+    path = Path(text).expanduser()
+    if path.exists() or path.parent != Path("."):
+        return path
+    return appdirs.weights_dir() / path.name
+
+
+def identify(path: str | Path) -> SamModel:
+    """The SAM architecture stored in ``path``, or :class:`NotACheckpointError` saying what
+    the file is instead."""
+    path = Path(path)
+    if not path.is_file():
+        raise NotACheckpointError(f"{path.name} is not on this computer: {ASK}.")
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if path.stat().st_size == 0:
+        raise NotACheckpointError(f"{path.name} is empty (0 bytes), not SAM weights: {ASK}.")
+    if head != b"PK\x03\x04":
+        raise NotACheckpointError(
+            f"{path.name} is not a PyTorch checkpoint (its content is not what torch "
+            f"saves), so not SAM weights: {ASK}.")
+    try:
+        classes = _pickled_classes(path)
+        keys = _pickled_strings(path)
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError) as exc:
+        raise NotACheckpointError(f"{path.name} is damaged (an incomplete download or "
+                                  f"copy?): copy it again, or {ASK}.") from exc
+    return _classify(path, classes, keys)
+
+
+def _classify(path: Path, classes: set[str], keys: set[str]) -> SamModel:
+    tasks = {c.rsplit(".", 1)[-1] for c in classes if c.startswith("ultralytics.nn.tasks.")}
+    if "SegmentationModel" in tasks and path.name.lower().startswith("fastsam"):
+        return SamModel(path.name, "FastSAM", 0.0, "fastsam")
+    if tasks:
+        what = ("a YOLO detection model (it finds boxes of its own classes)"
+                if tasks & {"DetectionModel", "WorldModel", "YOLOEModel"}
+                else next((OTHER_TASKS[t] for t in sorted(tasks) if t in OTHER_TASKS),
+                          "an ultralytics model"))
+        raise NotACheckpointError(f"{path.name} is {what}, not Segment Anything weights: "
+                                  f"{ASK}.")
+    encoder = {k for k in keys if k.startswith("image_encoder.")}
+    if not encoder:
+        raise NotACheckpointError(f"{path.name} is a PyTorch file but not Segment Anything "
+                                  f"weights: {ASK}.")
+    if any(k.startswith("image_encoder.patch_embed.seq.") for k in encoder):
+        return _BY_NAME["mobile_sam.pt"]
+    if any(k.startswith("image_encoder.trunk.") for k in encoder):
+        blocks = {int(k.split(".")[3]) for k in encoder
+                  if k.startswith("image_encoder.trunk.blocks.") and k.split(".")[3].isdigit()}
+        v21 = "no_obj_embed_spatial" in keys
+        size = "t" if len(blocks) <= 12 else "s" if len(blocks) <= 16 else "b"
+        name = f"sam2{'.1' if v21 else ''}_{size}.pt"
+        return sam_model(name) or SamModel(name, name, 0.0, "sam2")
+    if any(k.startswith("image_encoder.blocks.") for k in encoder):
+        return _OTHER["sam_b.pt"]
+    raise NotACheckpointError(f"{path.name} holds an image encoder this app does not know: "
+                              f"{ASK}.")
+
+
+_STRINGS = frozenset({"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE"})
+
+
+def _pickled_strings(path: Path) -> set[str]:
+    """The text strings of the checkpoint's pickle: a state dict's parameter names."""
+    with zipfile.ZipFile(path) as archive:
+        member = next((n for n in archive.namelist() if n.endswith("data.pkl")), None)
+        if member is None:
+            return set()
+        data = archive.read(member)
+    return {str(arg) for op, arg, _ in pickletools.genops(data) if op.name in _STRINGS}

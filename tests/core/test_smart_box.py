@@ -1,0 +1,225 @@
+"""Smart box engines: GrabCut on generated penguins, SAM with random weights, bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from penguin_studio.core.boxes import box_iou
+from penguin_studio.core.sample import PENGUIN, render_image
+from penguin_studio.core.smartbox.choice import load_for_smart_box, open_engine
+from penguin_studio.core.smartbox.grabcut import HINT_NOTHING, GrabCutEngine
+from penguin_studio.core.smartbox.prompt import Prompt
+
+
+def _free_penguins(count: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(image, box) for penguins that touch no other object and not the image's edge."""
+    out = []
+    for index in range(count):
+        image, boxes = render_image(0, index, 320)
+        h, w = image.shape[:2]
+        for b in boxes:
+            if b[0] != PENGUIN or b[1] <= 0 or b[2] <= 0 or b[3] >= w or b[4] >= h:
+                continue
+            if any(min(b[3], o[3]) > max(b[1], o[1]) and min(b[4], o[4]) > max(b[2], o[2])
+                   for o in boxes if o is not b):
+                continue
+            out.append((image, np.array(b[1:], float)))
+    return out
+
+
+@pytest.fixture(scope="module")
+def penguins() -> list[tuple[np.ndarray, np.ndarray]]:
+    found = _free_penguins(30)
+    assert len(found) >= 25
+    return found
+
+
+def _iou(a, b) -> float:
+    return 0.0 if a is None else float(box_iou(np.array(a), b)[0, 0])
+
+
+def test_grabcut_click_at_the_centre_of_a_penguin_gives_its_box(penguins) -> None:
+    engine = GrabCutEngine()
+    ious = []
+    for image, gt in penguins:
+        centre = ((gt[0] + gt[2]) / 2, (gt[1] + gt[3]) / 2)
+        result = engine.propose("k", image, Prompt(positive=(centre,)))
+        assert result.engine == "GrabCut"
+        ious.append(_iou(result.box, gt))
+    ious = np.array(ious)
+    # Measured on these penguins: about 63% at IoU >= 0.8 (a click on the white belly can
+    # find the belly alone); the issue's goal of 80% needs SAM.
+    assert np.mean(ious >= 0.8) >= 0.5, ious.round(2)
+    assert np.median(ious) >= 0.75
+
+
+def test_grabcut_rough_drag_20_percent_larger_snaps_to_the_penguin(penguins) -> None:
+    engine = GrabCutEngine()
+    ious = []
+    for image, gt in penguins:
+        cx, cy = (gt[0] + gt[2]) / 2, (gt[1] + gt[3]) / 2
+        bw, bh = gt[2] - gt[0], gt[3] - gt[1]
+        rough = (cx - 0.6 * bw, cy - 0.6 * bh, cx + 0.6 * bw, cy + 0.6 * bh)
+        result = engine.propose("k", image, Prompt(box=rough))
+        ious.append(_iou(result.box, gt))
+    ious = np.array(ious)
+    # Measured: median 0.92, about 65-70% at IoU >= 0.85 (a black back on dark rock is
+    # sometimes cut off); a box 20% larger on each axis scores 1/1.44 = 0.69 before snapping.
+    assert np.median(ious) >= 0.85, ious.round(2)
+    assert np.mean(ious >= 0.85) >= 0.55
+    assert np.mean(ious) > 1 / 1.44 + 0.1
+
+
+def test_a_box_never_leaves_the_image(penguins) -> None:
+    image, gt = penguins[0]
+    h, w = image.shape[:2]
+    result = GrabCutEngine().propose("k", image, Prompt(box=(-50, -50, w + 50, h + 50),
+                                                        positive=((gt[0] + 2, gt[1] + 2),)))
+    if result.box is not None:
+        x0, y0, x1, y1 = result.box
+        assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h
+
+
+def test_featureless_area_gives_no_box_and_a_hint() -> None:
+    flat = np.full((240, 320, 3), 128, np.uint8)
+    result = GrabCutEngine().propose("k", flat, Prompt(positive=((160, 120),)))
+    assert result.box is None
+    assert result.hint == HINT_NOTHING
+
+
+def test_click_outside_the_image_gives_no_box() -> None:
+    image, _ = render_image(0, 1, 320)
+    result = GrabCutEngine().propose("k", image, Prompt(positive=((-5, 10),)))
+    assert result.box is None and result.hint
+
+
+def test_image_that_cannot_be_decoded_gives_the_reason(tmp_path: Path) -> None:
+    from penguin_studio.core.errors import UserError
+
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    with pytest.raises(UserError, match="broken.jpg"):
+        load_for_smart_box(bad)
+
+
+# ----- SAM, without network: ultralytics' own builders, random weights ------------------
+
+def _random_sam(folder: Path, name: str) -> Path:
+    import torch
+
+    from penguin_studio.core import engine
+
+    engine.ultralytics_module()
+    from ultralytics.models.sam import build
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if name == "mobile_sam.pt":
+        model = build.build_mobile_sam()
+    else:  # SAM 2.1 tiny: the 2.1 layout is chosen from the checkpoint's name
+        loader = build._load_checkpoint
+        build._load_checkpoint = lambda model, _ckpt: model
+        try:
+            model = build.build_sam2_t(checkpoint="sam2.1_t.pt")
+        finally:
+            build._load_checkpoint = loader
+    path = folder / name
+    torch.save(model.state_dict(), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def mobile_sam(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _random_sam(tmp_path_factory.mktemp("sam"), "mobile_sam.pt")
+
+
+@pytest.mark.slow
+def test_mobile_sam_click_gives_a_box_and_reuses_the_embedding(mobile_sam: Path) -> None:
+    """Random weights: only the mechanics are checked, the box's quality is not asserted."""
+    opened = open_engine(mobile_sam, cache_images=1)
+    engine = opened.engine
+    assert opened.note is None and engine.name.startswith("MobileSAM")
+    image, boxes = render_image(0, 1, 320)
+    h, w = image.shape[:2]
+    first = engine.propose("a", image, Prompt(positive=((w / 2, h / 2),)))
+    assert engine.encoder_calls == 1
+    assert first.box is not None
+    x0, y0, x1, y1 = first.box
+    assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h
+    engine.propose("a", image, Prompt(positive=((w / 3, h / 3),), negative=((5, 5),)))
+    engine.propose("a", image, Prompt(box=(10, 10, w / 2, h / 2)))
+    assert engine.encoder_calls == 1  # the clicks only ran the prompt decoder
+    other, _ = render_image(0, 2, 320)
+    engine.embed("b", other)
+    assert engine.encoder_calls == 2
+    assert engine.cached_keys() == ["b"]  # "a" evicted: this cache holds one image
+    engine.propose("a", image, Prompt(positive=((w / 2, h / 2),)))
+    assert engine.encoder_calls == 3
+
+
+@pytest.mark.slow
+def test_a_huge_image_is_embedded_at_the_model_size(mobile_sam: Path) -> None:
+    engine = open_engine(mobile_sam).engine
+    huge = np.zeros((6000, 8000, 3), np.uint8)
+    huge[2000:4000, 3000:5000] = (30, 200, 90)
+    seen = []
+    hook = engine._predictor.model.image_encoder.register_forward_hook(
+        lambda _m, args, _out: seen.append(tuple(args[0].shape[-2:])))
+    try:
+        result = engine.propose("huge", huge, Prompt(positive=((4000, 3000),)))
+    finally:
+        hook.remove()
+    assert seen == [(1024, 1024)]
+    assert result.box is None or (result.box[0] >= 0 and result.box[2] <= 8000)
+    again = engine.propose("huge", huge, Prompt(positive=((3500, 2500),)))
+    assert again.seconds < 2.0  # only the decoder: no second embedding of 48 megapixels
+    assert engine.encoder_calls == 1
+
+
+@pytest.mark.slow
+def test_sam21_tiny_loads_through_the_engine(tmp_path: Path) -> None:
+    """Random weights: the box is checked to be inside the image, not for quality."""
+    path = _random_sam(tmp_path, "sam2.1_t.pt")
+    engine = open_engine(path).engine
+    assert engine.name.startswith("SAM 2.1 tiny")
+    image, _ = render_image(0, 3, 160)
+    h, w = image.shape[:2]
+    result = engine.propose("a", image, Prompt(positive=((w / 2, h / 2),)))
+    if result.box is not None:
+        assert 0 <= result.box[0] < result.box[2] <= w
+    engine.propose("a", image, Prompt(positive=((w / 4, h / 4),)))
+    assert engine.encoder_calls == 1
+
+
+def test_foreign_or_corrupt_weights_fall_back_to_grabcut_and_say_what_they_are(
+        tmp_path: Path) -> None:
+    import torch
+
+    other = tmp_path / "other.pt"
+    torch.save({"fc.weight": torch.zeros(2, 2)}, other)
+    opened = open_engine(other)
+    assert opened.engine.name == "GrabCut"
+    assert "not Segment Anything weights" in opened.note and "GrabCut" in opened.note
+
+    corrupt = tmp_path / "mobile_sam.pt"
+    corrupt.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    opened = open_engine(corrupt)
+    assert opened.engine.name == "GrabCut" and "damaged" in opened.note
+
+    text = tmp_path / "notes.pt"
+    text.write_text("hello", encoding="utf-8")
+    assert "not a PyTorch checkpoint" in open_engine(text).note
+
+
+@pytest.mark.slow
+def test_a_yolo_detector_given_as_sam_weights_is_named(tmp_path: Path) -> None:
+    from penguin_studio.core import engine
+
+    ul = engine.ultralytics_module()
+    path = tmp_path / "yolov8n.pt"
+    ul.YOLO("yolov8n.yaml").save(str(path))
+    opened = open_engine(path)
+    assert opened.engine.name == "GrabCut"
+    assert "YOLO detection model" in opened.note

@@ -16,8 +16,9 @@ def _run(root: Path, name: str, stamp: int, recipe: str = "freeze", map50: float
     run = root / "runs" / name
     (run / "weights").mkdir(parents=True)
     (run / "args.yaml").write_text(yaml.safe_dump({"epochs": 1, "model": "x.pt"}))
-    config = {"mode": recipe, **({"purpose": purpose} if purpose else {})}
-    (run / runs.CONFIG_FILE).write_text(yaml.safe_dump(config))
+    (run / runs.CONFIG_FILE).write_text(yaml.safe_dump({"mode": recipe}))
+    if purpose:
+        runs.mark_purpose(run, purpose)
     (run / "results.csv").write_text(f"epoch,{runs.MAP50},{runs.MAP}\n1,{map50},{map50 / 2}\n")
     (run / "weights" / ("best.pt" if best else "last.pt")).write_bytes(b"x")
     os.utime(run / "args.yaml", (stamp, stamp))

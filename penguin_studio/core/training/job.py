@@ -1,5 +1,6 @@
 """Run a training in a child process and watch it: the CLI (through :func:`run_training`)
-and the GUI's training supervisor both drive a :class:`TrainingProcess`.
+and the GUI's training supervisor both drive a :class:`TrainingProcess` and watch it with
+:func:`follow`.
 
 The child (``python -m penguin_studio.core.training.child``) does the training; this side
 reads its JSON-line events, forwards them, asks it to stop (a ``stop`` line on its stdin)
@@ -206,19 +207,32 @@ def _death_message(returncode: int) -> str:
 def run_training(config: TrainConfig | None = None, *, resume_dir: str | Path | None = None,
                  on_event: Callable[[Event], None] | None = None,
                  ctx: JobContext | None = None,
-                 on_started: Callable[[TrainingProcess], None] | None = None) -> Outcome:
+                 on_started: Callable[[TrainingProcess], None] | None = None,
+                 background: bool = False) -> Outcome:
     """Train ``config`` (or resume ``resume_dir``) to the end, blocking; the CLI's job.
 
     ``ctx.progress`` gets (done batches, total batches, message); cancelling ``ctx.token``
     asks the child for a graceful stop. ``on_started`` receives the process (to stop or
-    kill it from another thread).
+    kill it from another thread). ``background`` lowers the child's priority (auto-train
+    from the app: the window and the user's own work come first).
     """
     if (config is None) == (resume_dir is None):
         raise ValueError("give either config or resume_dir")
-    proc = TrainingProcess.start(config) if config is not None else \
-        TrainingProcess.resume_run(resume_dir)  # type: ignore[arg-type]
+    proc = TrainingProcess.start(config, background) if config is not None else \
+        TrainingProcess.resume_run(resume_dir, background)  # type: ignore[arg-type]
     if on_started is not None:
         on_started(proc)
+    return follow(proc, on_event, ctx)
+
+
+def follow(proc: TrainingProcess, on_event: Callable[[Event], None] | None = None,
+           ctx: JobContext | None = None) -> Outcome:
+    """Watch a launched child to its end, blocking: the one loop every front-end uses (the
+    CLI and auto-train through :func:`run_training`, the app's supervisor thread directly).
+
+    Each event goes to ``on_event``; ``ctx.progress`` gets (done batches, total batches,
+    message) and cancelling ``ctx.token`` asks the child for a graceful stop.
+    """
     tracker = ProgressTracker()
     stop_sent = False
     for event in proc.events():

@@ -23,6 +23,8 @@ from penguin_studio.core.errors import UserError
 
 CONFIG_FILE = "penguin_config.yaml"
 STATUS_FILE = "penguin_run.json"
+#: present in a run folder that auto-train made (a proposal model); holds {"purpose": …}
+PURPOSE_FILE = "penguin_purpose.json"
 INDEX_FILE = "run_index.jsonl"
 
 #: ultralytics' fitness: 0.1·mAP50 + 0.9·mAP50-95 (how best.pt is chosen)
@@ -44,6 +46,7 @@ class RunRecord:
     started: str = ""
     error: str = ""
     config: dict[str, Any] = field(default_factory=dict)
+    purpose: str = ""  # "proposal" for auto-train's runs, "" for the user's
 
     @property
     def name(self) -> str:
@@ -257,8 +260,22 @@ def load_run(run_dir: Path) -> RunRecord:
         path=run_dir, recipe=config.get("mode") or _guess_recipe(args), status=state,
         epochs_done=epochs_done, epochs_planned=planned, best=best_epoch(results),
         duration_s=_duration(status), started=status.get("started", ""),
-        error=status.get("error", ""), config=config or args,
+        error=status.get("error", ""), config=config or args, purpose=_purpose(run_dir),
     )
+
+
+def _purpose(run_dir: Path) -> str:
+    try:
+        return str(json.loads((run_dir / PURPOSE_FILE).read_text(encoding="utf-8"))["purpose"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+
+
+def mark_purpose(run_dir: Path, purpose: str) -> None:
+    """Mark a run as made for ``purpose`` (auto-train's proposal models)."""
+    from penguin_studio.core.dataset.labels import atomic_write_text
+
+    atomic_write_text(Path(run_dir) / PURPOSE_FILE, json.dumps({"purpose": purpose}))
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -292,7 +309,7 @@ def latest_weights(data: str | Path, recipe: str = "freeze",
 
 
 # ----- the weights catalogue --------------------------------------------------------------------
-#: the ``purpose`` a run's config carries when auto-train made it to propose boxes
+#: the purpose of a run auto-train made to propose boxes (:func:`mark_purpose`)
 PROPOSAL = "proposal"
 
 
@@ -311,7 +328,7 @@ class CatalogueEntry:
     @property
     def proposal(self) -> bool:
         """Made by auto-train (proposal model), not by the user's own training."""
-        return self.run is not None and self.run.config.get("purpose") == PROPOSAL
+        return self.run is not None and self.run.purpose == PROPOSAL
 
     def label(self) -> str:
         """``run-name (recipe, mAP50 0.512)`` as pickers show it."""

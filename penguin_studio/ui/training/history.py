@@ -161,7 +161,9 @@ def _row(r: runs.RunRecord) -> list[str]:
     status = r.status + (" · resumable" if r.resumable else "")
     if r.status == "completed" and verdict.learned_nothing(r.best):
         status += " · learned nothing"
-    return [r.name, r.recipe, status, f"{r.epochs_done}/{r.epochs_planned}", metric(runs.MAP50),
+    recipe = r.recipe + (" · proposal model" if r.purpose == runs.PROPOSAL
+                         else "")
+    return [r.name, recipe, status, f"{r.epochs_done}/{r.epochs_planned}", metric(runs.MAP50),
             metric(runs.MAP), metric(runs.PRECISION), metric(runs.RECALL),
             format_duration(r.duration_s), str(weights.name) if weights else "–"]
 

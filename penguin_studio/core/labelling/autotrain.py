@@ -1,0 +1,231 @@
+"""Auto-train: proposal models that improve while the user labels (Qt-free).
+
+After the first ``FIRST_AT`` labelled images, and then after every ``EVERY`` more, a short
+time-budgeted training run (``BUDGET_S``) makes a *proposal model*. It is an ordinary run of
+the one training path (:func:`~penguin_studio.core.training.job.run_training`: the same child
+process, at low priority), saved in the dataset's ``runs/`` and marked as a proposal model
+(``runs.mark_purpose``), so History lists it, marked as such. It starts from the best
+pretrained model on this computer (feature extraction), else continues the previous proposal
+model (fine-tuning), else trains from scratch. It trains on the labelled images only (a list file in
+``.penguin-studio/autotrain/``): an unlabelled image in the train split would otherwise
+teach "nothing here". When it ends, and only if its validation mAP50 beats the previous
+proposal model's, the still-unlabelled images get fresh proposals (images whose proposals the
+user already started reviewing keep theirs).
+
+:class:`AutoTrainScheduler` decides when: never while the user's own training runs, one
+run at a time, a trigger during a run is queued (not doubled). Its state (labelled count at
+the last start, best mAP50, the proposal model, paused) persists in
+``.penguin-studio/autotrain.json``; a read-only dataset keeps it in memory.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import yaml
+
+from penguin_studio.core.dataset.labels import atomic_write_text
+from penguin_studio.core.dataset.project import Dataset, label_path_for
+from penguin_studio.core.errors import UserError
+from penguin_studio.core.jobs import JobContext
+from penguin_studio.core.training import runs
+from penguin_studio.core.training.config import TrainConfig
+
+FIRST_AT, EVERY, BUDGET_S = 10, 20, 180.0
+STATE_FILE = "autotrain.json"
+DATA_DIR = "autotrain"
+PROPOSAL_CONF = 0.25
+SCRATCH_MODEL = "yolov8n.yaml"
+
+
+@dataclass
+class AutoTrainState:
+    """What auto-train remembers about a dataset between sessions."""
+
+    last_start: int = 0  # labelled images when the last run started (0: never)
+    best_map50: float | None = None
+    model: str = ""  # best.pt of the proposal model whose proposals are shown
+    runs: int = 0
+    paused: bool = False
+    last_message: str = ""
+    note: str = field(default="", compare=False)  # a read-only dataset: kept in memory
+
+    @classmethod
+    def load(cls, state_dir: Path) -> AutoTrainState:
+        try:
+            data = json.loads((Path(state_dir) / STATE_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return cls()
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "note"}
+        return cls(**known) if isinstance(data, dict) else cls()
+
+    def save(self, state_dir: Path) -> None:
+        values = {k: v for k, v in asdict(self).items() if k != "note"}
+        try:
+            Path(state_dir).mkdir(parents=True, exist_ok=True)
+            atomic_write_text(Path(state_dir) / STATE_FILE, json.dumps(values, indent=1))
+        except OSError as exc:
+            self.note = f"Auto-train state stays in memory ({exc.strerror or exc})."
+
+
+def default_enabled(labelled: int, total: int) -> bool:
+    """On by default for a project with fewer than half of its images labelled."""
+    return total > 0 and labelled < 0.5 * total
+
+
+def labelled_images(dataset: Dataset) -> list[Path]:
+    return [p for p in dataset.unique_images() if label_path_for(p).exists()]
+
+
+def user_run_active(dataset: Dataset) -> bool:
+    """Whether one of the user's own runs of this dataset is training right now."""
+    for run in runs.list_runs(dataset.yaml_path or dataset.root, dataset.root):
+        if run.status == "running" and run.purpose != runs.PROPOSAL:
+            return True
+    return False
+
+
+class AutoTrainScheduler:
+    """When to start a proposal run: ``FIRST_AT`` labelled, then every ``EVERY`` more."""
+
+    def __init__(self, state: AutoTrainState, first: int = FIRST_AT, every: int = EVERY) -> None:
+        self.state, self.first, self.every = state, first, every
+        self.running = False
+        self.queued = False
+
+    def due(self, labelled: int) -> bool:
+        if self.state.last_start <= 0:
+            return labelled >= self.first
+        return labelled - self.state.last_start >= self.every
+
+    def labelled_changed(self, labelled: int, user_training: bool) -> str:
+        """``start`` | ``queued`` | ``waiting`` (user's run / paused) | ``""`` (not due)."""
+        if not self.due(labelled):
+            return ""
+        if self.running:
+            self.queued = True
+            return "queued"
+        if self.state.paused or user_training:
+            return "waiting"
+        self.running = True
+        self.state.last_start = labelled
+        return "start"
+
+    def finished(self) -> bool:
+        """A run ended; True when a queued trigger should be looked at now."""
+        self.running = False
+        queued, self.queued = self.queued, False
+        return queued
+
+
+# ----- the run ----------------------------------------------------------------------------------
+def training_yaml(dataset: Dataset) -> Path:
+    """A data yaml of the labelled images only (val: labelled val images, else every 5th)."""
+    labelled = set(labelled_images(dataset))
+    train = [p for p in dataset.images("train") if p in labelled]
+    val = [p for s in ("val", "test") for p in dataset.images(s) if p in labelled]
+    if not val:
+        val = train[::5]
+        train = [p for p in train if p not in set(val)] or val
+    if len(train) < 2:
+        raise UserError("Auto-train needs at least 2 labelled training images.")
+    folder = dataset.state_dir / DATA_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, items in (("train.txt", train), ("val.txt", val)):
+        atomic_write_text(folder / name, "".join(f"{p.resolve()}\n" for p in items))
+    data = {"path": str(folder.resolve()), "train": "train.txt", "val": "val.txt",
+            "names": dict(enumerate(dataset.names))}
+    atomic_write_text(folder / "data.yaml", yaml.safe_dump(data, sort_keys=False))
+    return folder / "data.yaml"
+
+
+def start_weights(state: AutoTrainState) -> tuple[str, str]:
+    """(recipe, weights or architecture): pretrained here, else the last proposal model."""
+    pretrained = [e for e in runs.model_entries() if e.source == "downloaded"]
+    if pretrained:
+        return "freeze", str(pretrained[0].path)
+    imported = [e for e in runs.model_entries() if e.source == "imported"]
+    if imported:
+        return "freeze", str(imported[0].path)
+    if state.model and Path(state.model).is_file():
+        return "finetune", state.model
+    return "scratch", SCRATCH_MODEL
+
+
+def proposal_config(dataset: Dataset, state: AutoTrainState, budget_s: float = BUDGET_S,
+                    **overrides) -> TrainConfig:
+    """The proposal run's TrainConfig (``overrides``: tests use 1 epoch at 64 px)."""
+    mode, source = start_weights(state)
+    where = {"model": source} if mode == "scratch" else {"weights": source}
+    values = dict(epochs=100, time=budget_s / 3600.0, imgsz=320, batch=8, patience=100,
+                  device="cpu", project=str(runs.default_project(dataset.root, dataset.title)),
+                  name=f"proposal-{state.runs + 1}", **where)
+    values.update(overrides)
+    return TrainConfig.for_mode(mode, str(training_yaml(dataset)), **values)
+
+
+@dataclass
+class AutoTrainResult:
+    run_dir: Path | None
+    status: str  # completed | stopped | failed
+    map50: float | None = None
+    improved: bool = False
+    refreshed: int = 0  # images whose proposals were refreshed
+    message: str = ""
+
+
+def run_autotrain(ctx: JobContext, dataset: Dataset, state: AutoTrainState,
+                  config: TrainConfig | None = None) -> AutoTrainResult:
+    """Train one proposal model; refresh proposals when it beats the previous one."""
+    from penguin_studio.core.training.job import run_training
+
+    config = config or proposal_config(dataset, state)
+    state.runs += 1
+    outcome = run_training(config, ctx=ctx, background=True,
+                           on_started=lambda proc: runs.mark_purpose(proc.run_dir, runs.PROPOSAL))
+    if outcome.status != "completed":
+        return AutoTrainResult(outcome.run_dir, outcome.status,
+                               message=outcome.message or f"Auto-train {outcome.status}.")
+    return conclude(dataset, state, outcome.run_dir, ctx)
+
+
+def conclude(dataset: Dataset, state: AutoTrainState, run_dir: Path,
+             ctx: JobContext | None = None) -> AutoTrainResult:
+    """Keep a finished proposal run's model only if its mAP50 beats the previous one's."""
+    record = runs.load_run(run_dir)
+    map50 = record.best.get(runs.MAP50)
+    result = AutoTrainResult(run_dir, "completed", map50)
+    if record.best_weights is None or map50 is None or map50 != map50:
+        result.message = "Auto-train finished without a usable model."
+        return result
+    if state.best_map50 is not None and map50 <= state.best_map50:
+        result.message = (f"Proposal model mAP50 {map50:.3f} did not beat {state.best_map50:.3f}:"
+                          " proposals kept.")
+        return result
+    result.improved = True
+    state.best_map50, state.model = float(map50), str(record.best_weights)
+    result.refreshed = refresh_proposals(dataset, record.best_weights, ctx)
+    result.message = f"New proposal model (mAP50 {map50:.3f}); refreshed {result.refreshed} images."
+    return result
+
+
+def refresh_proposals(dataset: Dataset, weights: Path, ctx: JobContext | None = None,
+                      conf: float = PROPOSAL_CONF) -> int:
+    """New proposals for unlabelled images nobody has started reviewing."""
+    from penguin_studio.core.inference.predict import Predictor
+    from penguin_studio.core.inference.prelabel import load_proposals, prelabel, unlabelled_images
+    from penguin_studio.core.labelling.queue import check_proposal_classes
+
+    check_proposal_classes(Predictor(weights).info.names, list(dataset.names))
+    todo = []
+    for image in unlabelled_images(dataset):
+        try:
+            props = load_proposals(image, dataset.root)
+        except UserError:
+            props = None  # a damaged proposals file: replaced
+        if props is None or len(props.pending) == len(props.proposals):
+            todo.append(image)
+    report = prelabel(dataset, weights, conf, ctx, images=todo, overwrite=True)
+    return report.images

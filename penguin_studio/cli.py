@@ -17,7 +17,7 @@ from penguin_studio import APP_NAME, __version__
 
 #: subcommand name → module under penguin_studio.commands
 COMMANDS = ("sample", "train", "tune", "val", "predict", "count", "export", "doctor", "dataset",
-            "prelabel", "models", "gui")
+            "prelabel", "models", "smartbox", "gui")
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 

@@ -223,3 +223,48 @@ def test_a_yolo_detector_given_as_sam_weights_is_named(tmp_path: Path) -> None:
     opened = open_engine(path)
     assert opened.engine.name == "GrabCut"
     assert "YOLO detection model" in opened.note
+
+
+# ----- CLI ---------------------------------------------------------------------------------
+
+def _sample_image(tmp_path: Path) -> tuple[Path, np.ndarray]:
+    import cv2
+
+    image, boxes = render_image(0, 4, 320)
+    path = tmp_path / "penguins.png"
+    cv2.imwrite(str(path), image)
+    box = next(np.array(b[1:], float) for b in boxes if b[0] == PENGUIN)
+    return path, box
+
+
+def test_cli_prints_the_box_and_the_engine(tmp_path: Path, capsys) -> None:
+    import json
+
+    from penguin_studio.cli import main
+
+    path, gt = _sample_image(tmp_path)
+    cx, cy = (gt[0] + gt[2]) / 2, (gt[1] + gt[3]) / 2
+    bw, bh = gt[2] - gt[0], gt[3] - gt[1]
+    rough = f"{cx - 0.6 * bw},{cy - 0.6 * bh},{cx + 0.6 * bw},{cy + 0.6 * bh}"
+    assert main(["smartbox", str(path), "--box", rough, "--weights", "grabcut",
+                 "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert doc["engine"] == "GrabCut" and len(doc["box"]) == 4
+    assert main(["smartbox", str(path), "--point", f"{cx},{cy}"]) == 0
+    assert "engine: GrabCut" in capsys.readouterr().out
+
+
+def test_cli_bad_input_gives_one_line(tmp_path: Path, capsys) -> None:
+    from penguin_studio.cli import main
+
+    path, _ = _sample_image(tmp_path)
+    notes = tmp_path / "notes.pt"
+    notes.write_text("hello", encoding="utf-8")
+    assert main(["smartbox", str(path), "--point", "5,5", "--weights", str(notes)]) in (0, 1)
+    err = capsys.readouterr().err
+    assert "warning: notes.pt is not a PyTorch checkpoint" in err and "GrabCut" in err
+    assert main(["smartbox", str(path), "--point", "12"]) == 1
+    assert "must be 2 numbers" in capsys.readouterr().err
+    assert main(["smartbox", str(notes), "--point", "1,1"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and len(err.strip().splitlines()) == 1

@@ -1,7 +1,9 @@
 """A QThread that starts the training child and turns its events into Qt signals.
 
-The thread only plans the run, launches the process and reads its pipe; the training runs
-in another process, so neither a busy GIL nor a crash there can freeze or end the window.
+The thread only plans the run, launches the process and watches it with core's one loop
+(:func:`~penguin_studio.core.training.job.follow`, the CLI's too), adapting its events to
+signals; the training runs in another process, so neither a busy GIL nor a crash there can
+freeze or end the window.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from PySide6.QtCore import QObject, QThread, Signal
 
 from penguin_studio.core.errors import UserError
 from penguin_studio.core.training.config import TrainConfig
-from penguin_studio.core.training.job import TrainingProcess
+from penguin_studio.core.training.job import TrainingProcess, follow
 
 
 class TrainingSupervisor(QThread):
@@ -72,6 +74,4 @@ class TrainingSupervisor(QThread):
             if self._stop_pending:
                 process.stop()
         self.launched.emit(process.run_dir)
-        for event in process.events():
-            self.event.emit(event)
-        self.ended.emit(process.outcome)
+        self.ended.emit(follow(process, on_event=self.event.emit))

@@ -91,6 +91,8 @@ class AnnotationCanvas(QGraphicsView):
         self._label_font = QFont(self.font())
         self._label_font.setBold(True)
         self._label_font.setPointSizeF(max(8.0, self.font().pointSizeF() * 0.9))
+        #: extra painters over the boxes, called with the view's painter (tools' previews)
+        self.overlays: list = []
 
     # ----- content ------------------------------------------------------------------------
     def set_document(self, doc: LabelDocument | None, size: tuple[int, int] | None,
@@ -492,6 +494,8 @@ class AnnotationCanvas(QGraphicsView):
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
         """Boxes, handles, labels and crosshair in screen pixels (same size at any zoom)."""
         canvas_paint.paint_foreground(self, painter)
+        for paint in self.overlays:
+            paint(painter)
 
     def box_name(self, cls: int) -> str:
         return self.class_names[cls] if 0 <= cls < len(self.class_names) else f"class {cls}?"

@@ -43,6 +43,7 @@ from penguin_studio.ui.dataset.records import (
     ImageRecord,
     LabelSummary,
 )
+from penguin_studio.ui.dataset.smart_box_tool import SmartBoxTool
 from penguin_studio.ui.dataset.thumbnails import ThumbnailLoader
 
 
@@ -91,8 +92,11 @@ class AnnotationEditor(QWidget):
         self.index = -1
         self.class_names: list[str] = []
         self._docs: dict[str, LabelDocument] = {}
+        #: (action, image, n) for every counted edit (``core/labelling/effort.py``)
+        self.effort_sink = None
         self.doc: LabelDocument | None = None
         self.actions_by_name: dict[str, QAction] = {}
+        self.smart_box = SmartBoxTool(self)
         editor_actions.build_actions(self)
         self._build_layout()
         self._connect()
@@ -209,10 +213,16 @@ class AnnotationEditor(QWidget):
         doc = self._docs.get(key)
         if doc is None:
             doc = LabelDocument(Path(path), self)
+            doc.effort_sink = self._count_effort
             doc.boxes_changed.connect(lambda d=doc: self._doc_changed(d))
             doc.save_state_changed.connect(lambda d=doc: self._save_state_changed(d))
             self._docs[key] = doc
         return doc
+
+    def _count_effort(self, action: str, image: str, n: int) -> None:
+        """Undo commands report effort here; the panel's effort store (if any) counts it."""
+        if self.effort_sink is not None:
+            self.effort_sink(action, image, n)
 
     def forget_documents(self) -> None:
         """Drop every document and its history (label files were rewritten underneath)."""
@@ -478,3 +488,4 @@ class AnnotationEditor(QWidget):
         for doc in self.unsaved_documents():  # one last try before the window goes
             doc.save()
         self.images.shutdown()
+        self.smart_box.shutdown()

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from penguin_studio.ui.dataset.editor import AnnotationEditor
 
 #: toolbar order by action name; None is a separator
-TOOLBAR = ("back", "return", None, "prev", "next", None, "draw", "delete", "copy_prev", None,
+TOOLBAR = ("back", "return", None, "prev", "next", None, "draw", "smart", "delete", "copy_prev",
+           None,
            "undo", "redo", None, "fit", "actual")
 
 
@@ -62,6 +63,7 @@ def build_actions(editor: AnnotationEditor) -> None:
     for n in range(1, 10):
         a(f"class_{n}", f"Class {n}", str(n), lambda _c=False, i=n - 1: editor.choose_class(i))
     editor.proposals.add_actions(a)
+    editor.smart_box.add_actions(a)
 
 
 def _add_undo_redo(editor: AnnotationEditor) -> None:

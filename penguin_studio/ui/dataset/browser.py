@@ -39,6 +39,7 @@ from penguin_studio.core.dataset.project import SPLITS
 from penguin_studio.core.dataset.to_label import TO_LABEL
 from penguin_studio.ui.dataset.browser_model import (
     ANY,
+    INFORMATIVE,
     PROBLEMS,
     PROPOSALS,
     BrowserFilter,
@@ -92,11 +93,18 @@ class FilterBar(QWidget):
         self.status = QComboBox()
         for text, value in STATUS_CHOICES:
             self.status.addItem(text, value)
+        self.order = QComboBox()
+        self.order.setObjectName("orderCombo")
+        self.order.addItem("Dataset order", ANY)
+        self.order.addItem("Most informative first", INFORMATIVE)
+        self.order.setToolTip("Most informative first: the images the model would learn the "
+                              "most from (least sure, not near-duplicates) come first, and "
+                              "D / A in the editor follow that order")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         layout.addWidget(self.search, 2)
-        for combo in (self.split, self.klass, self.status):
+        for combo in (self.split, self.klass, self.status, self.order):
             layout.addWidget(combo)
             combo.currentIndexChanged.connect(self._emit)
         self._debounce = QTimer(self, singleShot=True, interval=150)
@@ -117,7 +125,7 @@ class FilterBar(QWidget):
         return BrowserFilter(split=self.split.currentData() or ANY,
                              class_id=self.klass.currentData(),
                              status=self.status.currentData() or ANY,
-                             text=self.search.text())
+                             text=self.search.text(), order=self.order.currentData() or ANY)
 
     def show_problems(self) -> None:
         self.status.setCurrentIndex(self.status.findData(PROBLEMS))

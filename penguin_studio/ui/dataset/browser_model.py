@@ -25,6 +25,7 @@ RecordRole = Qt.ItemDataRole.UserRole + 1
 ANY = ""
 PROBLEMS = "problems"
 PROPOSALS = "proposals"  # model proposals still to review
+INFORMATIVE = "informative"  # order: the label-next queue first (core.labelling.queue)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class BrowserFilter:
     class_id: int | None = None
     status: str = ANY  # labelled | unlabelled | background | problems | proposals
     text: str = ""
+    order: str = ANY  # "" dataset order | "informative": most informative first
 
 
 class ImageListModel(QAbstractListModel):
@@ -71,6 +73,9 @@ class ImageListModel(QAbstractListModel):
             lines.append(f"{record.summary.boxes} boxes")
         if record.pending:
             lines.append(f"{record.pending} model proposals to review")
+        if record.queue_rank is not None:
+            lines.append(f"label next: #{record.queue_rank + 1}, informativeness "
+                         f"{record.score:.2f}")
         problem = record.summary.problem or self.problems.get(record.key)
         if problem:
             lines.append(f"⚠ {problem}")
@@ -114,6 +119,16 @@ class ImageListModel(QAbstractListModel):
             self._records[index].pending = count
             self.changed(key)
 
+    def set_queue(self, ranks: dict[str, tuple[int, float]]) -> None:
+        """The label-next queue (key → rank, score); images not in it have no score."""
+        for record in self._records:
+            record.queue_rank, record.score = ranks.get(record.key, (None, None))
+        self.refilter()
+
+    @property
+    def informative_first(self) -> bool:
+        return self._filter.order == INFORMATIVE
+
     def changed(self, key: str) -> None:
         row = self._row_of.get(key)
         if row is not None:
@@ -138,6 +153,10 @@ class ImageListModel(QAbstractListModel):
     def _apply_filter(self) -> None:
         keep = self._matcher()
         self._rows = [i for i, r in enumerate(self._records) if keep(r)]
+        if self.informative_first:  # queue order first, then the rest in dataset order
+            records, last = self._records, len(self._records)
+            self._rows.sort(key=lambda i: (records[i].queue_rank
+                                           if records[i].queue_rank is not None else last, i))
         self._row_of = {self._records[i].key: row for row, i in enumerate(self._rows)}
 
     def _matcher(self):

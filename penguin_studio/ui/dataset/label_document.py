@@ -49,6 +49,8 @@ class LabelDocument(QObject):
         self.save_error: str | None = None
         #: which box the canvas should select after the next change (set by undo commands)
         self.selection_hint: int | None = None
+        #: (action, image, n) → the dataset's effort accounting; set by the editor
+        self.effort_sink = None
         self._disk_stamp: tuple[int, int] | None = None
         self._absent = False  # the next save removes the label file instead of writing it
         self.reload()

@@ -23,8 +23,10 @@ class ReviewCommand(SetBoxesCommand):
 
     def __init__(self, doc: LabelDocument, review: ProposalReview, added: list[Box],
                  forward: list[Decision], backward: list[Decision], text: str,
-                 select_after: int | None = None) -> None:
-        super().__init__(doc, [*doc.boxes, *added], text, select_after=select_after)
+                 select_after: int | None = None,
+                 effort: tuple[str, int] | None = None) -> None:
+        super().__init__(doc, [*doc.boxes, *added], text, select_after=select_after,
+                         effort=effort)
         self.review = review
         self.image = Path(doc.image)
         self.writes_labels = bool(added)
@@ -33,12 +35,16 @@ class ReviewCommand(SetBoxesCommand):
     def redo(self) -> None:
         if self.writes_labels:
             super().redo()
+        else:
+            self.count_effort(+1)
         self.review.select_hint = ("after", self.forward[-1].index) if self.forward else None
         self.review.record(self.image, self.forward)
 
     def undo(self) -> None:
         if self.writes_labels:
             super().undo()
+        else:
+            self.count_effort(-1)
         self.review.select_hint = ("at", self.backward[0].index) if self.backward else None
         self.review.record(self.image, self.backward)
 
@@ -60,7 +66,7 @@ def accept(doc: LabelDocument, review: ProposalReview, indices: list[int]) -> in
     text = "Accept proposal" if len(indices) == 1 else f"Accept {len(indices)} proposals"
     doc.undo_stack.push(ReviewCommand(
         doc, review, new, [Decision(i, ACCEPTED) for i in indices],
-        _restore(review, indices), text))
+        _restore(review, indices), text, effort=(ACCEPTED, len(indices))))
     return len(new)
 
 
@@ -69,7 +75,8 @@ def adjust(doc: LabelDocument, review: ProposalReview, index: int, box: Box) -> 
     select = doc.boxes.index(box) if box in doc.boxes else len(doc.boxes)
     doc.undo_stack.push(ReviewCommand(
         doc, review, _new_boxes(doc, [box]), [Decision(index, ADJUSTED, box)],
-        _restore(review, [index]), "Adjust proposal", select_after=select))
+        _restore(review, [index]), "Adjust proposal", select_after=select,
+        effort=(ADJUSTED, 1)))
 
 
 def reject(doc: LabelDocument, review: ProposalReview, indices: list[int]) -> None:
@@ -77,7 +84,7 @@ def reject(doc: LabelDocument, review: ProposalReview, indices: list[int]) -> No
     text = "Reject proposal" if len(indices) == 1 else f"Reject {len(indices)} proposals"
     doc.undo_stack.push(ReviewCommand(
         doc, review, [], [Decision(i, REJECTED) for i in indices],
-        _restore(review, indices), text))
+        _restore(review, indices), text, effort=(REJECTED, len(indices))))
 
 
 def _new_boxes(doc: LabelDocument, boxes: list[Box]) -> list[Box]:

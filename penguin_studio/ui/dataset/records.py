@@ -57,6 +57,9 @@ class ImageRecord:
     summary: LabelSummary = field(default_factory=lambda: LabelSummary(UNKNOWN))
     #: model proposals still waiting for review (see ``core.inference.prelabel``)
     pending: int = 0
+    #: place and score in the "label next" queue (``core.labelling.queue``); None: not in it
+    queue_rank: int | None = None
+    score: float | None = None
 
     @property
     def name(self) -> str:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from penguin_studio.core.dataset.index import DatasetIndex
 from penguin_studio.core.dataset.project import SPLITS
 from penguin_studio.ui.dataset.colors import class_color
+from penguin_studio.ui.dataset.effort_view import EffortView
 
 STATUS_COLORS = {"labelled": "#51cf66", "background": "#adb5bd", "unlabelled": "#fcc419",
                  "errors": "#ff6b6b"}
@@ -89,6 +90,7 @@ class StatsView(QWidget):
         self.area_plot = _plot("Box size distribution")
         self.area_plot.setLabel("bottom", "√(width × height), fraction of image")
         self.area_plot.setLabel("left", "boxes")
+        self.effort = EffortView()
         self._build()
 
     def _build(self) -> None:
@@ -119,7 +121,12 @@ class StatsView(QWidget):
         layout.setContentsMargins(12, 8, 12, 8)
         layout.addLayout(top)
         layout.addLayout(cards)
+        layout.addWidget(self.effort)
         layout.addLayout(charts, 1)
+
+    def set_effort(self, store) -> None:
+        """Show an :class:`~penguin_studio.core.labelling.effort.EffortStore`'s figures."""
+        self.effort.set_store(store)
 
     def set_index(self, index: DatasetIndex | None) -> None:
         self.index = index

@@ -91,6 +91,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
         self._paint_thumbnail(painter, well, record, detailed=True)
         if record.pending:
             self._review_badge(painter, well, record.pending)
+        if record.score is not None and self._informative_first():
+            self._score_badge(painter, well, record)
         name_rect = QRect(rect.left() + 8, well.bottom() + 5, rect.width() - 16, 16)
         font = QFont(painter.font())
         painter.setFont(font)
@@ -204,6 +206,27 @@ class ThumbnailDelegate(QStyledItemDelegate):
         painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, text)
         painter.restore()
         return x + width + 4
+
+    def _informative_first(self) -> bool:
+        return bool(getattr(self.model, "informative_first", False))
+
+    def _score_badge(self, painter: QPainter, well: QRect, record: ImageRecord) -> None:
+        """"#3 · 0.82" in the thumbnail's top-left corner: place and informativeness in the
+        label-next queue (shown while the browser is sorted most informative first)."""
+        font = QFont(painter.font())
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+        font.setBold(True)
+        text = f"#{(record.queue_rank or 0) + 1} · {record.score:.2f}"
+        width = QFontMetrics(font).horizontalAdvance(text) + 12
+        badge = QRectF(well.left() + 4, well.top() + 4, width, 18)
+        painter.save()
+        painter.setFont(font)
+        painter.setPen(QPen(QColor("#ffe8a3"), 1))
+        painter.setBrush(QColor(120, 80, 0, 215))
+        painter.drawRoundedRect(badge, 9, 9)
+        painter.setPen(QColor("#ffffff"))
+        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
+        painter.restore()
 
     def _review_badge(self, painter: QPainter, well: QRect, count: int) -> None:
         """"? N" in the thumbnail's top-right corner: proposals waiting for review."""

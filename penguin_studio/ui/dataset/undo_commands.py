@@ -3,6 +3,10 @@
 Swapping the full list (a few dozen tuples) keeps every command trivially correct — add,
 delete, move, resize, class change and "copy from previous image" all undo the same way —
 and each redo/undo is one atomic label-file write.
+
+A command can carry an effort count (``effort``: action, n) for the dataset's effort
+accounting (``core/labelling/effort.py``): redo adds it through the document's
+``effort_sink``, undo takes it back, so the figures always match the labels.
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ class SetBoxesCommand(QUndoCommand):
     """
 
     def __init__(self, doc: LabelDocument, after: list[Box], text: str,
-                 select_after: int | None = None, select_before: int | None = None) -> None:
+                 select_after: int | None = None, select_before: int | None = None,
+                 effort: tuple[str, int] | None = None) -> None:
         super().__init__(text)
+        self.effort = effort
         self.doc = doc
         self.before = list(doc.boxes)
         self.after = list(after)
@@ -33,15 +39,24 @@ class SetBoxesCommand(QUndoCommand):
     def redo(self) -> None:
         self.doc.selection_hint = self.select_after
         self.doc.set_boxes(self.after)
+        self.count_effort(+1)
 
     def undo(self) -> None:
         self.doc.selection_hint = self.select_before
         self.doc.set_boxes(self.before, absent=not self.had_file)
+        self.count_effort(-1)
+
+    def count_effort(self, sign: int) -> None:
+        sink = getattr(self.doc, "effort_sink", None)
+        if self.effort is not None and sink is not None:
+            action, n = self.effort
+            sink(action, str(self.doc.image), sign * n)
 
 
-def add_box(doc: LabelDocument, box: Box) -> None:
+def add_box(doc: LabelDocument, box: Box, effort: str = "drawn") -> None:
+    """Add a box the user made; ``effort`` names how ("drawn" by hand, "smartbox")."""
     doc.undo_stack.push(SetBoxesCommand(doc, [*doc.boxes, box], "Draw box",
-                                        select_after=len(doc.boxes)))
+                                        select_after=len(doc.boxes), effort=(effort, 1)))
 
 
 def delete_box(doc: LabelDocument, index: int) -> None:

@@ -31,6 +31,7 @@ from penguin_studio.ui.dataset.class_actions import ClassActions
 from penguin_studio.ui.dataset.dataset_jobs import DatasetJobs
 from penguin_studio.ui.dataset.editor import AnnotationEditor
 from penguin_studio.ui.dataset.job_strip import JobStrip
+from penguin_studio.ui.dataset.label_less import LabelLess
 from penguin_studio.ui.dataset.path_choice import PathChoice
 from penguin_studio.ui.dataset.proposal_tools import ProposalTools
 from penguin_studio.ui.dataset.records import (
@@ -72,6 +73,9 @@ class DatasetPanel(QWidget):
         self.proposal_tools = ProposalTools(self, context, self.browser, self.editor,
                                             self.job_strip, lambda: self.dataset,
                                             self._open_record)
+        self.label_less = LabelLess(self, context, self.browser, self.editor,
+                                    lambda: self.dataset, self._proposals_refreshed)
+        self.label_less.effort_changed.connect(self._show_effort)
         self.pages = QStackedWidget()
         self._page_widgets: dict[str, QWidget] = {}
         self._index_job = None
@@ -97,6 +101,7 @@ class DatasetPanel(QWidget):
         header.addSpacing(16)
         for button in self._tool_buttons():
             header.addWidget(button)
+        header.addWidget(self.label_less.switch)
         self._add_page("images", self.browser)
         self._add_page("editor", self.editor)
         layout = QVBoxLayout(self)
@@ -106,6 +111,7 @@ class DatasetPanel(QWidget):
         strip_row = QHBoxLayout()
         strip_row.setContentsMargins(12, 0, 12, 4)
         strip_row.addWidget(self.job_strip)
+        strip_row.addWidget(self.label_less.line)
         layout.addLayout(strip_row)
         banner_row = QHBoxLayout()
         banner_row.setContentsMargins(12, 0, 12, 6)
@@ -166,6 +172,7 @@ class DatasetPanel(QWidget):
             self.browser.view.setFocus()
         elif key == "stats":
             self._refresh_stats()
+            self._show_effort()
         return widget
 
     def _create_page(self, key: str) -> QWidget:
@@ -197,6 +204,7 @@ class DatasetPanel(QWidget):
         self._cancel(self._index_job)
         self._index_job = None
         self.proposal_tools.dataset_opened(dataset)
+        self.label_less.dataset_opened(dataset)
         self.path_choice.dataset_opened(dataset)
         if dataset is None:
             self.title.setText("No dataset open")
@@ -262,6 +270,19 @@ class DatasetPanel(QWidget):
         self.browser.set_note("")
         self.browser.model.set_summaries(summaries_from_index(index))
         self._refresh_stats()
+        records = self.browser.model.all_records()
+        self.label_less.index_ready({r.key for r in records if r.summary.status in
+                                     (LabelStatus.LABELLED, LabelStatus.BACKGROUND)},
+                                    len(records))
+
+    def _show_effort(self) -> None:
+        if self.stats is not None:
+            self.stats.set_effort(self.label_less.effort)
+
+    def _proposals_refreshed(self) -> None:
+        """Auto-train made a better proposal model: show its proposals."""
+        self.proposal_tools.scan()
+        self.editor.proposals.reload()
 
     def _refresh_stats(self) -> None:
         if self.stats is not None and self.current_page == "stats":
@@ -269,6 +290,7 @@ class DatasetPanel(QWidget):
 
     def _labels_changed(self, path: Path, summary: LabelSummary) -> None:
         self.browser.model.update_record(str(path), summary)
+        QTimer.singleShot(0, lambda: self.label_less.labels_changed(path))  # once saved
         doc = self.editor.document(path)
         QTimer.singleShot(0, lambda: self._announce_edit(doc))  # once the save is done
         if self.index is not None and self.index.entry(path) is not None:
@@ -441,6 +463,7 @@ class DatasetPanel(QWidget):
         for job in (self._index_job, self._doctor_job):
             self._cancel(job)
         self.proposal_tools.shutdown()
+        self.label_less.stop()
         self.thumbnails.shutdown()
         self.editor.shutdown()
 

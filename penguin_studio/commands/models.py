@@ -27,6 +27,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.action == "list":
         _print_list(models.list_models())
+        print("Segment Anything weights for the editor's Smart box (S):")
+        for row in models.list_sam_models():
+            state = f"on disk ({row.size / 1e6:.1f} MB)" if row.on_disk else "not downloaded"
+            print(f"  {row.name:<16} {state}")
         return 0
     if not args.target:
         what = "model name" if args.action == "download" else ".pt file"

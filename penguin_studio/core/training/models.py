@@ -24,9 +24,11 @@ from penguin_studio.core import appdirs, engine
 from penguin_studio.core.errors import Cancelled, UserError
 from penguin_studio.core.filemodes import give_mode
 from penguin_studio.core.jobs import JobContext
+from penguin_studio.core.smartbox import weights as smartbox_weights
 
 BASE_URL_ENV = "PENGUIN_STUDIO_WEIGHTS_URL"
 RELEASES = "https://github.com/ultralytics/assets/releases/download"
+RELEASE_SAM = smartbox_weights.RELEASE
 CHUNK = 256 * 1024
 TIMEOUT_S = 30
 TRUST_FLAG = "weights-trust-acknowledged"
@@ -62,6 +64,9 @@ NAMED_MODELS: tuple[NamedModel, ...] = (
     NamedModel("yolo26n.pt", "v8.4.0", 5.3), NamedModel("yolo26s.pt", "v8.4.0", 19.5),
     NamedModel("yolo26m.pt", "v8.4.0", 42.2),
 )
+#: Segment Anything weights for the editor's Smart box (not detectors: listed apart).
+SAM_MODELS: tuple[NamedModel, ...] = tuple(
+    NamedModel(m.name, RELEASE_SAM, m.size_mb) for m in smartbox_weights.SAM_MODELS)
 
 
 @dataclass
@@ -75,10 +80,10 @@ class ModelStatus:
 
 
 def named_model(name: str) -> NamedModel:
-    for model in NAMED_MODELS:
+    for model in NAMED_MODELS + SAM_MODELS:
         if model.name == name:
             return model
-    known = ", ".join(m.name for m in NAMED_MODELS)
+    known = ", ".join(m.name for m in NAMED_MODELS + SAM_MODELS)
     raise UserError(f"Unknown model '{name}'. Named models: {known}.")
 
 
@@ -87,17 +92,29 @@ def _part_path(dest: Path) -> Path:
 
 
 def list_models() -> list[ModelStatus]:
-    """Named models (on disk or not) and every other checkpoint in the weights folder."""
+    """Named models (on disk or not) and every other checkpoint in the weights folder
+    (Segment Anything weights excepted: they are no detectors, see :func:`list_sam_models`)."""
+    return _statuses(NAMED_MODELS, others=True)
+
+
+def list_sam_models() -> list[ModelStatus]:
+    """The Segment Anything weights the Smart box can use, on disk or not."""
+    return _statuses(SAM_MODELS, others=False)
+
+
+def _statuses(catalogue: tuple[NamedModel, ...], others: bool) -> list[ModelStatus]:
     folder = appdirs.weights_dir()
     out = []
-    for model in NAMED_MODELS:
+    for model in catalogue:
         path = folder / model.name
         part = _part_path(path)
         on_disk = path.is_file()
         size = path.stat().st_size if on_disk else (part.stat().st_size if part.is_file() else 0)
         out.append(ModelStatus(model.name, path, on_disk, size, not on_disk and part.is_file(),
                                True))
-    named = {m.name for m in NAMED_MODELS}
+    if not others:
+        return out
+    named = {m.name for m in NAMED_MODELS + SAM_MODELS}
     for path in sorted(folder.glob("*.pt")):
         if path.name not in named:
             out.append(ModelStatus(path.name, path, True, path.stat().st_size, False, False))

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from penguin_studio.core import appdirs
 from penguin_studio.core.training import models
 from penguin_studio.ui.file_dialogs import start_folder
+from penguin_studio.ui.training.smart_box_models import SmartBoxChoice, sam_caption
 
 
 def _download(ctx, name: str):
@@ -63,6 +64,7 @@ class ModelManagerDialog(QDialog):
         self.cancel_button.clicked.connect(self._cancel)
         self.import_button = QPushButton("Import .pt…")
         self.import_button.clicked.connect(self._pick_import)
+        self.smart = SmartBoxChoice(self)
         self.folder_button = QPushButton("Open folder")
         self.folder_button.clicked.connect(lambda: QDesktopServices.openUrl(
             QUrl.fromLocalFile(str(appdirs.weights_dir()))))
@@ -81,10 +83,11 @@ class ModelManagerDialog(QDialog):
         layout.addWidget(self.progress)
         layout.addWidget(self.message)
         layout.addLayout(buttons)
+        layout.addWidget(self.smart.row)
         self.refresh()
 
     def refresh(self) -> None:
-        rows = models.list_models()
+        rows = models.list_models() + models.list_sam_models()
         self.rows = rows
         self.table.setRowCount(len(rows))
         for i, row in enumerate(rows):
@@ -98,7 +101,8 @@ class ModelManagerDialog(QDialog):
             if row.named and not row.on_disk:
                 approx = models.named_model(row.name).size_mb
                 size = f"{size} of ≈{approx:.0f} MB" if size else f"≈{approx:.0f} MB"
-            for j, text in enumerate((row.name, status, size)):
+            shown = sam_caption(row.name) or row.name
+            for j, text in enumerate((shown, status, size)):
                 item = QTableWidgetItem(text)
                 if j == 1 and row.on_disk:
                     item.setForeground(Qt.GlobalColor.darkGreen)
@@ -121,6 +125,7 @@ class ModelManagerDialog(QDialog):
         self.download_button.setEnabled(bool(row and row.named and not row.on_disk) and not busy)
         self.download_button.setText("Continue download" if row and row.partial else "Download")
         self.cancel_button.setVisible(busy)
+        self.smart.update(row)
 
     # ----- download ------------------------------------------------------------------------------
     def download_selected(self) -> None:

@@ -1,9 +1,21 @@
 """Box geometry shared by evaluation (matching predictions to truth) and the dataset doctor
-(duplicate boxes): one IoU, computed as ultralytics' ``box_iou`` does."""
+(duplicate boxes): one IoU, computed as ultralytics' ``box_iou`` does; the bounds of a YOLO
+label row (box or polygon) that the doctor checks and the safe fixes clip."""
 
 from __future__ import annotations
 
 import numpy as np
+
+EDGE_TOLERANCE = 1e-6  # rounding in 6-decimal label files is not "outside the image"
+
+
+def yolo_bounds(values: list[float]) -> tuple[float, float, float, float]:
+    """x1, y1, x2, y2 of a label row's numbers: ``cx cy w h`` or a polygon ``x y x y…``."""
+    if len(values) == 4:
+        cx, cy, w, h = values
+        return cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
+    xs, ys = values[0::2], values[1::2]
+    return min(xs), min(ys), max(xs), max(ys)
 
 
 def box_iou(a: np.ndarray, b: np.ndarray, eps: float = 1e-7) -> np.ndarray:

@@ -14,16 +14,16 @@ Images are not decoded (unless asked): the header is parsed (Pillow, lazily),
 (12 bytes read): ultralytics 8.4 skips a JPEG without it (Pillow reports it truncated).
 Content hashes are computed only for files whose size matches a file in another split.
 
-Fixes are separate and explicit: :func:`apply_safe_fixes` clips boxes to the image and drops
-exact duplicates, after copying every file it will change into a timestamped backup folder,
-in one crash-safe transaction. Nothing else is ever changed.
+Fixes are separate and explicit: :func:`apply_safe_fixes` picks the files the findings say
+are safe to fix, and :mod:`~penguin_studio.core.dataset.fixes` clips boxes to the image and
+drops exact duplicates, after copying every file it will change into a timestamped backup
+folder, in one crash-safe transaction. Nothing else is ever changed. ``FixReport`` and
+``fix_label_text`` are re-exported here under their old names.
 """
 
 from __future__ import annotations
 
 import hashlib
-import shutil
-import time
 import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -33,14 +33,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from penguin_studio.core.boxes import box_iou
+from penguin_studio.core.boxes import EDGE_TOLERANCE, box_iou, yolo_bounds
+from penguin_studio.core.dataset.fixes import FixReport, fix_label_files
+from penguin_studio.core.dataset.fixes import fix_label_text as fix_label_text  # re-export
 from penguin_studio.core.dataset.images import (
     ImageReadError,
     file_is_complete,
     load_image_bgr,
     read_header,
 )
-from penguin_studio.core.dataset.journal import FileTransaction
 from penguin_studio.core.dataset.labels import LabelParseError, decode_label_bytes, parse_fields
 from penguin_studio.core.dataset.parallel import thread_map
 from penguin_studio.core.dataset.project import SPLITS, Dataset, label_path_for
@@ -50,7 +51,6 @@ from penguin_studio.core.jobs import JobContext
 TRAINABLE_FORMATS = frozenset({"avif", "bmp", "dng", "heic", "heif", "jp2", "jpeg", "jpg",
                                "mpo", "png", "tif", "tiff", "webp", "jpeg2000"})
 DUPLICATE_IOU = 0.95
-EDGE_TOLERANCE = 1e-6  # rounding in 6-decimal label files is not "outside the image"
 UL_TOLERANCE = 0.01  # ultralytics drops an image whose label values exceed 1.01 / go below -0.01
 
 
@@ -341,19 +341,11 @@ def _parse_rows(text: str, nc: int, where: dict) -> tuple[list[Row], list[Findin
     return rows, out
 
 
-def _xyxy(values: list[float]) -> tuple[float, float, float, float]:
-    if len(values) == 4:
-        cx, cy, w, h = values
-        return cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
-    xs, ys = values[0::2], values[1::2]
-    return min(xs), min(ys), max(xs), max(ys)
-
-
 def _geometry_findings(rows: list[Row], size_px: tuple[int, int] | None,
                        where: dict) -> list[Finding]:
     out: list[Finding] = []
     for no, _cls, values in rows:
-        x1, y1, x2, y2 = _xyxy(values)
+        x1, y1, x2, y2 = yolo_bounds(values)
         lo, hi = min(x1, y1, *values), max(x2, y2, *values)
         if lo < -EDGE_TOLERANCE or hi > 1 + EDGE_TOLERANCE:
             rejected = max(values) > 1 + UL_TOLERANCE or min(values) < -UL_TOLERANCE
@@ -382,7 +374,7 @@ def _duplicate_findings(rows: list[Row], where: dict) -> list[Finding]:
     for group in by_class.values():
         if len(group) < 2:
             continue
-        boxes = np.array([_xyxy(v) for _, _, v in group])
+        boxes = np.array([yolo_bounds(v) for _, _, v in group])
         iou = box_iou(boxes, boxes, eps=1e-12)  # normalised boxes: see box_iou
         reported: set[int] = set()
         for i, j in zip(*np.nonzero(np.triu(iou > DUPLICATE_IOU, k=1)), strict=True):
@@ -445,25 +437,8 @@ def _file_hash(path: Path) -> str:
 
 
 # --------------------------------------------------------------------------------------
-# Safe fixes
+# Safe fixes (the fixing itself: fixes.py)
 # --------------------------------------------------------------------------------------
-
-
-@dataclass
-class FixReport:
-    files_changed: list[Path] = field(default_factory=list)
-    boxes_clipped: int = 0
-    duplicates_removed: int = 0
-    boxes_dropped: int = 0  # entirely outside the image: nothing left after clipping
-    backup_dir: Path | None = None
-
-    def summary(self) -> str:
-        if not self.files_changed:
-            return "Nothing to fix safely."
-        return (f"Fixed {len(self.files_changed)} label files: {self.boxes_clipped} boxes "
-                f"clipped, {self.duplicates_removed} exact duplicates removed, "
-                f"{self.boxes_dropped} boxes outside the image dropped. "
-                f"Originals backed up in {self.backup_dir}.")
 
 
 def apply_safe_fixes(dataset: Dataset, findings: list[Finding] | None = None,
@@ -479,99 +454,4 @@ def apply_safe_fixes(dataset: Dataset, findings: list[Finding] | None = None,
     labels = sorted({f.label for f in findings if f.fixable and f.label is not None})
     unsafe = {f.label for f in findings if f.label is not None and f.severity is Severity.ERROR
               and f.check not in ("coords-outside", "class-out-of-range")}
-    report = FixReport()
-    new_texts: dict[Path, str] = {}
-    for label in labels:
-        if label in unsafe:
-            continue
-        try:
-            text = decode_label_bytes(label.read_bytes(), label)
-        except (OSError, LabelParseError):
-            continue
-        fixed, counts = fix_label_text(text)
-        if fixed is None:
-            continue
-        new_texts[label] = fixed
-        report.boxes_clipped += counts[0]
-        report.duplicates_removed += counts[1]
-        report.boxes_dropped += counts[2]
-    if not new_texts:
-        return report
-    report.backup_dir = _backup(dataset, list(new_texts))
-    tx = FileTransaction(dataset.state_dir, "safe fixes")
-    for label, text in new_texts.items():
-        tx.write(label, text)
-    tx.commit(ctx.progress)
-    report.files_changed = list(new_texts)
-    return report
-
-
-def fix_label_text(text: str) -> tuple[str | None, tuple[int, int, int]]:
-    """Clipped and de-duplicated text, or None when nothing changes (or it cannot parse)."""
-    clipped = removed = dropped = 0
-    seen: set[tuple[float, ...]] = set()
-    out: list[str] = []
-    for line in text.splitlines():
-        fields = line.split()
-        if not fields:
-            continue
-        try:
-            values = tuple(float(f) for f in fields)
-        except ValueError:
-            return None, (0, 0, 0)
-        if values in seen:
-            removed += 1
-            continue
-        seen.add(values)
-        new_line, state = _clip_line(values)
-        if state == "dropped":
-            dropped += 1
-            continue
-        if state == "clipped":
-            clipped += 1
-            out.append(new_line)
-        else:
-            out.append(line.strip())
-    if not (clipped or removed or dropped):
-        return None, (0, 0, 0)
-    return "".join(f"{line}\n" for line in out), (clipped, removed, dropped)
-
-
-def _clip_line(values: tuple[float, ...]) -> tuple[str, str]:
-    cls, coords = int(values[0]), list(values[1:])
-    x1, y1, x2, y2 = _xyxy(coords)
-    inside = (min(x1, y1, *coords) >= -EDGE_TOLERANCE
-              and max(x2, y2, *coords) <= 1 + EDGE_TOLERANCE)
-    if inside:
-        return "", "kept"
-    if len(coords) == 4:
-        cx1, cy1 = min(max(x1, 0.0), 1.0), min(max(y1, 0.0), 1.0)
-        cx2, cy2 = min(max(x2, 0.0), 1.0), min(max(y2, 0.0), 1.0)
-        if cx2 - cx1 <= 0 or cy2 - cy1 <= 0:
-            return "", "dropped"
-        nums = ((cx1 + cx2) / 2, (cy1 + cy2) / 2, cx2 - cx1, cy2 - cy1)
-    else:
-        nums = tuple(min(max(v, 0.0), 1.0) for v in coords)
-        px, py = nums[0::2], nums[1::2]
-        if max(px) - min(px) <= 0 or max(py) - min(py) <= 0:
-            return "", "dropped"
-    return f"{cls} " + " ".join(f"{v:.6f}" for v in nums), "clipped"
-
-
-def _backup(dataset: Dataset, files: list[Path]) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    backup = dataset.state_dir / "backups" / stamp
-    n = 1
-    while backup.exists():
-        n += 1
-        backup = dataset.state_dir / "backups" / f"{stamp}-{n}"
-    base = dataset.state_dir.parent
-    for f in files:
-        try:
-            rel = f.resolve().relative_to(base.resolve())
-        except ValueError:
-            rel = Path("_outside", *f.resolve().parts[1:])
-        dst = backup / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(f, dst)
-    return backup
+    return fix_label_files(dataset, [label for label in labels if label not in unsafe], ctx)

@@ -19,8 +19,9 @@ bottom, so *in* is left → right: the truth is 3 in, 1 out, 5 unique penguins, 
 ground truth: ``frame,id,left,top,width,height,1,class,visibility``, frames from 1, class
 ids from 1 as MOT does) and ``NAME_truth.json`` (size, fps, the line, unique counts per
 class, crossings). :func:`write_walk_dataset` writes still frames of other scenes as a YOLO
-dataset, to train a model for the video in tests. Deterministic for a seed; Qt-free and
-torch-free, like the photo sample.
+dataset, to train a model for the video in tests. :func:`write_sample_video` writes the
+simpler panning video the Live panel's "Sample video" source plays. Deterministic for a
+seed; Qt-free and torch-free, like the photo sample.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import cv2
 import numpy as np
 
 from penguin_studio.core.errors import UserError
+from penguin_studio.core.inference.recording import FOURCCS
 from penguin_studio.core.sample import (
     CLASS_NAMES,
     MIN_VISIBLE_FRACTION,
@@ -52,6 +54,7 @@ from penguin_studio.core.sample import (
     _snow,
     _Sprite,
     _trim,
+    render_image,
 )
 
 _SALT = 0x7A1C
@@ -255,8 +258,6 @@ def write_walk_video(path: str | Path, seed: int = 0, size: tuple[int, int] = DE
                      fps: float = DEFAULT_FPS, seconds: float = DEFAULT_SECONDS) -> WalkTruth:
     """Write the walking video, its MOT ground truth and its true counts (see the module
     docstring). The video appears atomically."""
-    from penguin_studio.core.inference.video import FOURCCS
-
     path = Path(path).expanduser()
     fourcc = FOURCCS.get(path.suffix.lower())
     if fourcc is None:
@@ -332,3 +333,50 @@ def write_walk_dataset(root: str | Path, scenes: int = 3, every: int = 3, seed: 
     yaml_path.write_text(f"path: {root}\ntrain: images/train\nval: images/val\n"
                          f"names:\n{names}", encoding="utf-8")
     return yaml_path
+
+
+# --------------------------------------------------------------------------------------
+# A panning sample video, so live detection can be tried without a camera
+# --------------------------------------------------------------------------------------
+
+def write_sample_video(path: str | Path, seconds: float = 6.0, fps: float = 15.0,
+                       size: tuple[int, int] = (480, 360), seed: int = 0,
+                       scene_s: float = 2.0) -> Path:
+    """Write a video of the sample project's penguins: slow pans over a few rendered scenes.
+
+    Used by the Live panel's "Sample video" source, by the tests and by the benchmark. The
+    file appears atomically (written under a temporary name, then renamed).
+    """
+    path = Path(path)
+    fourcc = FOURCCS.get(path.suffix.lower())
+    if fourcc is None:
+        raise UserError(f"Cannot write {path.name}: use .mp4 or .avi.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
+    writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*fourcc), fps, size)
+    if not writer.isOpened():
+        raise UserError(f"Cannot write a video in {path.parent}.")
+    total = max(1, round(seconds * fps))
+    per_scene = max(1, round(scene_s * fps))
+    try:
+        for start in range(0, total, per_scene):
+            scene = _pan_scene(render_image(seed, start // per_scene, imgsz=size[0])[0], size)
+            for i in range(min(per_scene, total - start)):
+                writer.write(_pan_frame(scene, size, i / max(1, per_scene - 1)))
+    finally:
+        writer.release()
+    tmp.replace(path)
+    return path
+
+
+def _pan_scene(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The rendered image scaled to 1.2× the frame, so a frame-sized window can pan over it."""
+    return cv2.resize(image, (int(size[0] * 1.2), int(size[1] * 1.2)),
+                      interpolation=cv2.INTER_AREA)
+
+
+def _pan_frame(scene: np.ndarray, size: tuple[int, int], t: float) -> np.ndarray:
+    w, h = size
+    x = round((scene.shape[1] - w) * t)
+    y = round((scene.shape[0] - h) * (1 - t))
+    return np.ascontiguousarray(scene[y:y + h, x:x + w])

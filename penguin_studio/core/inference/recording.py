@@ -13,7 +13,10 @@ import cv2
 import numpy as np
 
 from penguin_studio.core.errors import UserError
-from penguin_studio.core.inference.video import FOURCCS
+
+#: Container suffix → fourcc that OpenCV's bundled FFmpeg writes everywhere (recordings and
+#: the sample videos).
+FOURCCS = {".mp4": "mp4v", ".avi": "MJPG"}
 
 
 @dataclass(frozen=True)

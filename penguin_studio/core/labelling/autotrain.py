@@ -21,8 +21,10 @@ the last start, best mAP50, the proposal model, paused) persists in
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -177,14 +179,22 @@ class AutoTrainResult:
 
 
 def run_autotrain(ctx: JobContext, dataset: Dataset, state: AutoTrainState,
-                  config: TrainConfig | None = None) -> AutoTrainResult:
-    """Train one proposal model; refresh proposals when it beats the previous one."""
+                  config: TrainConfig | None = None,
+                  on_started: Callable[[Any], None] | None = None) -> AutoTrainResult:
+    """Train one proposal model; refresh proposals when it beats the previous one.
+
+    ``on_started`` receives the training process (the app kills it when the window closes).
+    """
     from penguin_studio.core.training.job import run_training
 
     config = config or proposal_config(dataset, state)
     state.runs += 1
-    outcome = run_training(config, ctx=ctx, background=True,
-                           on_started=lambda proc: runs.mark_purpose(proc.run_dir, runs.PROPOSAL))
+    def started(proc) -> None:
+        runs.mark_purpose(proc.run_dir, runs.PROPOSAL)
+        if on_started is not None:
+            on_started(proc)
+
+    outcome = run_training(config, ctx=ctx, background=True, on_started=started)
     if outcome.status != "completed":
         return AutoTrainResult(outcome.run_dir, outcome.status,
                                message=outcome.message or f"Auto-train {outcome.status}.")

@@ -66,7 +66,7 @@ class QueueItem:
 
     path: Path
     rank: int  # 0 = label this one next
-    score: float  # informativeness when it was picked: (ε + uncertainty) · distance
+    score: float  # informativeness when picked: (ε + uncertainty) · distance / (1 + ε), 0–1
     uncertainty: float  # 0–1 (1 for every image before any model exists)
     labelled: bool = False
 
@@ -172,8 +172,9 @@ def order(paths: Sequence[Path], uncertainties: Sequence[float], hashes: Sequenc
     rest.sort(key=lambda i: (-(EPSILON + u[i]) * nearest[i], i))
     picked += [(i, float((EPSILON + u[i]) * nearest[i])) for i in rest]
     flags = labelled or [False] * n
-    return [QueueItem(paths[i], rank, round(score, 4), round(float(u[i]), 4), bool(flags[i]))
-            for rank, (i, score) in enumerate(picked)]
+    top = 1.0 + EPSILON  # scores shown 0–1
+    return [QueueItem(paths[i], rank, round(score / top, 4), round(float(u[i]), 4),
+                      bool(flags[i])) for rank, (i, score) in enumerate(picked)]
 
 
 # ----- the cache ---------------------------------------------------------------------------

@@ -57,6 +57,7 @@ class LabelLess(QObject):
         self.config_overrides: dict[str, Any] = {}
         self.labelled: set[str] = set()
         self.train_job: JobHandle | None = None
+        self._process = None  # the proposal run's training process (set from its thread)
         self.queue_job: JobHandle | None = None
         self.switch = QToolButton()
         self.switch.setObjectName("autotrainSwitch")
@@ -104,6 +105,8 @@ class LabelLess(QObject):
         self.switch.setChecked(not self.state.paused)
         self.switch.blockSignals(False)
         self._show_line()
+        if not self.state.paused:
+            self.maybe_train()  # enough labelled already: the first proposal run starts
 
     def labels_changed(self, image: Path) -> None:
         """An edit was saved: count labelled images, start a proposal run when due."""
@@ -141,6 +144,7 @@ class LabelLess(QObject):
         self.state.save(dataset.state_dir)
         self.train_job = start_job(
             self.context, "Auto-train", at.run_autotrain, dataset, self.state, config,
+            lambda proc: setattr(self, "_process", proc),
             error_dialog=False, progress_text="Auto-train: training a proposal model…",
             done_text=lambda r: f"Auto-train: {r.message}",
             cancelled_text="Auto-train paused.", on_progress=self._progress,
@@ -254,7 +258,11 @@ class LabelLess(QObject):
         if self.effort is not None and record is not None:
             self.effort.image_opened(record.key)
 
-    def stop(self) -> None:
+    def stop(self, kill: bool = False) -> None:
+        """Cancel the queue and the proposal run; ``kill`` ends its child at once (the
+        window closes: a proposal run is only worth its next trigger, labels are apart)."""
         for job in (self.train_job, self.queue_job):
             if job is not None:
                 job.cancel()
+        if kill and self.train_job is not None and self._process is not None:
+            self._process.kill()

@@ -114,7 +114,7 @@ class StatsView(QWidget):
         charts.addWidget(self.size_plot, 1, 0)
         charts.addWidget(self.area_plot, 1, 1)
         for plot in (self.split_plot, self.size_plot, self.area_plot):
-            plot.setMinimumHeight(200)
+            plot.setMinimumHeight(150)  # room for the effort table on a 720 px screen
         charts.setRowStretch(0, 1)
         charts.setRowStretch(1, 1)
         layout = QVBoxLayout(self)

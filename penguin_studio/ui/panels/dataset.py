@@ -463,7 +463,7 @@ class DatasetPanel(QWidget):
         for job in (self._index_job, self._doctor_job):
             self._cancel(job)
         self.proposal_tools.shutdown()
-        self.label_less.stop()
+        self.label_less.stop(kill=True)
         self.thumbnails.shutdown()
         self.editor.shutdown()
 

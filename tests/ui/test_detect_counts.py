@@ -65,3 +65,32 @@ def test_counts_tab_recounts_the_folder_and_exports(panel, qtbot, tiny_dataset: 
     assert panel.view_tabs.currentIndex() == 0
     assert preds.items[panel.session.index].label == tab.model.rows[2].label
     panel.grab().save(str(tmp_path / "counts.png"))
+
+
+def test_video_tracking_follows_the_sliders_and_resets_on_another_source(
+        panel, qtbot, tiny_dataset: Path, tmp_path: Path) -> None:
+    from penguin_studio.core.inference.tracking import CountingLine
+    from penguin_studio.core.sample_video import write_walk_video
+
+    walk = write_walk_video(tmp_path / "walk.mp4", seconds=1.0)
+    panel.set_source(str(walk.video))
+    qtbot.waitUntil(lambda: not panel.job.busy, timeout=60_000)
+    box = panel.video_tracking
+    assert box.isEnabled()
+    panel.conf.set_value(0.0)  # the tiny model is unsure of everything
+    with qtbot.waitSignal(box.tracks_ready, timeout=30_000):
+        box.track_check.setChecked(True)
+    qtbot.waitUntil(lambda: box.counter is not None, timeout=30_000)
+    first = box.counter
+    assert first.frames == walk.frames and first.kind == "bytetrack"
+    labels = [b.label for b in panel.canvas.drawn_boxes()]
+    assert all(label.startswith("#") for label in labels)
+    box.set_line(CountingLine(*walk.line))
+    qtbot.waitUntil(lambda: box.counter is not first and box.counter.line is not None,
+                    timeout=30_000)
+
+    panel.set_source(str(tiny_dataset.parent / "images" / "train"))
+    qtbot.waitUntil(lambda: not panel.job.busy, timeout=60_000)
+    assert box.counter is None  # another source: counts start again
+    assert not box.isEnabled() and "needs a sequence" in box.track_check.toolTip()
+    assert all(not b.label.startswith("#") for b in panel.canvas.drawn_boxes())

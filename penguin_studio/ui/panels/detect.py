@@ -44,6 +44,7 @@ from penguin_studio.ui.detection.session import (
     save_job,
 )
 from penguin_studio.ui.detection.sliders import FractionSlider
+from penguin_studio.ui.detection.video_tracking import VideoTracking
 from penguin_studio.ui.detection.weights_picker import WeightsPicker, model_size_box
 from penguin_studio.ui.elided_label import ElidedLabel
 from penguin_studio.ui.file_dialogs import start_folder
@@ -138,6 +139,10 @@ class DetectPanel(QWidget):
         side_layout.addWidget(QLabel("<b>Classes</b>"))
         side_layout.addWidget(self.classes, 1)
         side_layout.addWidget(self.info)
+        self.video_tracking = VideoTracking(self.canvas)
+        self.video_tracking.tracks_ready.connect(self._render)
+        self.video_tracking.message.connect(self.message.setText)
+        side_layout.addWidget(self.video_tracking)
         side.setMaximumWidth(260)
         self.counts_tab = CountsTab()
         self.view_tabs = view_tabs(self.canvas, self.counts_tab, self.items)
@@ -342,7 +347,8 @@ class DetectPanel(QWidget):
     def _render(self) -> None:
         """Re-filter the cached candidates of the shown image and draw them."""
         started = time.perf_counter()
-        self.canvas.set_boxes(self.session.drawn_boxes())
+        tracked = self.video_tracking.render(self.session)
+        self.canvas.set_boxes(self.session.drawn_boxes() if tracked is None else tracked)
         self.classes.set_counts(self.session.counts())
         elapsed = (time.perf_counter() - started) * 1000
         self._count_timer.start()
@@ -440,3 +446,4 @@ class DetectPanel(QWidget):
     def shutdown(self) -> None:
         self.job.shutdown()
         self.counts_tab.shutdown()
+        self.video_tracking.shutdown()

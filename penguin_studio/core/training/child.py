@@ -165,10 +165,32 @@ def train(config_path: Path, resume: bool, emit: Any, stop: threading.Event,
     else:
         model = engine.load_model(config.model_source())
         reporter.attach(model)
-        model.train(**config.to_train_kwargs())
+        model.train(**_train_kwargs(config, emit))
     trainer = model.trainer
     return {"type": "done", "best": str(trainer.best), "last": str(trainer.last),
             "epochs_done": int(trainer.epoch) + 1}
+
+
+def _train_kwargs(config: Any, emit: Any) -> dict[str, Any]:
+    """The config's kwargs, with a RAM cache turned down when the images would not fit."""
+    from penguin_studio.core.training import startup
+
+    kwargs = config.to_train_kwargs()
+    kwargs["cache"], message = startup.safe_cache(kwargs.get("cache"), config.data,
+                                                  int(kwargs.get("imgsz") or 640))
+    if message:
+        emit({"type": "log", "level": "warning", "message": message})
+    return kwargs
+
+
+def _plot_after_done(run_dir: Path) -> None:
+    """results.png once "done" was reported: off the path to the result (best effort)."""
+    from penguin_studio.core.training import startup
+
+    try:
+        startup.render_results_plot(run_dir)
+    except Exception:  # noqa: BLE001 - a missing plot must never fail a finished run
+        traceback.print_exc()
 
 
 def _resumable_checkpoint(run_dir: Path) -> Path:
@@ -216,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
                    "detail": traceback.format_exc(limit=8)}
         code = 1
     emit(outcome)
+    if outcome.get("type") == "done":
+        _plot_after_done(config_path.parent)
     emit.close()
     return code
 

@@ -211,6 +211,7 @@ class TrainConfig:
             value = getattr(self, key)
             if value is not None:
                 kw[key] = value
+        kw.update(self._startup_defaults())
         kw.update(self.extra)
         if self.project:
             kw["project"] = self.project
@@ -218,6 +219,23 @@ class TrainConfig:
             kw["name"] = self.name
             kw["exist_ok"] = True  # the job picked a free name; never let ultralytics renumber
         return kw
+
+    def _startup_defaults(self) -> dict[str, Any]:
+        """Workers by cores and no ultralytics plots, unless the user set them
+        (see :mod:`penguin_studio.core.training.startup` for what each saves)."""
+        from penguin_studio.core.training import startup
+
+        chosen = set(self.extra)
+        try:
+            chosen |= set(load_hyp_file(self.hyp)) if self.hyp else set()
+        except UserError:  # validate() reports the file
+            chosen.add("plots")  # unknown: leave ultralytics' defaults alone
+        out: dict[str, Any] = {}
+        if "workers" not in chosen:
+            out["workers"] = startup.default_workers()
+        if "plots" not in chosen:
+            out["plots"] = False
+        return out
 
     def yolo_command(self) -> str:
         """The same run as ultralytics' own command line."""

@@ -19,6 +19,11 @@ Run::
 
     .venv/bin/python benchmarks/bench_training.py [--repeats 3] [--epochs 3] [--imgsz 160]
 
+With ``--defaults`` it compares instead what users get: a run started by the app with the
+wizard's defaults against plain ultralytics with its own defaults (``yolo train``), on a
+small (32 images) and a medium (200 images) workload: wall time and time from process start
+to the first batch (goals: ratio <= 0.85, first batch <= plain + 1 s).
+
 Prints medians and ratios; the last line is one JSON object.
 """
 
@@ -48,6 +53,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--skip-gui", action="store_true", help="no GUI-lateness measurement")
     p.add_argument("--keep", type=Path, help="work here and keep the files (default: temp)")
+    p.add_argument("--defaults", action="store_true",
+                   help="only the defaults comparison: app vs 'yolo train' as users run it")
+    p.add_argument("--workloads", default="small,medium",
+                   help="defaults comparison workloads: small (32 images), medium (200)")
     p.add_argument("--plain-child", help=argparse.SUPPRESS)  # internal: one plain run
     return p.parse_args(argv)
 
@@ -66,39 +75,49 @@ def plain_child(spec: str) -> None:
 
         model.add_callback("on_train_start", lambda _t: torch.set_num_threads(job["threads"]))
     model.add_callback("on_train_start", lambda _t: marks.setdefault("start", time.monotonic()))
+    model.add_callback("on_train_batch_end",
+                       lambda _t: marks.setdefault("first_batch", time.monotonic()))
     model.add_callback("on_train_end", lambda _t: marks.setdefault("end", time.monotonic()))
     model.train(**job["kwargs"])
-    print(json.dumps({"train_s": marks["end"] - marks["start"]}), file=sys.__stdout__)
+    print(json.dumps({"train_s": marks["end"] - marks["start"],
+                      "first_batch_at": marks["first_batch"]}), file=sys.__stdout__)
 
 
-def run_plain(kwargs: dict[str, Any], threads: int | None) -> tuple[float, float]:
+def run_plain(kwargs: dict[str, Any], threads: int | None,
+              first_batch: list[float] | None = None) -> tuple[float, float]:
     """One plain run: (wall s, training-loop s). With ``threads``, also the app's OpenMP
-    wait policy (equal footing)."""
+    wait policy (equal footing). ``first_batch`` receives process start → first batch, s."""
     spec = json.dumps({"kwargs": kwargs, "threads": threads})
     env = dict(os.environ)
     if threads:
         env.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as core.training.job sets it
-    t0 = time.perf_counter()
+    t0, m0 = time.perf_counter(), time.monotonic()
     done = subprocess.run([sys.executable, __file__, "--plain-child", spec], check=True,
                           env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     wall = time.perf_counter() - t0
-    return wall, json.loads(done.stdout.strip().splitlines()[-1])["train_s"]
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    if first_batch is not None:
+        first_batch.append(figures["first_batch_at"] - m0)
+    return wall, figures["train_s"]
 
 
 # ----- the app's job --------------------------------------------------------------------------
-def run_app(config) -> tuple[float, float]:
-    """One app run: (wall s, training-loop s from its ``start`` to its ``done`` event)."""
+def run_app(config, first_batch: list[float] | None = None) -> tuple[float, float]:
+    """One app run: (wall s, training-loop s from its ``start`` to its ``done`` event).
+    ``first_batch`` receives the time from the call to the first batch event, in s."""
     from penguin_studio.core.training.job import run_training
 
     marks: dict[str, float] = {}
 
     def on_event(event: dict) -> None:
-        if event["type"] in ("start", "done"):
+        if event["type"] in ("start", "done", "batch"):
             marks.setdefault(event["type"], time.monotonic())
 
-    t0 = time.perf_counter()
+    t0, m0 = time.perf_counter(), time.monotonic()
     outcome = run_training(config, on_event=on_event)
     wall = time.perf_counter() - t0
+    if first_batch is not None:
+        first_batch.append(marks["batch"] - m0)
     if outcome.status != "completed":
         raise RuntimeError(f"app run failed: {outcome.message} {outcome.log_tail[-5:]}")
     return wall, marks["done"] - marks["start"]
@@ -166,7 +185,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PENGUIN_STUDIO_HOME", str(work / "home"))
     try:
-        result = measure(args, work)
+        result = defaults_comparison(args, work) if args.defaults else measure(args, work)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -230,6 +249,54 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
               f"{gui['timer_late_p99_ms']} ms, max {gui['timer_late_max_ms']} ms "
               f"(targets p99 <= 50, max <= 250)")
     return result
+
+
+# ----- defaults: the app as it starts a run vs 'yolo train' as users run it ---------------------
+WORKLOADS = {"small": 32, "medium": 200}
+
+
+def defaults_comparison(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """App (the wizard's defaults) vs plain ultralytics with its own defaults (what
+    ``yolo train model=yolov8n.yaml data=D epochs=E imgsz=S`` does), same data, epochs and
+    image size: wall time (process start to exit) and process start to the first batch.
+    Goal (issue 11): wall ratio <= 0.85 and first batch <= plain + 1 s on both workloads."""
+    from penguin_studio.core.sample import generate_sample
+    from penguin_studio.core.training.config import TrainConfig
+
+    out: dict[str, Any] = {"cores": os.cpu_count(), "epochs": args.epochs,
+                           "imgsz": args.imgsz, "repeats": args.repeats}
+    for name in args.workloads.split(","):
+        images = WORKLOADS[name]
+        report = generate_sample(work / f"data-{name}", images=images, seed=1, force=True)
+        app = TrainConfig.for_mode("scratch", report.data_yaml, model="yolov8n.yaml",
+                                   epochs=args.epochs, imgsz=args.imgsz, device="cpu",
+                                   project=str(work / "runs"))
+        plain = {"data": str(report.data_yaml), "epochs": args.epochs, "imgsz": args.imgsz,
+                 "device": "cpu", "project": str(work / "runs"), "exist_ok": True}
+        run_app(app.copy(name=f"warm-{name}", epochs=1))  # label caches, page cache
+        wall: dict[str, list[float]] = {"app": [], "plain": []}
+        first: dict[str, list[float]] = {"app": [], "plain": []}
+        for r in range(args.repeats):
+            wall["plain"].append(run_plain({**plain, "name": f"plain-{name}{r}"}, None,
+                                           first["plain"])[0])
+            wall["app"].append(run_app(app.copy(name=f"app-{name}{r}"), first["app"])[0])
+            print(f"{name} round {r + 1} (load {os.getloadavg()[0]:.1f}): app "
+                  f"{wall['app'][-1]:.1f} s (first batch {first['app'][-1]:.1f} s), plain "
+                  f"{wall['plain'][-1]:.1f} s (first batch {first['plain'][-1]:.1f} s)",
+                  flush=True)
+        med = {k: statistics.median(v) for k, v in wall.items()}
+        fb = {k: statistics.median(v) for k, v in first.items()}
+        out[name] = {"images": images, "app_wall_s": round(med["app"], 2),
+                     "plain_wall_s": round(med["plain"], 2),
+                     "ratio_app_vs_plain": round(med["app"] / med["plain"], 3),
+                     "app_first_batch_s": round(fb["app"], 2),
+                     "plain_first_batch_s": round(fb["plain"], 2),
+                     "first_batch_gap_s": round(fb["app"] - fb["plain"], 2)}
+        print(f"{name} ({images} images): app / plain wall {out[name]['ratio_app_vs_plain']} "
+              f"(goal <= 0.85); first batch app {fb['app']:.1f} s vs plain {fb['plain']:.1f} s "
+              f"(goal <= plain + 1 s)", flush=True)
+    out["load_avg"] = [round(v, 2) for v in os.getloadavg()]
+    return out
 
 
 if __name__ == "__main__":

@@ -13,6 +13,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--images", type=int, default=None, metavar="N",
                    help="number of images over all splits (default: enough to learn)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    p.add_argument("--video", action="store_true",
+                   help="write a video of walking penguins instead (DIR/walk.mp4), with its "
+                        "ground-truth tracks (MOTChallenge) and true counts beside it")
     p.add_argument("--force", action="store_true",
                    help="write into a non-empty DIR (replaces only the sample's own files)")
 
@@ -21,6 +24,8 @@ def run(args: argparse.Namespace) -> int:
     from penguin_studio.core import sample
     from penguin_studio.core.errors import UserError
 
+    if args.video:
+        return _walk_video(args)
     count = sample.DEFAULT_IMAGES if args.images is None else args.images
     if count < 3:
         raise UserError("--images must be at least 3 (one image per split).")
@@ -35,4 +40,23 @@ def run(args: argparse.Namespace) -> int:
     print(f"Wrote {sum(report.images.values())} images ({splits}); instances: {inst}.")
     print(f"Data yaml: {report.data_yaml}")
     sys.stdout.flush()
+    return 0
+
+
+def _walk_video(args: argparse.Namespace) -> int:
+    from penguin_studio.core.errors import UserError
+    from penguin_studio.core.sample_video import write_walk_video
+
+    target = args.dir / "walk.mp4"
+    if target.exists() and not args.force:
+        raise UserError(f"{target} exists: pass --force to replace the sample video.")
+    try:
+        truth = write_walk_video(target, seed=args.seed)
+    except OSError as exc:
+        raise UserError(f"Cannot write the video into {args.dir}: {exc.strerror}") from exc
+    unique = ", ".join(f"{n} {k}" for k, n in truth.unique.items())
+    line = ",".join(f"{v:g}" for v in truth.line)
+    print(f"Wrote {truth.video} ({truth.frames} frames): {unique}; line {line} crossed "
+          f"{truth.crossings['in']} in, {truth.crossings['out']} out.")
+    print(f"Ground truth: {truth.gt} (MOTChallenge), {truth.truth}")
     return 0

@@ -86,3 +86,13 @@ def test_count_tracker_choices_are_the_cores() -> None:
     sub = next(a for a in build_parser()._actions if a.dest == "command")
     track = next(a for a in sub.choices["count"]._actions if a.dest == "track")
     assert tuple(track.choices) == tracking.TRACKERS
+
+
+def test_sample_video_writes_the_walk_with_its_truth(tmp_path: Path, capsys) -> None:
+    assert main(["sample", str(tmp_path), "--video"]) == 0
+    out = capsys.readouterr().out
+    assert "5 penguin, 2 rock" in out and "3 in, 1 out" in out
+    doc = json.loads((tmp_path / "walk_truth.json").read_text())
+    assert doc["crossings"] == {"in": 3, "out": 1} and (tmp_path / "walk_gt.txt").exists()
+    assert main(["sample", str(tmp_path), "--video"]) == 1
+    assert "--force" in capsys.readouterr().err

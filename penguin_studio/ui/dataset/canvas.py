@@ -86,7 +86,7 @@ class AnnotationCanvas(QGraphicsView):
         self.message = "Double-click an image in the browser to edit its boxes."
         self._armed = False
         self._fit_mode = True
-        self._drag: dict | None = None
+        self._drag: geo.Drag | None = None
         self._mouse: QPointF | None = None
         self._label_font = QFont(self.font())
         self._label_font.setBold(True)
@@ -373,14 +373,14 @@ class AnnotationCanvas(QGraphicsView):
     def _left_press(self, pos: QPointF) -> None:
         if self._armed and self.editable and self.image_size is not None:
             start = geo.clamp_point(self.to_image(pos), *self.image_size)
-            self._drag = {"kind": "draw", "start": start, "rect": QRectF(start, start)}
+            self._drag = geo.Drag("draw", rect=QRectF(start, start), start=start)
             return
         handle = self._handle_at(pos)
         target = self._selected_target()
         if handle is not None and target is not None and self.editable:
             kind, index, rect = target
-            self._drag = {"kind": "resize", "handle": handle, "rect": rect, "orig": rect,
-                          "target": kind, "index": index}
+            self._drag = geo.Drag("resize", rect=rect, orig=rect, handle=handle, target=kind,
+                                  index=index)
             return
         hit = self._hit_at(pos)
         if hit is not None:
@@ -392,15 +392,15 @@ class AnnotationCanvas(QGraphicsView):
             target = self._selected_target()
             if self.editable and target is not None:
                 rect = target[2]
-                self._drag = {"kind": "move", "start": self.to_image(pos), "rect": rect,
-                              "orig": rect, "target": kind, "index": index}
+                self._drag = geo.Drag("move", rect=rect, start=self.to_image(pos), orig=rect,
+                                      target=kind, index=index)
             return
         self._select(None)
         self.select_proposal(None)
         self._start_pan(pos)
 
     def _start_pan(self, pos: QPointF) -> None:
-        self._drag = {"kind": "pan", "last": pos}
+        self._drag = geo.Drag("pan", last=pos)
         self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
@@ -409,9 +409,9 @@ class AnnotationCanvas(QGraphicsView):
         drag = self._drag
         if drag is None:
             self._update_hover_cursor(pos)
-        elif drag["kind"] == "pan":
-            delta = pos - drag["last"]
-            drag["last"] = pos
+        elif drag.kind == "pan":
+            delta = pos - drag.last
+            drag.last = pos
             self.horizontalScrollBar().setValue(self.horizontalScrollBar().value()
                                                 - round(delta.x()))
             self.verticalScrollBar().setValue(self.verticalScrollBar().value()
@@ -421,44 +421,44 @@ class AnnotationCanvas(QGraphicsView):
         self.viewport().update()
         event.accept()
 
-    def _drag_to(self, drag: dict, p: QPointF) -> None:
+    def _drag_to(self, drag: geo.Drag, p: QPointF) -> None:
         w, h = self.image_size  # type: ignore[misc]
-        if drag["kind"] == "draw":
-            drag["rect"] = QRectF(drag["start"], geo.clamp_point(p, w, h)).normalized()
-        elif drag["kind"] == "move":
-            drag["rect"] = geo.moved(drag["orig"], p - drag["start"], w, h)
-        elif drag["kind"] == "resize":
-            drag["rect"] = geo.resized(drag["orig"], drag["handle"], p, w, h)
+        if drag.kind == "draw":
+            drag.rect = QRectF(drag.start, geo.clamp_point(p, w, h)).normalized()
+        elif drag.kind == "move":
+            drag.rect = geo.moved(drag.orig, p - drag.start, w, h)
+        elif drag.kind == "resize":
+            drag.rect = geo.resized(drag.orig, drag.handle, p, w, h)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         drag, self._drag = self._drag, None
-        if drag is not None and drag["kind"] != "pan" and self.image_size is not None:
+        if drag is not None and drag.kind != "pan" and self.image_size is not None:
             self._drag_to(drag, self.to_image(event.position()))
             self._finish(drag)
         self._update_hover_cursor(event.position())
         self.viewport().update()
         event.accept()
 
-    def _finish(self, drag: dict) -> None:
+    def _finish(self, drag: geo.Drag) -> None:
         doc, (w, h) = self.doc, self.image_size  # type: ignore[misc]
         assert doc is not None
-        rect: QRectF = drag["rect"]
-        if drag["kind"] == "draw":
+        rect = drag.rect
+        if drag.kind == "draw":
             self.arm_drawing(False)
             if geo.big_enough(rect):
                 undo_commands.add_box(doc, geo.rect_box(self.current_class, rect, w, h))
             return
-        if rect == drag["orig"] or not geo.big_enough(rect):
+        if rect == drag.orig or not geo.big_enough(rect):
             return
-        index = drag["index"]
-        if drag["target"] == "proposal":
+        index = drag.index
+        if drag.target == "proposal":
             row = self._proposal_row(index)
             if row is not None:
                 cls = self.proposals[row][1].cls
                 self.proposal_adjusted.emit(index, geo.rect_box(cls, rect, w, h))
             return
         box = geo.rect_box(doc.boxes[index].cls, rect, w, h)
-        text = "Move box" if drag["kind"] == "move" else "Resize box"
+        text = "Move box" if drag.kind == "move" else "Resize box"
         undo_commands.replace_box(doc, index, box, text)
 
     def leaveEvent(self, event) -> None:  # noqa: N802
@@ -501,7 +501,7 @@ class AnnotationCanvas(QGraphicsView):
         return self.class_names[cls] if 0 <= cls < len(self.class_names) else f"class {cls}?"
 
     @property
-    def drag(self) -> dict | None:
+    def drag(self) -> geo.Drag | None:
         """The gesture in progress (draw, move, resize or pan) with its live rectangle."""
         return self._drag
 

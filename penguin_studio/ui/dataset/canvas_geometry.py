@@ -7,6 +7,9 @@ read and test.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Literal
+
 from PySide6.QtCore import QPointF, QRectF
 
 from penguin_studio.core.dataset.labels import Box
@@ -17,6 +20,25 @@ HANDLES: dict[str, tuple[float, float]] = {
     "br": (1, 1), "b": (0.5, 1), "bl": (0, 1), "l": (0, 0.5),
 }
 MIN_BOX_PX = 2.0
+
+
+@dataclass
+class Drag:
+    """The canvas gesture in progress: what it does and its live rectangle (image pixels).
+
+    ``draw`` starts at ``start``; ``move`` grabbed at ``start`` and ``resize`` pulls ``handle``,
+    both of ``orig``, the rectangle of box (or proposal) ``index`` of ``target``; ``pan``
+    follows the mouse from ``last`` (view pixels). Only ``rect`` changes while it runs.
+    """
+
+    kind: Literal["draw", "move", "resize", "pan"]
+    rect: QRectF = field(default_factory=QRectF)
+    start: QPointF = field(default_factory=QPointF)
+    orig: QRectF = field(default_factory=QRectF)
+    handle: str = ""
+    target: Literal["box", "proposal", ""] = ""
+    index: int = -1
+    last: QPointF = field(default_factory=QPointF)
 
 
 def box_rect(box: Box, width: int, height: int) -> QRectF:

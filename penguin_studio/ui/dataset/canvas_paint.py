@@ -39,9 +39,9 @@ def paint_foreground(canvas: AnnotationCanvas, painter: QPainter) -> None:
 def dragged_rect(canvas: AnnotationCanvas, kind: str, index: int) -> QRectF | None:
     """The live rectangle of a box or proposal being moved or resized."""
     drag = canvas.drag
-    if drag and drag["kind"] in ("move", "resize") and drag["target"] == kind \
-            and drag["index"] == index:
-        return drag["rect"]
+    if drag and drag.kind in ("move", "resize") and drag.target == kind \
+            and drag.index == index:
+        return drag.rect
     return None
 
 
@@ -63,8 +63,8 @@ def paint_boxes(canvas: AnnotationCanvas, painter: QPainter) -> None:
                                f"? {canvas.box_name(box.cls)} {conf:.2f}",
                                index == canvas.selected_proposal, font)
     drag = canvas.drag
-    if drag and drag["kind"] == "draw":
-        overlay.paint_rubber_band(painter, canvas.to_view(drag["rect"]),
+    if drag and drag.kind == "draw":
+        overlay.paint_rubber_band(painter, canvas.to_view(drag.rect),
                                   class_color(canvas.current_class))
 
 
@@ -72,9 +72,9 @@ def paint_crosshair(canvas: AnnotationCanvas, painter: QPainter, area: QRectF) -
     """Guide lines through the cursor; strong (with image coordinates) while drawing."""
     pos = canvas.mouse_pos
     drag = canvas.drag
-    if pos is None or (drag and drag["kind"] == "pan"):
+    if pos is None or (drag and drag.kind == "pan"):
         return
-    strong = canvas.armed or (drag is not None and drag["kind"] == "draw")
+    strong = canvas.armed or (drag is not None and drag.kind == "draw")
     where = None
     if strong and canvas.image_size is not None:
         where = geo.clamp_point(canvas.to_image(pos), *canvas.image_size)

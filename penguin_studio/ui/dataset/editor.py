@@ -1,10 +1,12 @@
 """The annotation editor: canvas, toolbar, classes and boxes of the image, and its status.
 
-The editor owns one :class:`LabelDocument` per image it has shown (kept for the whole session,
-so each image keeps its undo history) and one ``QUndoGroup`` whose active stack follows the
-current image. Every keyboard action is a ``QAction`` on the editor (shortcut context: the
-editor and its children), so the keys work wherever the focus is inside the editor and
-nowhere else; the key map and toolbar are built in :mod:`~penguin_studio.ui.dataset.editor_actions`.
+The editor shows one :class:`LabelDocument` at a time from its
+:class:`~penguin_studio.ui.dataset.documents.DocumentStore` (one per image shown, kept for the
+whole session, so each image keeps its undo history; the dataset panel reads the same store)
+and owns one ``QUndoGroup`` whose active stack follows the current image. Every keyboard
+action is a ``QAction`` on the editor (shortcut context: the editor and its children), so the
+keys work wherever the focus is inside the editor and nowhere else; the key map and toolbar
+are built in :mod:`~penguin_studio.ui.dataset.editor_actions`.
 
 Model proposals (``core.inference.prelabel``) are reviewed here too, one key per decision:
 see :mod:`~penguin_studio.ui.dataset.proposal_editing`.
@@ -32,6 +34,7 @@ from penguin_studio.ui.dataset.banner import Banner
 from penguin_studio.ui.dataset.box_list import BoxList
 from penguin_studio.ui.dataset.canvas import AnnotationCanvas
 from penguin_studio.ui.dataset.class_list import ClassList, class_caption
+from penguin_studio.ui.dataset.documents import DocumentStore
 from penguin_studio.ui.dataset.full_images import FullImageLoader
 from penguin_studio.ui.dataset.label_document import LabelDocument
 from penguin_studio.ui.dataset.proposal_editing import ProposalEditing
@@ -91,7 +94,10 @@ class AnnotationEditor(QWidget):
         self.sequence: list[ImageRecord] = []
         self.index = -1
         self.class_names: list[str] = []
-        self._docs: dict[str, LabelDocument] = {}
+        self.store = DocumentStore(self)
+        self.store.effort_sink = self._count_effort
+        self.store.boxes_changed.connect(self._doc_changed)
+        self.store.save_state_changed.connect(self._save_state_changed)
         #: (action, image, n) for every counted edit (``core/labelling/effort.py``)
         self.effort_sink = None
         self.doc: LabelDocument | None = None
@@ -209,15 +215,7 @@ class AnnotationEditor(QWidget):
 
     def document(self, path: Path) -> LabelDocument:
         """The session's document for an image (made on first use, kept afterwards)."""
-        key = str(path)
-        doc = self._docs.get(key)
-        if doc is None:
-            doc = LabelDocument(Path(path), self)
-            doc.effort_sink = self._count_effort
-            doc.boxes_changed.connect(lambda d=doc: self._doc_changed(d))
-            doc.save_state_changed.connect(lambda d=doc: self._save_state_changed(d))
-            self._docs[key] = doc
-        return doc
+        return self.store.get(path)
 
     def _count_effort(self, action: str, image: str, n: int) -> None:
         """Undo commands report effort here; the panel's effort store (if any) counts it."""
@@ -230,9 +228,7 @@ class AnnotationEditor(QWidget):
         self.canvas.set_document(None, None, message="")
         self.proposals.show(None)
         self.doc = None
-        for doc in self._docs.values():
-            doc.deleteLater()
-        self._docs.clear()
+        self.store.clear()
 
     def _attach(self, doc: LabelDocument) -> None:
         self.doc = doc
@@ -356,7 +352,7 @@ class AnnotationEditor(QWidget):
         self.status_message.emit(f"Copied {added} boxes from {previous.name}.", 3000)
 
     def _boxes_of(self, path: Path) -> list[Box] | None:
-        doc = self._docs.get(str(path))
+        doc = self.store.peek(path)
         if doc is not None and not doc.locked:
             return list(doc.boxes)
         try:
@@ -478,11 +474,11 @@ class AnnotationEditor(QWidget):
         self._update_status()
 
     def documents(self) -> list[LabelDocument]:
-        return list(self._docs.values())
+        return self.store.documents()
 
     def unsaved_documents(self) -> list[LabelDocument]:
         """Images whose last edits could not be written (still in memory and undo)."""
-        return [d for d in self._docs.values() if not d.saved]
+        return self.store.unsaved()
 
     def shutdown(self) -> None:
         for doc in self.unsaved_documents():  # one last try before the window goes

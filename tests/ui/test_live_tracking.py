@@ -120,3 +120,29 @@ def test_counts_plot_has_a_gap_where_the_source_was_away(qtbot) -> None:
     plot.set_series([(0.0, 1, 0, 0), (1.0, 2, 1, 0), (1.0, -1, -1, -1), (2.0, 2, 1, 1)])
     _x, y = plot.curves["unique"].getData()
     assert np.isnan(y[2]) and y[3] == 2
+
+
+def test_a_zone_clicked_on_the_video_counts_who_is_inside(qtbot, tiny_dataset: Path,
+                                                          tiny_weights: Path, monkeypatch,
+                                                          walk) -> None:
+    panel = make_panel(qtbot, tiny_dataset, tiny_weights, monkeypatch)
+    panel.set_source(walk.video)
+    panel.tracking.track_check.setChecked(True)
+    run_to_end(qtbot, panel)
+    rect = panel.view.image_rect()
+    corners = [QPoint(rect.left() + 5, rect.top() + 5), QPoint(rect.right() - 5, rect.top() + 5),
+               QPoint(rect.right() - 5, rect.bottom() - 5)]
+    panel.tracking.zone_button.click()
+    for corner in [*corners, corners[0]]:  # the first corner again closes it
+        QTest.mouseClick(panel.view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                         corner)
+    zone = panel.tracking.drawer.zone
+    assert zone is not None and len(zone.points) == 3
+    assert panel.tracking.counter.zone == zone
+    assert track_controls.saved_zone(str(walk.video)) == zone
+    assert not panel.tracking.zone_button.isChecked()
+    panel.tracking.refresh()
+    assert "inside" in panel.tracking.counts_label.text()
+    panel.tracking.clear_button.click()
+    assert panel.tracking.counter.zone is None and panel.tracking.counter.line is None
+    panel.shutdown()

@@ -18,7 +18,7 @@ from penguin_studio.core.colors import class_rgb
 from penguin_studio.core.inference import tracking
 from penguin_studio.core.inference.tracking import TrackBox, TrackCounter
 from penguin_studio.ui.detection.canvas import BoxCanvas, DrawnBox
-from penguin_studio.ui.live.track_controls import LineDrawer, TrackingBox
+from penguin_studio.ui.live.track_controls import LineDrawer, TrackingBox, saved_zone
 
 TRAIL_FRAMES = 30
 
@@ -71,6 +71,7 @@ class VideoTracking(TrackingBox):
             self._key = (str(preds.source), str(preds.model.weights))  # another video or
             self.counter, self._by_frame = None, {}                     # model: start afresh
             self.drawer.set_line(tracking_line_for(str(preds.source)))
+            self.drawer.set_zone(saved_zone(str(preds.source)))
         if not video or not self.track_check.isChecked():
             return None
         key = self._key_of(session)
@@ -81,7 +82,8 @@ class VideoTracking(TrackingBox):
 
     def _key_of(self, session) -> tuple:
         return (id(session.current), session.conf, session.iou, tuple(sorted(session.hidden)),
-                self.tracker_combo.currentData(), self.min_frames.value(), self.drawer.line)
+                self.tracker_combo.currentData(), self.min_frames.value(), self.drawer.line,
+                self.drawer.zone)
 
     # ----- re-tracking ----------------------------------------------------------------------
     def _start_retrack(self) -> None:
@@ -92,12 +94,13 @@ class VideoTracking(TrackingBox):
         raws = [item.raw for item in preds.items]
         names, kind = list(preds.model.names), self.tracker_combo.currentData()
         conf, iou, classes = session.conf, session.iou, session.visible_classes()
-        line, frames, fps = self.drawer.line, self.min_frames.value(), preds.fps or 25.0
+        line, zone = self.drawer.line, self.drawer.zone
+        frames, fps = self.min_frames.value(), preds.fps or 25.0
         nms = not preds.model.end2end
         self._running = key
 
         def job(_ctx) -> TrackCounter:
-            counter = TrackCounter(names, kind, frames, line=line, conf=conf)
+            counter = TrackCounter(names, kind, frames, line=line, zone=zone, conf=conf)
             images = None
             if kind == "botsort":  # its motion compensation looks at the pixels
                 from penguin_studio.core.inference.predict import video_frames
@@ -133,6 +136,11 @@ class VideoTracking(TrackingBox):
 
     def set_line(self, line) -> None:
         super().set_line(line)
+        self._wanted = None
+        self.tracks_ready.emit()
+
+    def set_zone(self, zone) -> None:
+        super().set_zone(zone)
         self._wanted = None
         self.tracks_ready.emit()
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -32,11 +32,12 @@ from PySide6.QtWidgets import (
 )
 
 from penguin_studio.core.inference import tracking
-from penguin_studio.core.inference.tracking import CountingLine, TrackCounter
+from penguin_studio.core.inference.tracking import CountingLine, CountingZone, TrackCounter
 from penguin_studio.ui.settings import app_settings
 from penguin_studio.ui.workers import JobRunner
 
 LINES_KEY = "counting/lines"
+ZONES_KEY = "counting/zones"
 REFRESH_MS = 250
 HANDLE_PX = 10
 PointMap = Callable[[QPointF], "tuple[float, float] | None"]
@@ -62,9 +63,29 @@ def save_line(source_key: str, line: CountingLine | None) -> None:
     settings.sync()
 
 
-def _saved_lines() -> dict[str, str]:
+def saved_zone(source_key: str) -> CountingZone | None:
+    """The zone last drawn on this source."""
+    points = _saved_lines(ZONES_KEY).get(source_key)
     try:
-        value = json.loads(str(app_settings().value(LINES_KEY, "{}") or "{}"))
+        return CountingZone(tuple((float(x), float(y)) for x, y in points)) if points else None
+    except (TypeError, ValueError):
+        return None
+
+
+def save_zone(source_key: str, zone: CountingZone | None) -> None:
+    zones = _saved_lines(ZONES_KEY)
+    if zone is None:
+        zones.pop(source_key, None)
+    else:
+        zones[source_key] = [list(p) for p in zone.points]
+    settings = app_settings()
+    settings.setValue(ZONES_KEY, json.dumps(zones))
+    settings.sync()
+
+
+def _saved_lines(key: str = LINES_KEY) -> dict:
+    try:
+        value = json.loads(str(app_settings().value(key, "{}") or "{}"))
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
@@ -79,6 +100,7 @@ class LineDrawer(QObject):
     """
 
     line_drawn = Signal(object)  # CountingLine, or None for a line too short to count
+    zone_drawn = Signal(object)  # CountingZone, or None for one without area
 
     def __init__(self, widget: QWidget, to_frame: PointMap,
                  to_widget: Callable[[float, float], QPointF | None]) -> None:
@@ -89,6 +111,9 @@ class LineDrawer(QObject):
         self._start: tuple[float, float] | None = None
         self._end: tuple[float, float] | None = None
         self._moving: int | None = None  # which end is dragged
+        self.zone: CountingZone | None = None
+        self.zone_mode = False
+        self._zone_points: list[tuple[float, float]] = []
         self.overlay = _Overlay(widget, self)
         widget.installEventFilter(self)
 
@@ -100,6 +125,51 @@ class LineDrawer(QObject):
         self.line = line
         self.overlay.update()
 
+    def set_zone_drawing(self, on: bool) -> None:
+        """Click the corners of a zone; click the first corner again (or double-click) to
+        close it."""
+        self.zone_mode, self._zone_points = on, []
+        self.widget.setCursor(Qt.CursorShape.CrossCursor if on else Qt.CursorShape.ArrowCursor)
+        self.overlay.update()
+
+    def set_zone(self, zone: CountingZone | None) -> None:
+        self.zone = zone
+        self.overlay.update()
+
+    def zone_points(self) -> list[tuple[float, float]]:
+        if self.zone_mode:
+            return list(self._zone_points)
+        return list(self.zone.points) if self.zone is not None else []
+
+    def _zone_event(self, kind: QEvent.Type, event) -> bool:
+        if kind == QEvent.Type.MouseButtonDblClick:
+            self._close_zone()
+            return True
+        if kind != QEvent.Type.MouseButtonPress or event.button() != Qt.MouseButton.LeftButton:
+            return kind in (QEvent.Type.MouseMove, QEvent.Type.MouseButtonRelease)
+        point = self.to_frame(event.position())
+        if point is None:
+            return True
+        first = self.to_widget(*self._zone_points[0]) if self._zone_points else None
+        pos = event.position()
+        if first is not None and len(self._zone_points) >= 3 and \
+                math.hypot(first.x() - pos.x(), first.y() - pos.y()) <= HANDLE_PX:
+            self._close_zone()
+        else:
+            self._zone_points.append((round(point[0], 1), round(point[1], 1)))
+            self.overlay.update()
+        return True
+
+    def _close_zone(self) -> None:
+        points = tuple(self._zone_points)
+        self.set_zone_drawing(False)
+        zone = CountingZone(points) if len(points) >= 3 else None
+        if zone is not None and zone.problem() is None:
+            self.set_zone(zone)
+            self.zone_drawn.emit(zone)
+        else:
+            self.zone_drawn.emit(None)
+
     def pending(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
         if self._start is not None and self._end is not None:
             return self._start, self._end
@@ -109,6 +179,8 @@ class LineDrawer(QObject):
         kind = event.type()
         if kind == QEvent.Type.Resize:
             self.overlay.resize(self.widget.size())
+        elif self.zone_mode:
+            return self._zone_event(kind, event)
         elif kind == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton:
             return self._press(event.position())
         elif kind == QEvent.Type.MouseMove and self._start is not None:
@@ -176,6 +248,7 @@ class _Overlay(QWidget):
         self.show()
 
     def paintEvent(self, _event) -> None:  # noqa: N802 - Qt override
+        self._paint_zone()
         points = self.drawer.pending()
         if points is None:
             return
@@ -189,6 +262,24 @@ class _Overlay(QWidget):
         painter.setBrush(QColor(255, 230, 0))
         for p in ends:
             painter.drawEllipse(p, 5, 5)
+        painter.end()
+
+
+    def _paint_zone(self) -> None:
+        corners = [self.drawer.to_widget(x, y) for x, y in self.drawer.zone_points()]
+        if not corners or any(p is None for p in corners):
+            return
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(QColor(255, 230, 0), 2, Qt.PenStyle.DashLine))
+        polygon = QPolygonF(corners)
+        if self.drawer.zone_mode:
+            painter.drawPolyline(polygon)
+        else:
+            painter.drawPolygon(polygon)
+        painter.setBrush(QColor(255, 230, 0))
+        for p in corners:
+            painter.drawEllipse(p, 4, 4)
         painter.end()
 
 
@@ -245,6 +336,7 @@ class TrackingBox(QGroupBox):
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
         drawer.line_drawn.connect(self._line_drawn)
+        drawer.zone_drawn.connect(self._zone_drawn)
         self._update_enabled()
 
     def _build(self) -> None:
@@ -264,7 +356,13 @@ class TrackingBox(QGroupBox):
         self.draw_button.setToolTip("Drag across the video to draw a counting line; drag "
                                     "its ends to move it. In = left to right of a line "
                                     "drawn top to bottom.")
-        self.clear_button = QPushButton("Clear line")
+        self.zone_button = QPushButton("Draw zone")
+        self.zone_button.setCheckable(True)
+        self.zone_button.setToolTip("Click the corners of a zone, then the first corner again "
+                                    "(or double-click): counts entries, exits and who is "
+                                    "inside now.")
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.setToolTip("Remove the counting line and zone.")
         self.counts_label = QLabel("Not tracking.")
         self.counts_label.setWordWrap(True)
         self.plot = CountsPlot()
@@ -279,6 +377,7 @@ class TrackingBox(QGroupBox):
         row2.addWidget(QLabel("frames"), 1)
         row3 = QHBoxLayout()
         row3.addWidget(self.draw_button)
+        row3.addWidget(self.zone_button)
         row3.addWidget(self.clear_button)
         row4 = QHBoxLayout()
         row4.addWidget(self.tracks_button)
@@ -292,7 +391,8 @@ class TrackingBox(QGroupBox):
         self.track_check.toggled.connect(self._track_toggled)
         self.min_frames.valueChanged.connect(self._min_frames_changed)
         self.draw_button.toggled.connect(self.drawer.set_drawing)
-        self.clear_button.clicked.connect(lambda: self.set_line(None))
+        self.zone_button.toggled.connect(self.drawer.set_zone_drawing)
+        self.clear_button.clicked.connect(self._clear_line_and_zone)
         self.tracks_button.clicked.connect(self._choose_tracks_file)
         self.summary_button.clicked.connect(self._choose_summary_file)
 
@@ -305,6 +405,7 @@ class TrackingBox(QGroupBox):
             self._key = key
             self.counter = None
             self.drawer.set_line(saved_line(source_key))
+            self.drawer.set_zone(saved_zone(source_key))
         if not self.track_check.isChecked():
             return None
         if self.counter is None:
@@ -315,7 +416,7 @@ class TrackingBox(QGroupBox):
 
     def _new_counter(self) -> TrackCounter:
         return TrackCounter([], self.tracker_combo.currentData(), self.min_frames.value(),
-                            line=self.drawer.line)
+                            line=self.drawer.line, zone=self.drawer.zone)
 
     def _track_toggled(self, on: bool) -> None:
         pipeline = self._pipeline()
@@ -344,6 +445,26 @@ class TrackingBox(QGroupBox):
             save_line(self._key[0], line)
         self.refresh()
 
+    def set_zone(self, zone: CountingZone | None) -> None:
+        """Use ``zone`` from now on (None removes it) and remember it for this source."""
+        self.drawer.set_zone(zone)
+        if self.counter is not None:
+            self.counter.set_zone(zone)
+        if self._key is not None:
+            save_zone(self._key[0], zone)
+        self.refresh()
+
+    def _clear_line_and_zone(self) -> None:
+        self.set_line(None)
+        self.set_zone(None)
+
+    def _zone_drawn(self, zone: CountingZone | None) -> None:
+        self.zone_button.setChecked(False)
+        if zone is None:
+            self.message.emit("That zone has no area: ignored. Click three corners or more.")
+            return
+        self.set_zone(zone)
+
     def _line_drawn(self, line: CountingLine | None) -> None:
         self.draw_button.setChecked(False)
         if line is None:
@@ -369,8 +490,10 @@ class TrackingBox(QGroupBox):
         parts = []
         for name, c in summary.per_class.items():
             text = f"<b>{c.unique}</b> {name} seen"
-            if summary.line is not None:
+            if summary.line is not None or summary.zone is not None:
                 text += f" · in {c.crossed_in} · out {c.crossed_out}"
+            if summary.zone is not None:
+                text += f" · inside {c.inside}"
             parts.append(text)
         return "<br>".join(parts) or "Waiting for the first frame…"
 

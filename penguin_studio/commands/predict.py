@@ -31,6 +31,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="write annotated images (or an annotated video) into DIR")
     p.add_argument("--labels", type=Path, default=None, metavar="DIR",
                    help="write the detections as YOLO label files into DIR")
+    p.add_argument("--backend", default="torch",
+                   choices=("auto", "torch", "openvino", "onnxruntime"),
+                   help="what runs the model (default torch; auto: the fastest measured here; "
+                        "openvino/onnxruntime export it once into the cache folder)")
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
 
 
@@ -41,7 +45,9 @@ def run(args: argparse.Namespace) -> int:
     check_model_flags(args)
     with ultralytics_output_to_stderr():  # stdout: only our own table or JSON
         preds = predict.predict_source(args.weights, args.source, imgsz=args.imgsz,
-                                       augment=args.augment)
+                                       augment=args.augment, backend=args.backend)
+    if preds.backend_note:
+        print(f"warning: {preds.backend_note}", file=sys.stderr)
     for skipped in preds.skipped:
         print(f"warning: skipped {skipped.path} ({skipped.reason})", file=sys.stderr)
     if args.save is not None:

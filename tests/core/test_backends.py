@@ -212,3 +212,17 @@ def test_live_runs_on_the_chosen_backend_and_says_so(detecting_weights, tmp_path
     assert pipeline.detector is not None and pipeline.detector.backend == backends.OPENVINO
     assert ("running", "Running on clip.mp4 (OpenVINO).") in states
     assert states[-1][0] == "ended" and pipeline.stats_snapshot().processed == 10
+
+
+def test_cli_predict_on_onnx_runtime_names_the_backend(detecting_weights, sample_root, capfd):
+    import json
+
+    from penguin_studio.cli import main
+
+    image = sample_images(sample_root)[0]
+    code = main(["predict", "--weights", str(detecting_weights), "--source", str(image),
+                 "--imgsz", str(IMGSZ), "--backend", "onnxruntime", "--json"])
+    out, _err = capfd.readouterr()
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["backend"] == "onnxruntime" and doc["images"][0]["boxes"]

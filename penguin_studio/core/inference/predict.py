@@ -377,6 +377,7 @@ def predictions_to_json(preds: Predictions, conf: float = DEFAULT_CONF,
     return {
         "weights": str(preds.model.weights), "source": str(preds.source),
         "conf": conf, "iou": iou, "imgsz": preds.model.imgsz, "augment": preds.augment,
+        "backend": preds.model.backend,
         "images": images,
         "skipped": [{"image": str(s.path), "reason": s.reason} for s in preds.skipped],
     }

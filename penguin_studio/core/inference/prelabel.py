@@ -72,10 +72,12 @@ def unlabelled_images(dataset: Dataset) -> list[Path]:
 # ----- the job ----------------------------------------------------------------------------
 def prelabel(dataset: Dataset, weights: str | Path, conf: float = 0.25,
              ctx: JobContext | None = None, iou: float = 0.7, imgsz: int | None = None,
-             images: Iterable[Path] | None = None, overwrite: bool = False) -> PrelabelReport:
+             images: Iterable[Path] | None = None, overwrite: bool = False,
+             backend: str = "torch") -> PrelabelReport:
     """Propose boxes for the unlabelled images of ``dataset`` (or the ``images`` given).
 
     Images that already have a proposals file are left alone unless ``overwrite``.
+    ``backend`` runs the model (see :mod:`~penguin_studio.core.inference.backends`).
     """
     from penguin_studio.core.inference.predict import Predictor, read_image
 
@@ -86,7 +88,7 @@ def prelabel(dataset: Dataset, weights: str | Path, conf: float = 0.25,
     report = PrelabelReport()
     if not todo:
         return report
-    predictor = Predictor(weights, imgsz)
+    predictor = Predictor(weights, imgsz, backend, ctx)
     mapping, report.warning = class_mapping(predictor.info.names, dataset.names)
     for done, image_path in enumerate(todo):
         ctx.step(done, len(todo), f"Pre-labelling {image_path.name}")

@@ -149,7 +149,8 @@ def labels_job(ctx: JobContext, preds: Predictions, folder: str, conf: float, io
     return export_yolo_labels(preds, folder, conf, iou, classes, dataset=dataset)
 
 
-def prelabel_job(ctx: JobContext, dataset, weights: str, conf: float, iou: float):
+def prelabel_job(ctx: JobContext, dataset, weights: str, conf: float, iou: float,
+                 backend: str = "torch"):
     from penguin_studio.core.inference.prelabel import prelabel
 
-    return prelabel(dataset, weights, conf, ctx=ctx, iou=iou)
+    return prelabel(dataset, weights, conf, ctx=ctx, iou=iou, backend=backend)

@@ -418,7 +418,8 @@ class DetectPanel(QWidget):
         if self._refuse_weights():
             return
         self.job.start(prelabel_job, self.context.dataset, self.weights.path(), conf,
-                       self.session.iou, label="Pre-labelling unlabelled images…",
+                       self.session.iou, self.backend.value(),
+                       label="Pre-labelling unlabelled images…",
                        on_done=lambda report: self._said(report.summary()
                                                          + " Review them in the Dataset "
                                                          "editor."))

@@ -34,7 +34,6 @@ class FastSamEngine:
         if identify(path).family != "fastsam":
             raise NotACheckpointError(f"{path.name} is not a FastSAM checkpoint: {ASK}.")
         ul = engine.ultralytics_module()
-        engine.use_all_cores()
         try:
             self._model = ul.FastSAM(str(path))
         except Exception as exc:

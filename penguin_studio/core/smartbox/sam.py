@@ -127,9 +127,12 @@ def _to_model_size(image: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def _predictor(path: Path, info: SamModel, device: str) -> Any:
-    """ultralytics' SAM predictor around the checkpoint, loaded with the ``SAM`` class."""
+    """ultralytics' SAM predictor around the checkpoint, loaded with the ``SAM`` class.
+
+    Torch keeps ultralytics' thread count (one core less than the machine has): the
+    embedding runs while the user works, and the spare core keeps the window responsive.
+    """
     ul = engine.ultralytics_module()
-    engine.use_all_cores()
     source = _named_as(path, info.name)
     try:
         sam = ul.SAM(str(source))

@@ -9,7 +9,7 @@ with the same time budget each, then scores each best.pt on the *test* split:
 - ``freeze+finetune``  half the budget frozen, the other half fine-tuning its best.pt
 
 The dataset is the sample project by default; ``--data`` takes another (one without a
-val/test split, such as ../shared/data/aquarium-test, is split 70/20/10 by ``--seed`` in a
+val/test split, such as ../shared/data/aquarium-test, is split 60/20/20 by ``--seed`` in a
 temporary copy). ``--weights`` defaults to ../shared/data/weights/yolov5nu-coco-backbone.pt.
 
 Run::
@@ -70,7 +70,7 @@ def prepare_data(args: argparse.Namespace, work: Path) -> Path:
         return Path(ds.yaml_path or args.data)
     images = sorted({p for split in ds.splits.values() for p in split})
     random.Random(args.seed).shuffle(images)
-    n_val, n_test = max(1, len(images) // 5), max(1, len(images) // 10)
+    n_val = n_test = max(1, len(images) // 5)  # 60/20/20: small test splits are noisy
     parts = {"val": images[:n_val], "test": images[n_val:n_val + n_test],
              "train": images[n_val + n_test:]}
     root = work / "data"  # a copy: training writes label caches beside the labels

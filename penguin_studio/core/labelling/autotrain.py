@@ -157,9 +157,10 @@ def start_weights(state: AutoTrainState) -> tuple[str, str]:
 
 
 def proposal_config(dataset: Dataset, state: AutoTrainState, budget_s: float = BUDGET_S,
-                    **overrides) -> TrainConfig:
-    """The proposal run's TrainConfig (``overrides``: tests use 1 epoch at 64 px)."""
-    mode, source = start_weights(state)
+                    start: tuple[str, str] | None = None, **overrides) -> TrainConfig:
+    """The proposal run's TrainConfig (``overrides``: tests use 1 epoch at 64 px; ``start``
+    (recipe, weights) replaces :func:`start_weights`' choice, for the benchmark)."""
+    mode, source = start or start_weights(state)
     where = {"model": source} if mode == "scratch" else {"weights": source}
     values = dict(epochs=100, time=budget_s / 3600.0, imgsz=320, batch=8, patience=100,
                   device="cpu", project=str(runs.default_project(dataset.root, dataset.title)),

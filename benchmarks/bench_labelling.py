@@ -1,0 +1,294 @@
+"""Benchmark: annotator seconds to a good detector, by hand versus assisted (random / queue).
+
+A simulated annotator labels a fully labelled dataset (the generated sample project by
+default, ``--data`` for any other, e.g. ../shared/data/aquarium-test) whose train labels
+are hidden (in a copy: the input is never written). It labels ``--k`` images first, then in
+rounds of ``--b`` images; after each round a proposal model is trained with the recipe
+auto-train uses (``core/labelling/autotrain.proposal_config``, time-budgeted, through the app's
+training child) and its validation mAP50 recorded. Three curves:
+
+- ``manual``: random order, every box drawn by hand;
+- ``assisted_random``: random order, each image pre-labelled by the current model and fixed;
+- ``assisted_queue``: the label-next queue's order (``core/labelling/queue``), pre-labelled.
+
+Fixing against the hidden ground truth (greedy matching, same class): IoU >= 0.7 accept,
+0.5-0.7 adjust, unmatched ground truth drawn, unmatched proposal rejected; each action costs
+the published seconds of ``core/labelling/effort`` (35 s hand box, 7 s adjust as an extreme
+click, 1.6 s accept / reject as a verification). Manual and assisted-random label the same
+images in the same order, so they share their models and differ only in cost.
+
+Reported per curve: the annotator seconds needed to reach 90% of the best mAP50 any curve
+reached, and the ratios (goal: queue <= 0.5x manual, <= 0.85x random). ``--quick`` fits in
+about 5 minutes on 2 cores. The last line is one JSON object.
+
+Run::
+
+    .venv/bin/python benchmarks/bench_labelling.py --quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+SHARED_BACKBONE = Path(__file__).resolve().parents[2] / "shared" / "data" / "weights" / \
+    "yolov5nu-coco-backbone.pt"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", type=Path, help="a fully labelled data yaml (default: sample)")
+    p.add_argument("--images", type=int, default=160, help="sample images when no --data")
+    p.add_argument("--k", type=int, default=10, help="images labelled before the first model")
+    p.add_argument("--b", type=int, default=10, help="images per round")
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--budget", type=float, default=90.0, help="seconds per training")
+    p.add_argument("--imgsz", type=int, default=320)
+    p.add_argument("--weights", type=Path, default=SHARED_BACKBONE,
+                   help="pretrained start (feature extraction); none: auto-train's own choice")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quick", action="store_true", help="small settings: about 5 minutes")
+    p.add_argument("--keep", type=Path, help="work here and keep the files (default: temp)")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.images, args.k, args.b, args.rounds = 60, 8, 8, 2
+        args.budget, args.imgsz = 20.0, 160
+    return args
+
+
+# ----- the simulated annotator -------------------------------------------------------------------
+def iou(a, b) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    inter = w * h
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def xyxy(box) -> tuple[float, float, float, float]:
+    return (box.cx - box.w / 2, box.cy - box.h / 2, box.cx + box.w / 2, box.cy + box.h / 2)
+
+
+def fix_cost(proposals: list, truth: list) -> tuple[float, dict[str, int]]:
+    """Seconds and actions to turn ``proposals`` ((cls, xyxy)) into ``truth`` (Boxes)."""
+    from penguin_studio.core.labelling import effort as ef
+
+    pairs = sorted(((iou(p[1], xyxy(t)), i, j) for i, p in enumerate(proposals)
+                    for j, t in enumerate(truth) if p[0] == t.cls), reverse=True)
+    used_p, used_t = set(), set()
+    actions = dict.fromkeys(ef.ACTIONS, 0)
+    for value, i, j in pairs:
+        if value < 0.5 or i in used_p or j in used_t:
+            continue
+        used_p.add(i)
+        used_t.add(j)
+        actions[ef.ACCEPTED if value >= 0.7 else ef.ADJUSTED] += 1
+    actions[ef.DRAWN] += len(truth) - len(used_t)
+    actions[ef.REJECTED] += len(proposals) - len(used_p)
+    return sum(n * ef.PUBLISHED_S[a] for a, n in actions.items()), actions
+
+
+def manual_cost(truth: list) -> float:
+    from penguin_studio.core.labelling import effort as ef
+
+    return len(truth) * ef.PUBLISHED_S[ef.DRAWN]
+
+
+# ----- data ------------------------------------------------------------------------------------
+def prepare(args: argparse.Namespace, work: Path) -> tuple[Path, dict[str, list]]:
+    """A private copy of the dataset with the train split's labels hidden (returned)."""
+    from penguin_studio.core.dataset.labels import read_labels
+    from penguin_studio.core.dataset.project import label_path_for, open_dataset
+    from penguin_studio.core.sample import generate_sample
+
+    root = work / "data"
+    if args.data is None:
+        generate_sample(root, images=args.images, seed=args.seed)
+    else:
+        source = open_dataset(args.data)
+        shutil.copytree(source.root, root, ignore=shutil.ignore_patterns("runs", ".penguin-studio"))
+        if source.yaml_path is not None:
+            rel = source.yaml_path.resolve().relative_to(source.root.resolve())
+            text = (root / rel).read_text(encoding="utf-8")
+            (root / rel).write_text(text.replace(str(source.root), str(root)), encoding="utf-8")
+            if rel.name != "data.yaml":
+                shutil.copy(root / rel, root / "data.yaml")
+    ds = open_dataset(root / "data.yaml")
+    if not ds.images("val"):
+        raise SystemExit("The dataset needs a labelled val split to measure mAP50.")
+    hidden = {}
+    for image in ds.images("train"):
+        label = label_path_for(image)
+        hidden[str(image)] = read_labels(label) if label.exists() else []
+        if label.exists():
+            label.unlink()
+    return root / "data.yaml", hidden
+
+
+def reveal(image: str, truth: list) -> None:
+    from penguin_studio.core.dataset.labels import write_labels
+    from penguin_studio.core.dataset.project import label_path_for
+
+    write_labels(label_path_for(Path(image)), truth)
+
+
+def hide(images: list[str]) -> None:
+    from penguin_studio.core.dataset.project import label_path_for
+
+    for image in images:
+        label = label_path_for(Path(image))
+        if label.exists():
+            label.unlink()
+
+
+# ----- one curve -------------------------------------------------------------------------------
+def train(data: Path, args: argparse.Namespace, name: str) -> tuple[float, Path | None]:
+    """mAP50 on val of a proposal model trained on the labelled images (auto-train recipe)."""
+    from penguin_studio.core.dataset.project import open_dataset
+    from penguin_studio.core.jobs import JobContext
+    from penguin_studio.core.labelling import autotrain as at
+    from penguin_studio.core.training import runs
+    from penguin_studio.core.training.job import run_training
+
+    ds = open_dataset(data)
+    start = ("freeze", str(args.weights)) if args.weights and Path(args.weights).is_file() \
+        else None
+    config = at.proposal_config(ds, at.AutoTrainState(), args.budget, start=start,
+                                imgsz=args.imgsz, name=name, cache="none")
+    outcome = run_training(config, ctx=JobContext())
+    record = runs.load_run(outcome.run_dir)
+    value = record.best.get(runs.MAP50)
+    return (float(value) if value == value and value is not None else 0.0), record.best_weights
+
+
+def proposals_for(weights: Path, images: list[str]) -> dict[str, list]:
+    from penguin_studio.core.dataset.images import load_image_bgr
+    from penguin_studio.core.inference.filtering import filter_detections
+    from penguin_studio.core.inference.predict import Predictor
+    from penguin_studio.core.labelling.autotrain import PROPOSAL_CONF
+
+    predictor = Predictor(weights)
+    out = {}
+    for image in images:
+        pixels = load_image_bgr(image)
+        h, w = pixels.shape[:2]
+        raw, _ms = predictor.raw(pixels)
+        dets = filter_detections(raw, PROPOSAL_CONF, 0.7, nms=not predictor.info.end2end)
+        out[image] = [(int(c), (x1 / w, y1 / h, x2 / w, y2 / h)) for (x1, y1, x2, y2), c in
+                      zip(dets.xyxy.tolist(), dets.cls.tolist(), strict=True)]
+    return out
+
+
+def queue_order(data: Path, weights: Path | None, images: list[str]) -> list[str]:
+    from penguin_studio.core.dataset.project import open_dataset
+    from penguin_studio.core.labelling.queue import build_queue
+
+    result = build_queue(open_dataset(data), weights, images=[Path(p) for p in images])
+    return [str(item.path) for item in result.items]
+
+
+def run_curve(kind: str, data: Path, hidden: dict[str, list], first: list[str],
+              first_model: tuple[float, Path | None], first_costs: dict[str, float],
+              args: argparse.Namespace, log) -> dict[str, list]:
+    """Rounds of ``args.b`` images after the shared first ``k``; returns the curve(s)."""
+    rng = random.Random(args.seed + 1)
+    rest = [p for p in hidden if p not in set(first)]
+    rng.shuffle(rest)
+    labelled = list(first)
+    for image in labelled:
+        reveal(image, hidden[image])
+    curves = {name: [[round(first_costs[name], 1), round(first_model[0], 4)]]
+              for name in (("manual", "assisted_random") if kind == "random"
+                           else ("assisted_queue",))}
+    seconds = dict(first_costs)
+    weights = first_model[1]
+    for r in range(1, args.rounds + 1):
+        if not rest:
+            break
+        order = queue_order(data, weights, rest) if kind == "queue" else rest
+        batch, rest = order[:args.b], [p for p in rest if p not in set(order[:args.b])]
+        props = proposals_for(weights, batch) if weights is not None else {p: [] for p in batch}
+        for image in batch:
+            truth = hidden[image]
+            cost, _actions = fix_cost(props[image], truth)
+            if kind == "random":
+                seconds["manual"] += manual_cost(truth)
+                seconds["assisted_random"] += cost
+            else:
+                seconds["assisted_queue"] += cost
+            reveal(image, truth)
+            labelled.append(image)
+        value, weights = train(data, args, f"{kind}-round-{r}")
+        for name in curves:
+            curves[name].append([round(seconds[name], 1), round(value, 4)])
+        log(f"  {kind} round {r}: {len(labelled)} labelled, mAP50 {value:.3f}, "
+            + ", ".join(f"{n} {seconds[n]:.0f} s" for n in curves))
+    hide([p for p in labelled if p not in set(first)])
+    return curves
+
+
+def seconds_to(curve: list, target: float) -> float | None:
+    return next((s for s, m in curve if m >= target), None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.monotonic()
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-labelling-"))
+    os.environ.setdefault("PENGUIN_STUDIO_HOME", str(work / "home"))
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+    def log(text: str) -> None:
+        print(text, flush=True)
+
+    try:
+        data, hidden = prepare(args, work)
+        rng = random.Random(args.seed)
+        order = sorted(hidden)
+        rng.shuffle(order)
+        first = order[:args.k]
+        for image in first:
+            reveal(image, hidden[image])
+        costs = {"manual": sum(manual_cost(hidden[p]) for p in first)}
+        costs["assisted_random"] = costs["assisted_queue"] = costs["manual"]  # no model yet
+        model = train(data, args, "first")
+        log(f"{len(hidden)} train images, {args.k} labelled by hand first: mAP50 "
+            f"{model[0]:.3f} ({costs['manual']:.0f} s)")
+        curves = run_curve("random", data, hidden, first, model, costs, args, log)
+        curves.update(run_curve("queue", data, hidden, first, model, costs, args, log))
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    best = max(m for c in curves.values() for _s, m in c)
+    target = 0.9 * best
+    reach = {name: seconds_to(c, target) for name, c in curves.items()}
+
+    def ratio(a: str, b: str) -> float | None:
+        return round(reach[a] / reach[b], 3) if reach[a] and reach[b] else None
+
+    ratios = {"queue_vs_manual": ratio("assisted_queue", "manual"),
+              "queue_vs_random": ratio("assisted_queue", "assisted_random")}
+    log(f"best mAP50 {best:.3f}; annotator seconds to reach 90% of it ({target:.3f}):")
+    for name, value in reach.items():
+        log(f"  {name:16s} {value if value is not None else 'not reached'}")
+    log(f"  ratios: queue/manual {ratios['queue_vs_manual']} (goal <= 0.5), "
+        f"queue/random {ratios['queue_vs_random']} (goal <= 0.85)")
+    print(json.dumps({"benchmark": "labelling", "quick": args.quick, "curves": curves,
+                      "best_map50": best, "seconds_to_90pct": reach, "ratios": ratios,
+                      "goal": {"queue_vs_manual": 0.5, "queue_vs_random": 0.85},
+                      "wall_s": round(time.monotonic() - started, 1)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""benchmarks/bench_labelling.py end to end at its smallest: the JSON has the three curves."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_labelling.py"
+
+
+@pytest.mark.slow
+def test_the_benchmark_reports_three_curves(tmp_path: Path, capsys) -> None:
+    spec = importlib.util.spec_from_file_location("bench_labelling", BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--images", "24", "--k", "4", "--b", "3", "--rounds", "1",
+                       "--budget", "4", "--imgsz", "64", "--keep", str(tmp_path / "w")]) == 0
+    last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert set(last["curves"]) == {"manual", "assisted_random", "assisted_queue"}
+    for curve in last["curves"].values():
+        assert len(curve) == 2 and curve[1][0] > curve[0][0]  # seconds grow each round
+    # manual pays 35 s per box; the assisted curves never cost more than drawing everything
+    manual = last["curves"]["manual"][1][0]
+    assert last["curves"]["assisted_random"][1][0] <= manual + 1.6 * 50
+    assert set(last["ratios"]) == {"queue_vs_manual", "queue_vs_random"}
+
+
+def test_the_simulated_annotator_costs_each_action() -> None:
+    spec = importlib.util.spec_from_file_location("bench_labelling", BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    from penguin_studio.core.dataset.labels import Box
+
+    truth = [Box(0, 0.5, 0.5, 0.2, 0.2), Box(0, 0.2, 0.2, 0.1, 0.1), Box(1, 0.8, 0.8, 0.1, 0.1)]
+    proposals = [(0, (0.4, 0.4, 0.6, 0.6)),  # exact: accept
+                 (0, (0.15, 0.15, 0.30, 0.25)),  # IoU 0.67: adjust
+                 (0, (0.0, 0.9, 0.05, 0.95))]  # nothing there: reject; class 1 box: draw
+    seconds, actions = bench.fix_cost(proposals, truth)
+    assert {k: v for k, v in actions.items() if v} == {"accepted": 1, "adjusted": 1,
+                                                       "rejected": 1, "drawn": 1}
+    assert seconds == pytest.approx(1.6 + 7 + 1.6 + 35)

@@ -96,3 +96,21 @@ def test_sample_video_writes_the_walk_with_its_truth(tmp_path: Path, capsys) -> 
     assert doc["crossings"] == {"in": 3, "out": 1} and (tmp_path / "walk_gt.txt").exists()
     assert main(["sample", str(tmp_path), "--video"]) == 1
     assert "--force" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_count_a_stream_that_drops_keeps_and_writes_the_counts(tiny_weights: Path,
+                                                               tmp_path: Path, capsys) -> None:
+    from local_servers import mjpeg_server
+
+    summary = tmp_path / "summary.csv"
+    with mjpeg_server(frames=12) as url:
+        code = main(["count", "--weights", str(tiny_weights), "--source", url,
+                     "--csv", str(summary), "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    warning = [line for line in captured.err.splitlines() if "stopped after" in line]
+    assert len(warning) == 1 and "stopped sending frames" in warning[0]
+    doc = json.loads(captured.out)
+    assert doc["frames"] >= 1 and doc["stopped"]
+    assert summary.read_text().startswith("class,unique,in,out")

@@ -93,4 +93,5 @@ def test_video_tracking_follows_the_sliders_and_resets_on_another_source(
     qtbot.waitUntil(lambda: not panel.job.busy, timeout=60_000)
     assert box.counter is None  # another source: counts start again
     assert not box.isEnabled() and "needs a sequence" in box.track_check.toolTip()
+    assert "needs a sequence" in box.counts_label.text()
     assert all(not b.label.startswith("#") for b in panel.canvas.drawn_boxes())

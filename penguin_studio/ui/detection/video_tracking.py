@@ -21,6 +21,8 @@ from penguin_studio.ui.detection.canvas import BoxCanvas, DrawnBox
 from penguin_studio.ui.live.track_controls import LineDrawer, TrackingBox, saved_zone
 
 TRAIL_FRAMES = 30
+NOT_A_SEQUENCE = ("Tracking needs a sequence: open a video. The Counts tab counts these "
+                  "photos.")
 
 
 def canvas_line_drawer(canvas: BoxCanvas) -> LineDrawer:
@@ -63,9 +65,10 @@ class VideoTracking(TrackingBox):
         preds = session.current
         video = preds is not None and preds.kind == "video"
         self.setEnabled(preds is None or video)
-        self.track_check.setToolTip("" if preds is None or video else
-                                    "Tracking needs a sequence: open a video. The Counts tab "
-                                    "counts a folder of photos.")
+        refusal = "" if preds is None or video else NOT_A_SEQUENCE
+        self.track_check.setToolTip(refusal)
+        if refusal or not self.track_check.isChecked():
+            self.counts_label.setText(refusal or "Not tracking.")
         self._clear_trails()
         if preds is not None and (str(preds.source), str(preds.model.weights)) != self._key:
             self._key = (str(preds.source), str(preds.model.weights))  # another video or

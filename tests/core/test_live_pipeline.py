@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -21,7 +20,6 @@ from penguin_studio.core.inference.live import (
     ThreadChooser,
     class_color,
     draw_detections,
-    find_latest_weights,
     save_snapshot,
     verify_recording,
 )
@@ -197,17 +195,6 @@ def test_snapshot_with_detections_saves_unreviewed_proposals(tiny_dataset: Path)
 def test_snapshot_needs_a_dataset() -> None:
     with pytest.raises(UserError, match="Open a dataset first"):
         save_snapshot(None, np.zeros((8, 8, 3), np.uint8))
-
-
-def test_latest_run_weights_are_found_by_modification_time(tmp_path: Path) -> None:
-    assert find_latest_weights(tmp_path) is None
-    old = tmp_path / "runs" / "detect" / "a" / "weights" / "best.pt"
-    new = tmp_path / "runs" / "b" / "weights" / "best.pt"
-    for path, stamp in ((old, 1_000_000), (new, 2_000_000)):
-        path.parent.mkdir(parents=True)
-        path.write_bytes(b"x")
-        os.utime(path, (stamp, stamp))
-    assert find_latest_weights(tmp_path) == new
 
 
 def test_thread_chooser_measures_both_counts_and_keeps_the_faster() -> None:

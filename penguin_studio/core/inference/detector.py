@@ -129,12 +129,3 @@ def trained_imgsz(model: Any) -> int:
     """The image size a checkpoint was trained at (640 when it does not say)."""
     size = (getattr(model, "overrides", None) or {}).get("imgsz", 640)
     return int(max(size) if isinstance(size, (list, tuple)) else size)
-
-
-def find_latest_weights(root: str | Path) -> Path | None:
-    """The newest ``runs/**/weights/best.pt`` under a dataset root, if training made one."""
-    runs = Path(root) / "runs"
-    if not runs.is_dir():
-        return None
-    found = [p for p in runs.glob("**/weights/best.pt") if p.is_file()]
-    return max(found, key=lambda p: p.stat().st_mtime) if found else None

@@ -46,7 +46,6 @@ from penguin_studio.core.inference.backends import LABELS as BACKEND_LABELS
 from penguin_studio.core.inference.detector import RAW_PREDICT as RAW_PREDICT
 from penguin_studio.core.inference.detector import (
     Detector,
-    find_latest_weights,
     load_detector,
 )
 from penguin_studio.core.inference.filtering import Detections, filter_detections
@@ -485,6 +484,6 @@ class LivePipeline:
 __all__ = [
     "ACTIVE_STATES", "FINAL_STATES", "Detector", "FilterSettings", "LivePipeline", "LiveResult",
     "LiveStats", "RecordingReport", "Recorder", "SnapshotReport", "SourceError", "StatsSnapshot",
-    "VideoSource", "draw_detections", "find_latest_weights", "load_detector", "save_snapshot",
+    "VideoSource", "draw_detections", "load_detector", "save_snapshot",
     "snapshot_folder", "verify_recording",
 ]

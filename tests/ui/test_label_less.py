@@ -130,3 +130,26 @@ def test_auto_train_starts_once_queues_and_pauses_without_losing_labels(
         ll.switch.setChecked(False)  # pause: the child stops
     assert not ll.training and "paused" in ll.line.text()
     assert {p: label_path_for(p).read_text() for p in unlabelled[:3]} == labels
+
+
+def test_a_failed_proposal_run_is_one_status_line_and_the_next_trigger_retries(
+        qtbot, open_dataset_panel, tiny_dataset: Path, unlabelled: list[Path]) -> None:
+    panel = open_dataset_panel(tiny_dataset)
+    ll = panel.label_less
+    said: list[str] = []
+    panel.context.status_message.connect(lambda text, _ms: said.append(text))
+    ll.switch.setChecked(True)
+    ll.first = ll.scheduler.first = len(ll.labelled) + 1
+    ll.every = ll.scheduler.every = 1
+    ll.config_overrides = dict(epochs=1, time=None, imgsz=64, batch=4, cache="none",
+                               device="cuda:9")  # no such GPU: the child fails
+    with qtbot.waitSignal(ll.autotrain_finished, timeout=120000) as finished:
+        _label(qtbot, panel, unlabelled[0])
+    result = finished.args[0]
+    assert result is None or result.status == "failed"
+    assert any(t.startswith("Auto-train") and ("fail" in t.lower() or "cuda" in t.lower())
+               for t in said)
+    assert panel.errors == []  # no dialog: background work the user did not ask for
+    assert label_path_for(unlabelled[0]).exists()  # the label is saved regardless
+    ll.config_overrides["device"] = "cpu"
+    assert ll.scheduler.due(len(ll.labelled) + 1)  # the next labelled image tries again

@@ -147,6 +147,8 @@ class MainWindow(QMainWindow):
         panel = cls(self.context, self)
         self._panels[key] = panel
         self.stack.addWidget(panel)
+        for widget in getattr(panel, "status_widgets", list)():  # e.g. auto-train's line
+            self.statusBar().addPermanentWidget(widget)
         return panel
 
     @property

@@ -153,3 +153,7 @@ def test_a_failed_proposal_run_is_one_status_line_and_the_next_trigger_retries(
     assert label_path_for(unlabelled[0]).exists()  # the label is saved regardless
     ll.config_overrides["device"] = "cpu"
     assert ll.scheduler.due(len(ll.labelled) + 1)  # the next labelled image tries again
+    assert panel.status_widgets() == [ll.status_button]  # the status bar's auto-train line
+    assert ll.status_button.text().endswith("· Pause")
+    ll.status_button.click()  # one click pauses
+    assert not ll.switch.isChecked() and ll.status_button.text() == "Auto-train paused · Resume"

@@ -72,6 +72,13 @@ class LabelLess(QObject):
         self.line.setObjectName("autotrainLine")
         self.line.setStyleSheet("color: #a5d8ff;")
         self.line.setVisible(False)
+        #: the status bar's copy of the line: short, one click pauses or resumes
+        self.status_button = QToolButton()
+        self.status_button.setObjectName("autotrainStatus")
+        self.status_button.setAutoRaise(True)
+        self.status_button.setVisible(False)
+        self.status_button.clicked.connect(lambda: self.switch.setChecked(
+            not self.switch.isChecked()))
         editor.effort_sink = self._count
         editor.current_changed.connect(self._image_opened)
         browser.filters.changed.connect(self._filter_changed)
@@ -191,6 +198,7 @@ class LabelLess(QObject):
     def _show_line(self, doing: str = "") -> None:
         dataset = self._dataset()
         self.line.setVisible(dataset is not None)
+        self.status_button.setVisible(dataset is not None)
         if dataset is None:
             return
         last = f" · last proposal model mAP50 {self.state.best_map50:.3f}" \
@@ -204,6 +212,13 @@ class LabelLess(QObject):
             goal = self.first if self.state.last_start <= 0 else self.state.last_start + self.every
             text = f"next proposal model at {goal} labelled images ({n} now)"
         self.line.setText(f"Auto-train: {text}{last}")
+        short = "paused" if self.state.paused and self.train_job is None else \
+            "training…" if self.train_job is not None else "on"
+        score = f" · mAP50 {self.state.best_map50:.3f}" if self.state.best_map50 is not None \
+            else ""
+        action = "resume" if self.state.paused else "pause"
+        self.status_button.setText(f"Auto-train {short}{score} · {action.capitalize()}")
+        self.status_button.setToolTip(f"{self.line.text()}. Click to {action}.")
 
     def _say(self, text: str) -> None:
         self.context.status_message.emit(text, 8000)

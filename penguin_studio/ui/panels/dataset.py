@@ -275,6 +275,10 @@ class DatasetPanel(QWidget):
                                      (LabelStatus.LABELLED, LabelStatus.BACKGROUND)},
                                     len(records))
 
+    def status_widgets(self) -> list[QWidget]:
+        """Widgets the main window keeps in its status bar (auto-train: state, pause)."""
+        return [self.label_less.status_button]
+
     def _show_effort(self) -> None:
         if self.stats is not None:
             self.stats.set_effort(self.label_less.effort)

@@ -352,15 +352,19 @@ def run_entries(data: str | Path | None, dataset_root: Path | None = None) -> li
         folders = run_dirs(data, dataset_root)
     except OSError:
         return []
+    return entries_of([load_run(folder) for folder in folders])
+
+
+def entries_of(records: list[RunRecord]) -> list[CatalogueEntry]:
+    """Catalogue entries of run records listed oldest first (as :func:`list_runs` gives
+    them), newest first; runs without a checkpoint are left out."""
     out = []
-    for folder in reversed(folders):
-        record = load_run(folder)
+    for record in reversed(records):
         weights = record.best_weights or record.last_weights
         if weights is None:
             continue
-        map50 = record.best.get(MAP50)
         out.append(CatalogueEntry(weights, "run", record.name, record.recipe,
-                                  _started_key(folder), map50, record))
+                                  _started_key(record.path), record.best.get(MAP50), record))
     return out
 
 

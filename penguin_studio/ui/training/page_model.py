@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from penguin_studio.core import appdirs
 from penguin_studio.core.training import architectures, models
+from penguin_studio.core.training import runs as run_catalogue
 
 FROZEN = QColor("#57606a")
 TRAINED = QColor("#1a7f37")
@@ -174,13 +175,11 @@ class ModelPage(QWidget):
         self.run_combo.blockSignals(True)
         self.run_combo.clear()
         preferred = -1
-        for run in reversed(runs):
-            if run.best_weights is None:
+        for entry in run_catalogue.entries_of(runs):  # newest first, as everywhere
+            if entry.run is None or entry.run.best_weights is None:
                 continue
-            score = run.best.get("metrics/mAP50(B)")
-            note = f", mAP50 {score:.3f}" if score == score and score is not None else ""
-            self.run_combo.addItem(f"{run.name} ({run.recipe}{note})", str(run.best_weights))
-            if preferred < 0 and run.recipe == prefer_recipe:
+            self.run_combo.addItem(entry.label(), str(entry.run.best_weights))
+            if preferred < 0 and entry.recipe == prefer_recipe:
                 preferred = self.run_combo.count() - 1
         self.run_combo.setCurrentIndex(max(preferred, 0) if self.run_combo.count() else -1)
         self.run_combo.blockSignals(False)

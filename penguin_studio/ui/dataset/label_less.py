@@ -58,6 +58,7 @@ class LabelLess(QObject):
         self.labelled: set[str] = set()
         self.train_job: JobHandle | None = None
         self._process = None  # the proposal run's training process (set from its thread)
+        self._touched = False  # the user used the switch: keep its line in view
         self.queue_job: JobHandle | None = None
         self.switch = QToolButton()
         self.switch.setObjectName("autotrainSwitch")
@@ -181,6 +182,7 @@ class LabelLess(QObject):
             self.maybe_train()
 
     def _switched(self, on: bool) -> None:
+        self._touched = True
         self.state.paused = not on
         dataset = self._dataset()
         if dataset is not None:
@@ -197,8 +199,12 @@ class LabelLess(QObject):
 
     def _show_line(self, doing: str = "") -> None:
         dataset = self._dataset()
-        self.line.setVisible(dataset is not None)
-        self.status_button.setVisible(dataset is not None)
+        # a fully labelled dataset with auto-train off says nothing about it
+        shown = dataset is not None and (not self.state.paused or self.train_job is not None
+                                         or self.state.best_map50 is not None
+                                         or self.switch.isChecked() or self._touched)
+        self.line.setVisible(shown)
+        self.status_button.setVisible(shown)
         if dataset is None:
             return
         last = f" · last proposal model mAP50 {self.state.best_map50:.3f}" \

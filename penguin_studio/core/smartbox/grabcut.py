@@ -27,10 +27,11 @@ STABLE_IOU = 0.9    # two seed sizes agreeing this well: the object is found
 GROW_STEP = 0.6
 TINY_FRACTION = 0.2
 CONTEXT_PAD = 0.5
-REFINE_PAD = 0.06  # unused when 0
 NEAR = 0.15  # a piece this close to the main one (fraction of its size) belongs to it
+CENTRE_SEED = 0.2  # half-axes (of the box) of the sure-object seed in a rough box's middle
 SHADOW_RANGE = (0.45, 0.92)  # a shadow keeps this fraction of the ground's light
 SHADOW_HUE = 0.12
+SHADOW_MAX = 0.6     # a 'shadow' covering more of the object is a dark object itself
 FEATURELESS_STD = 3.0  # colour spread (0-255) below which a region is "featureless"
 HINT_NOTHING = ("Nothing stands out from its surroundings here: drag a rough box around the "
                 "object, or draw the box (W).")
@@ -132,20 +133,6 @@ def _from_rect(image: np.ndarray, box: Box, prompt: Prompt) -> SmartBoxResult | 
     return None if found is None else found[0]
 
 
-def _refine(image: np.ndarray, result: SmartBoxResult, prompt: Prompt) -> SmartBoxResult:
-    """Run again with the found box, slightly enlarged, as the seed.
-
-    The first pass learns its background colours from outside a loose seed box; the
-    second learns them right at the object's border, where shadows and similar-looking
-    ground are, and so trims what the first pass let spill over.
-    """
-    x0, y0, x1, y1 = result.box
-    pad = REFINE_PAD * max(x1 - x0, y1 - y0)
-    h, w = image.shape[:2]
-    again = _segment(image, _clip([x0 - pad, y0 - pad, x1 + pad, y1 + pad], w, h), prompt)
-    return result if again is None else again[0]
-
-
 def _clip(rect: list[float] | Box, w: int, h: int) -> Box:
     return (max(0.0, rect[0]), max(0.0, rect[1]), min(float(w), rect[2]), min(float(h), rect[3]))
 
@@ -184,6 +171,13 @@ def _segment(image: np.ndarray, rect: Box, prompt: Prompt
     radius = max(1, round(min(pw, ph) * 0.02))
     for x, y in prompt.positive:
         cv2.circle(mask, to_patch(x, y), radius, cv2.GC_FGD, -1)
+    if not prompt.positive and prompt.box is not None:
+        # a rough box is drawn around an object: its middle is on it. Without this seed
+        # GrabCut can give everything to the background in a crowded scene.
+        centre = ((r0[0] + r1[0]) // 2, (r0[1] + r1[1]) // 2)
+        axes = (max(1, round((r1[0] - r0[0]) * CENTRE_SEED)),
+                max(1, round((r1[1] - r0[1]) * CENTRE_SEED)))
+        cv2.ellipse(mask, centre, axes, 0, 0, 360, cv2.GC_FGD, -1)
     for x, y in prompt.negative:
         cv2.circle(mask, to_patch(x, y), radius, cv2.GC_BGD, -1)
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
@@ -192,7 +186,9 @@ def _segment(image: np.ndarray, rect: Box, prompt: Prompt
     except cv2.error:
         return None  # e.g. no background sample at all: the rect covers the whole image
     fg = (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
-    fg &= ~_shadow(patch, mask == cv2.GC_BGD) | (mask == cv2.GC_FGD)
+    shadow = _shadow(patch, mask == cv2.GC_BGD) & fg & (mask != cv2.GC_FGD)
+    if shadow.sum() < SHADOW_MAX * fg.sum():  # more is a dark object, not its shadow
+        fg &= ~shadow
     fg = _object_part(fg, [to_patch(*p) for p in prompt.positive])
     if fg is None:
         return None

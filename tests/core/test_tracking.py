@@ -97,7 +97,8 @@ def test_zone_counts_entries_exits_and_who_is_inside() -> None:
         box = Detections(np.array([[x - 10, 80, x + 10, 120]]), np.array([0.9]), np.array([0]))
         counter.update(box, None, i, i / 10)
     counts = counter.summary().per_class["penguin"]
-    assert (counts.crossed_in, counts.crossed_out, counts.inside) == (1, 0, 1)
+    assert (counts.entered, counts.exited, counts.inside) == (1, 0, 1)
+    assert (counts.crossed_in, counts.crossed_out) == (0, 0)  # no line: nothing crossed it
 
 
 def test_bad_lines_are_ignored_with_a_message() -> None:

@@ -237,9 +237,11 @@ class CountEvent:
 @dataclass(frozen=True)
 class ClassCounts:
     unique: int = 0
-    crossed_in: int = 0
+    crossed_in: int = 0  # the line, by direction
     crossed_out: int = 0
-    inside: int = 0
+    inside: int = 0  # the zone: in it on the last frame, entries and exits
+    entered: int = 0
+    exited: int = 0
 
 
 @dataclass(frozen=True)
@@ -262,7 +264,8 @@ class CountSummary:
             "line": self.line.text() if self.line else None,
             "zone": [list(p) for p in self.zone.points] if self.zone else None,
             "classes": {name: {"unique": c.unique, "in": c.crossed_in, "out": c.crossed_out,
-                               **({"inside": c.inside} if self.zone else {})}
+                               **({"inside": c.inside, "entered": c.entered,
+                                   "exited": c.exited} if self.zone else {})}
                         for name, c in self.per_class.items()},
             "unique": self.total("unique"), "in": self.total("crossed_in"),
             "out": self.total("crossed_out"),
@@ -494,9 +497,8 @@ class TrackCounter:
                     inside[track.cls] += 1
         per_class = {}
         for c, name in enumerate(self.names):
-            crossed_in = events["in"][c] + events["enter"][c]
-            crossed_out = events["out"][c] + events["exit"][c]
-            per_class[name] = ClassCounts(unique[c], crossed_in, crossed_out, inside[c])
+            per_class[name] = ClassCounts(unique[c], events["in"][c], events["out"][c],
+                                          inside[c], events["enter"][c], events["exit"][c])
         return CountSummary(self.names, per_class, self.min_frames, self.frames, self.line,
                             self.zone)
 
@@ -600,10 +602,10 @@ def mot_text(records: Iterable[TrackBox]) -> str:
 
 def summary_csv_text(summary: CountSummary) -> str:
     zone = summary.zone is not None
-    lines = ["class,unique,in,out" + (",inside" if zone else "")]
+    lines = ["class,unique,in,out" + (",inside,entered,exited" if zone else "")]
     for name, c in summary.per_class.items():
         lines.append(f"{_csv_field(name)},{c.unique},{c.crossed_in},{c.crossed_out}"
-                     + (f",{c.inside}" if zone else ""))
+                     + (f",{c.inside},{c.entered},{c.exited}" if zone else ""))
     return "\n".join(lines) + "\n"
 
 

@@ -490,10 +490,10 @@ class TrackingBox(QGroupBox):
         parts = []
         for name, c in summary.per_class.items():
             text = f"<b>{c.unique}</b> {name} seen"
-            if summary.line is not None or summary.zone is not None:
+            if summary.line is not None:
                 text += f" · in {c.crossed_in} · out {c.crossed_out}"
             if summary.zone is not None:
-                text += f" · inside {c.inside}"
+                text += f" · zone: {c.inside} inside, {c.entered} entered, {c.exited} left"
             parts.append(text)
         return "<br>".join(parts) or "Waiting for the first frame…"
 

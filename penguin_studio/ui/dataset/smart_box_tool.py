@@ -469,7 +469,13 @@ class SmartBoxTool(QObject):
             pen = QPen(QColor("#69db7c"), 2, Qt.PenStyle.DashLine)
             painter.setPen(pen)
             painter.drawRect(rect)
-            painter.drawText(rect.topLeft() + QPointF(2, -4), "Enter: accept · Esc: discard")
+            text = f"{self.preview.engine} · Enter accepts · Esc discards · Shift-click shrinks"
+            metrics = painter.fontMetrics()
+            tag = QRectF(rect.left(), rect.bottom() + 3, metrics.horizontalAdvance(text) + 8,
+                         metrics.height() + 4)
+            painter.fillRect(tag, QColor(0, 0, 0, 170))
+            painter.setPen(QColor("#69db7c"))
+            painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
         if self._rubber is not None:
             painter.setPen(QPen(RUBBER, 1.5, Qt.PenStyle.DashLine))
             painter.drawRect(canvas.to_view(self._rubber))

@@ -165,3 +165,18 @@ def test_walk_video_writes_video_ground_truth_and_truth(tmp_path: Path) -> None:
     rows = [line.split(",") for line in truth.gt.read_text().splitlines()]
     assert {len(r) for r in rows} == {9} and min(int(r[0]) for r in rows) == 1
     assert {int(r[7]) for r in rows} == {1, 2}  # MOT class ids start at 1
+
+
+def test_counts_over_time_stay_bounded_and_keep_their_gaps(monkeypatch) -> None:
+    monkeypatch.setattr(tracking, "MAX_SERIES", 100)
+    counter = tracking.TrackCounter(["penguin"], min_frames=1)
+    empty = Detections.empty()
+    for i in range(120):
+        counter.update(empty, None, i, i / 10)
+    counter.new_segment()
+    for i in range(150):
+        counter.update(empty, None, i, i / 10)
+    assert len(counter.series) <= 100
+    times = [t for t, u, _i, _o in counter.series]
+    assert times == sorted(times) and times[-1] == pytest.approx(11.9 + 14.9)
+    assert any(u < 0 for _t, u, _i, _o in counter.series)

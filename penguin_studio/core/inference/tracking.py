@@ -63,6 +63,9 @@ HYSTERESIS_PX = 1.0
 #: moving camera; on a still one (camera traps, belts) it only adds noise: on the sample
 #: walking video with perfect boxes, sparseOptFlow gave the two still rocks 5 IDs, "none" 2.
 TRACKER_OVERRIDES: dict[str, dict[str, Any]] = {"botsort": {"gmc_method": "none"}}
+#: Points kept of the counts over time; beyond, every other older point is dropped (hours of
+#: live video stay a few MB and plot fast; gaps are kept).
+MAX_SERIES = 20_000
 #: Records kept for the tracks export (about 100 MB); later frames are still counted.
 MAX_RECORDS = 2_000_000
 
@@ -412,6 +415,8 @@ class TrackCounter:
             summary = self._summary_locked()
             self.series.append((time_s, summary.total("unique"), summary.total("crossed_in"),
                                 summary.total("crossed_out")))
+            if len(self.series) > MAX_SERIES:
+                self.series = _thinned(self.series)
             return boxes
 
     def _observe(self, row: np.ndarray, frame: int, time_s: float) -> TrackBox:
@@ -521,6 +526,13 @@ class TrackCounter:
         with self._lock:
             track = self._tracks.get(track_id)
             return track.cls if track is not None else -1
+
+
+def _thinned(series: list[tuple[float, int, int, int]]) -> list[tuple[float, int, int, int]]:
+    """Every other point of the older half, keeping gap markers and the newest half whole."""
+    half = len(series) // 2
+    old = [p for i, p in enumerate(series[:half]) if i % 2 == 0 or p[1] < 0]
+    return old + series[half:]
 
 
 # ----- running over frames -------------------------------------------------------------------

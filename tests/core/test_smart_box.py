@@ -268,3 +268,26 @@ def test_cli_bad_input_gives_one_line(tmp_path: Path, capsys) -> None:
     assert main(["smartbox", str(notes), "--point", "1,1"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error:") and len(err.strip().splitlines()) == 1
+
+
+def test_fastsam_picks_the_smallest_mask_under_the_click_and_the_best_for_a_box() -> None:
+    from penguin_studio.core.smartbox.fastsam import select_mask
+
+    masks = np.zeros((3, 100, 100), bool)
+    masks[0, 10:90, 10:90] = True    # a large region (say, a rock) ...
+    masks[1, 40:60, 40:60] = True    # ... with a small object on it
+    masks[2, 0:20, 70:100] = True
+    def pick(prompt: Prompt, scale: float) -> int | None:
+        mask = select_mask(masks, prompt, scale)
+        return None if mask is None else next(i for i, m in enumerate(masks)
+                                               if np.array_equal(m, mask))
+
+    assert pick(Prompt(positive=((50, 50),)), 1.0) == 1
+    assert pick(Prompt(positive=((20, 20),)), 1.0) == 0
+    # a mask holding a background point is never the answer
+    assert pick(Prompt(positive=((50, 50),), negative=((80, 80),)), 1.0) == 1
+    assert pick(Prompt(positive=((20, 20),), negative=((30, 30),)), 1.0) is None
+    assert pick(Prompt(box=(68, 0, 100, 22)), 1.0) == 2
+    assert pick(Prompt(positive=((99, 99),)), 1.0) is None
+    # coordinates are scaled to the masks' resolution (an image twice the size)
+    assert pick(Prompt(positive=((100, 100),)), 0.5) == 1

@@ -85,14 +85,16 @@ def select_mask(masks: np.ndarray, prompt: Prompt, scale: float) -> np.ndarray |
         return None
     n, mh, mw = masks.shape
 
-    def hits(points: tuple) -> np.ndarray:
-        out = np.ones(n, bool) if points is prompt.positive else np.zeros(n, bool)
-        for x, y in points:
-            px, py = min(mw - 1, int(x * scale)), min(mh - 1, int(y * scale))
-            out = out & masks[:, py, px] if points is prompt.positive else out | masks[:, py, px]
-        return out
+    def under(point: tuple[float, float]) -> np.ndarray:
+        """Which masks cover the image point."""
+        px, py = min(mw - 1, int(point[0] * scale)), min(mh - 1, int(point[1] * scale))
+        return masks[:, py, px]
 
-    ok = hits(prompt.positive) & ~hits(prompt.negative)
+    ok = np.ones(n, bool)
+    for point in prompt.positive:
+        ok &= under(point)
+    for point in prompt.negative:
+        ok &= ~under(point)
     if prompt.box is not None:
         boxes = np.array([_box(m) for m in masks], np.float32)
         iou = box_iou(np.array(prompt.box, np.float32) * scale, boxes)[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 import yaml
 
 from penguin_studio.core import appdirs
@@ -56,7 +57,11 @@ def test_catalogue_lists_runs_newest_first_with_recipe_and_metric(tmp_path: Path
     assert runs.newest_model(data, proposal=True) == tmp_path / "runs/c/weights/best.pt"
 
 
-def test_catalogue_offers_imported_and_downloaded_models_after_the_runs(tmp_path: Path) -> None:
+def test_catalogue_offers_imported_and_downloaded_models_after_the_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a home of its own: other tests import models into the session's shared home
+    monkeypatch.setenv("PENGUIN_STUDIO_HOME", str(tmp_path / "home"))
     data = _dataset(tmp_path)
     _run(tmp_path, "a", 1_000_000)
     (appdirs.weights_dir() / "yolo11n.pt").write_bytes(b"x")

@@ -223,7 +223,7 @@ def test_frozen_layers_are_described_in_plain_words(qtbot, panel) -> None:
     wiz = panel.wizard
     wiz.recipe_page.set_recipe("freeze")
     page = wiz.model_page
-    qtbot.waitUntil(lambda: page.layer_list.count() > 20, timeout=5000)
+    qtbot.waitUntil(lambda: page.layer_list.count() > 20, timeout=30000)  # builds the model
     texts = [page.layer_list.item(i).text() for i in range(page.layer_list.count())]
     sppf = next(t for t in texts if "SPPF" in t)
     assert sppf.startswith("frozen") and "surroundings" in sppf

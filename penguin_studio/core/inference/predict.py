@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from penguin_studio.core.inference.drawing import PALETTE as PALETTE
 from penguin_studio.core.inference.drawing import class_color as class_color
 from penguin_studio.core.inference.drawing import draw_detections as draw_detections
 from penguin_studio.core.inference.filtering import Detections, filter_detections
+from penguin_studio.core.inference.thread_chooser import ThreadChooser
 from penguin_studio.core.jobs import JobContext
 
 #: The caching run: keep everything, suppress nothing (see the module docstring).
@@ -145,7 +147,11 @@ class Predictor:
         if getattr(self.model, "task", "detect") != "detect":
             raise UserError(f"{Path(weights).name} is a {self.model.task} model; "
                             "pick a detection model (boxes).")
-        self.model.add_callback("on_predict_start", lambda _p: engine.use_all_cores())
+        #: torch threads per image, measured as Live does: every core is fastest on an idle
+        #: machine, one fewer when other work keeps the cores busy (measured 2-9x there)
+        self.threads = ThreadChooser()
+        self._threads_now = self.threads.best()
+        self.model.add_callback("on_predict_start", self._set_threads)
         names = self.model.names
         self.info = ModelInfo(
             weights=Path(str(getattr(self.model, "ckpt_path", None) or weights)),
@@ -163,19 +169,28 @@ class Predictor:
                                                             loaded.note)
             self.info = dataclasses.replace(self.info, backend=loaded.backend)
             if self.runner is not self.model:
-                self.runner.add_callback("on_predict_start",
-                                         lambda _p: engine.use_all_cores())
+                self.runner.add_callback("on_predict_start", self._set_threads)
 
     def raw(self, image: np.ndarray, augment: bool = False) -> tuple[Detections, float]:
         """All candidates above 0.001 for a BGR image, and the inference time in ms."""
         model = self.model if augment else self.runner
+        self._threads_now = self.threads.next()
+        t0 = time.perf_counter()
         result = model.predict(
             image, conf=RAW_CONF, iou=RAW_IOU, max_det=RAW_MAX_DET, imgsz=self.info.imgsz,
             augment=augment, verbose=False, predictor=_caching_predictor_class(),
         )[0]
+        self.threads.record(self._threads_now, (time.perf_counter() - t0) * 1000.0)
         if model is self.model:
             self._note_end2end()
         return _detections(result, model.predictor.nms_space), result.speed["inference"]
+
+    def _set_threads(self, _predictor: Any) -> None:
+        """``on_predict_start``: after ultralytics set its own count (cores - 1)."""
+        import torch
+
+        if torch.get_num_threads() != self._threads_now:
+            torch.set_num_threads(self._threads_now)
 
     def take_note(self) -> str:
         """The backend's status line, once (a reused predictor does not repeat it)."""

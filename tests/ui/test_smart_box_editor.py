@@ -223,3 +223,22 @@ def test_sam_in_the_editor_embeds_a_huge_image_once_at_model_size(qtbot, open_da
     # busy machine; bench_smart_box.py gives the absolute figures)
     assert max(seconds) < embedded.args[1] / 2, (seconds, embedded.args[1])
     smart_box_tool.choose_weights("grabcut")
+
+
+def test_foreign_weights_fall_back_to_grabcut_and_say_so(qtbot, open_dataset_panel,
+                                                         tiny_dataset: Path,
+                                                         tmp_path: Path) -> None:
+    notes = tmp_path / "notes.pt"
+    notes.write_text("not weights", encoding="utf-8")
+    smart_box_tool.choose_weights(str(notes))
+    panel = open_dataset_panel(tiny_dataset)
+    messages: list[str] = []
+    panel.editor.status_message.connect(lambda text, _ms: messages.append(text))
+    tool = panel.editor.smart_box
+    with qtbot.waitSignal(tool.engine_changed, timeout=20000) as changed:
+        open_in_editor(qtbot, panel)
+        qtbot.keyClick(panel.editor.canvas, Qt.Key.Key_S)
+    assert changed.args[0] == "GrabCut"
+    qtbot.waitUntil(lambda: any("Using GrabCut instead" in m for m in messages))
+    assert any("notes.pt is not a PyTorch checkpoint" in m for m in messages)
+    smart_box_tool.choose_weights("grabcut")

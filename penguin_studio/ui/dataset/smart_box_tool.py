@@ -92,7 +92,12 @@ class SmartBoxWorker(QObject):
         def job() -> None:
             from penguin_studio.core.smartbox.choice import open_engine
 
-            opened = open_engine(weights)
+            try:
+                opened = open_engine(weights)
+            except Exception as exc:  # torch/ultralytics failures of any kind: still a box
+                opened = open_engine("grabcut")
+                opened.note = (f"{Path(weights).name} could not be opened "
+                               f"({type(exc).__name__}: {exc}). Using GrabCut instead.")
             self._engine = opened.engine
             self.signals.opened.emit(opened.engine, opened.engine.name, opened.note)
         self._submit(job)

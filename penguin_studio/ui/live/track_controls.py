@@ -375,15 +375,17 @@ class TrackingBox(QGroupBox):
         row2.addWidget(QLabel("Count after"))
         row2.addWidget(self.min_frames)
         row2.addWidget(QLabel("frames"), 1)
-        row3 = QHBoxLayout()
+        row3 = QHBoxLayout()  # two buttons a row: three are squeezed in a sidebar at 1280 px
         row3.addWidget(self.draw_button)
         row3.addWidget(self.zone_button)
-        row3.addWidget(self.clear_button)
+        row3b = QHBoxLayout()
+        row3b.addWidget(self.clear_button)
+        row3b.addStretch(1)
         row4 = QHBoxLayout()
         row4.addWidget(self.tracks_button)
         row4.addWidget(self.summary_button)
         layout = QVBoxLayout(self)
-        for row in (row1, row2, row3):
+        for row in (row1, row2, row3, row3b):
             layout.addLayout(row)
         layout.addWidget(self.counts_label)
         layout.addWidget(self.plot)

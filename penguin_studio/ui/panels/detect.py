@@ -150,7 +150,9 @@ class DetectPanel(QWidget):
         body = QSplitter()
         for widget in (self.items, self.view_tabs, side):
             body.addWidget(widget)
-        body.setStretchFactor(1, 1)
+        for index, stretch in enumerate((0, 1, 0)):  # the image takes what the lists leave
+            body.setStretchFactor(index, stretch)
+        body.setSizes([170, 2000, 260])
         bottom = QHBoxLayout()
         for widget in (self.save_button, self.labels_button, self.prelabel_button):
             bottom.addWidget(widget)

@@ -156,7 +156,8 @@ class LivePanel(QWidget):
         self.weights.combo.setMinimumContentsLength(12)
         self.weights.browse_button.setText("…")  # the sidebar is narrow
         self.weights.browse_button.setToolTip("Choose a model file (.pt)")
-        self.weights.browse_button.setFixedWidth(32)
+        browse = self.weights.browse_button
+        browse.setFixedWidth(max(32, browse.minimumSizeHint().width()))
         # the names the panel had before the shared picker
         self.weights_edit, self.weights_browse = (self.weights.combo.lineEdit(),
                                                   self.weights.browse_button)

@@ -53,6 +53,8 @@ def test_s_and_a_click_add_one_box_through_undo(qtbot, panel: DatasetPanel) -> N
     tool = editor.smart_box
     label = label_path_for(record.path)
     before = read_labels(label)
+    counted: list[tuple[str, int]] = []
+    editor.effort_sink = lambda action, _image, n: counted.append((action, n))
     qtbot.keyClick(canvas, Qt.Key.Key_S)
     assert tool.active and editor.actions_by_name["smart"].isChecked()
     with qtbot.waitSignal(tool.result_shown, timeout=20000) as shown:
@@ -64,8 +66,10 @@ def test_s_and_a_click_add_one_box_through_undo(qtbot, panel: DatasetPanel) -> N
     x0, y0, x1, y1 = after[-1].xyxy
     assert 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1  # inside the image
     assert tool.outline  # the mask's outline is drawn under the box
+    assert counted == [("smartbox", 1)]  # in the effort figures as a smart-box click
     qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert read_labels(label) == before
+    assert counted == [("smartbox", 1), ("smartbox", -1)]
 
 
 def test_escape_cancels_a_preview_without_auto_accept(qtbot, panel: DatasetPanel) -> None:

@@ -212,7 +212,9 @@ def test_sam_in_the_editor_embeds_a_huge_image_once_at_model_size(qtbot, open_da
         assert sam.name.startswith("MobileSAM") and sam.encoder_calls == 1
         panel.activateWindow()
         canvas.setFocus()
+        qtbot.waitUntil(lambda: canvas.hasFocus())
         qtbot.keyClick(canvas, Qt.Key.Key_S)
+        assert tool.active
         for xy in ((4000, 3000), (3900, 2800)):
             with qtbot.waitSignal(tool.result_shown, timeout=30_000) as shown:
                 click(qtbot, canvas, *xy)

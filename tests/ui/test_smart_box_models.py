@@ -20,7 +20,9 @@ def _fake_mobile_sam(folder: Path) -> Path:
     return path
 
 
-def test_sam_weights_are_listed_imported_and_the_choice_is_remembered(qtbot, tmp_path) -> None:
+def test_sam_weights_are_listed_imported_and_the_choice_is_remembered(qtbot, tmp_path,
+                                                                     monkeypatch) -> None:
+    monkeypatch.setenv("PENGUIN_STUDIO_HOME", str(tmp_path / "home"))  # imports stay here
     smart_box_tool.choose_weights("grabcut")
     jobs = JobRunner()
     dialog = ModelManagerDialog(jobs)
@@ -41,7 +43,8 @@ def test_sam_weights_are_listed_imported_and_the_choice_is_remembered(qtbot, tmp
     jobs.shutdown()
 
 
-def test_a_foreign_file_is_not_taken_as_sam_weights(qtbot, tmp_path) -> None:
+def test_a_foreign_file_is_not_taken_as_sam_weights(qtbot, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("PENGUIN_STUDIO_HOME", str(tmp_path / "home"))  # imports stay here
     smart_box_tool.choose_weights("grabcut")
     jobs = JobRunner()
     dialog = ModelManagerDialog(jobs)

@@ -50,10 +50,10 @@ def test_grabcut_click_at_the_centre_of_a_penguin_gives_its_box(penguins) -> Non
         assert result.engine == "GrabCut"
         ious.append(_iou(result.box, gt))
     ious = np.array(ious)
-    # Measured on these penguins: about 63% at IoU >= 0.8 (a click on the white belly can
-    # find the belly alone); the goal of 80% needs SAM.
-    assert np.mean(ious >= 0.8) >= 0.5, ious.round(2)
-    assert np.median(ious) >= 0.75
+    # Measured on these penguins: about 74% at IoU >= 0.8 (a click on the white belly can
+    # still find the belly alone); the goal is 80%.
+    assert np.mean(ious >= 0.8) >= 0.6, ious.round(2)
+    assert np.median(ious) >= 0.8
 
 
 def test_grabcut_rough_drag_20_percent_larger_snaps_to_the_penguin(penguins) -> None:

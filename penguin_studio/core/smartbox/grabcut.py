@@ -27,6 +27,8 @@ STABLE_IOU = 0.9    # two seed sizes agreeing this well: the object is found
 GROW_STEP = 0.6
 TINY_FRACTION = 0.2
 CONTEXT_PAD = 0.5
+EXTEND_PAD = 0.6   # the second look around a click's find: this much of its size all round
+EXTEND_MIN, EXTEND_MAX = 1.05, 4.0  # how much bigger a second look may make it
 NEAR = 0.15  # a piece this close to the main one (fraction of its size) belongs to it
 CENTRE_SEED = 0.2  # half-axes (of the box) of the sure-object seed in a rough box's middle
 SHADOW_RANGE = (0.45, 0.92)  # a shadow keeps this fraction of the ground's light
@@ -59,7 +61,8 @@ class GrabCutEngine:
         elif prompt.box is not None:
             result = _from_rect(image, prompt.box, prompt) or _nothing()
         else:
-            result = _from_click(image, prompt) or _nothing()
+            part = _from_click(image, prompt)
+            result = _nothing() if part is None else _extend(image, part, prompt)
         result.seconds = time.perf_counter() - start
         return result
 
@@ -100,6 +103,24 @@ def _from_click(image: np.ndarray, prompt: Prompt) -> SmartBoxResult | None:
     return previous
 
 
+def _extend(image: np.ndarray, part: SmartBoxResult, prompt: Prompt) -> SmartBoxResult:
+    """Look again around what was found, holding it as sure object: when a click found one
+    part of a many-coloured object (a penguin's belly), the rest of it comes along."""
+    x0, y0, x1, y1 = part.box
+    pad = EXTEND_PAD * max(x1 - x0, y1 - y0)
+    h, w = image.shape[:2]
+    rect = _clip([x0 - pad, y0 - pad, x1 + pad, y1 + pad], w, h)
+    found = _segment(image, rect, prompt, sure=part.outline)
+    if found is None or any(found[1]):
+        return part
+    grown = _area(found[0].box) / max(1.0, _area(part.box))
+    return found[0] if EXTEND_MIN < grown < EXTEND_MAX else part
+
+
+def _area(box: Box) -> float:
+    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
+
+
 def _tiny(found: Box, rect: Box) -> bool:
     """A find far smaller than its seed box is the clicked speck alone, not an object."""
     side = max(found[2] - found[0], found[3] - found[1])
@@ -137,7 +158,7 @@ def _clip(rect: list[float] | Box, w: int, h: int) -> Box:
     return (max(0.0, rect[0]), max(0.0, rect[1]), min(float(w), rect[2]), min(float(h), rect[3]))
 
 
-def _segment(image: np.ndarray, rect: Box, prompt: Prompt
+def _segment(image: np.ndarray, rect: Box, prompt: Prompt, sure: list | None = None
              ) -> tuple[SmartBoxResult, tuple[bool, bool, bool, bool]] | None:
     """GrabCut inside ``rect`` on a scaled crop with a margin of background around it.
 
@@ -178,6 +199,9 @@ def _segment(image: np.ndarray, rect: Box, prompt: Prompt
         axes = (max(1, round((r1[0] - r0[0]) * CENTRE_SEED)),
                 max(1, round((r1[1] - r0[1]) * CENTRE_SEED)))
         cv2.ellipse(mask, centre, axes, 0, 0, 360, cv2.GC_FGD, -1)
+    if sure:
+        polygons = [np.round((p - np.float32([x0, y0])) * scale).astype(np.int32) for p in sure]
+        cv2.fillPoly(mask, polygons, cv2.GC_FGD)
     for x, y in prompt.negative:
         cv2.circle(mask, to_patch(x, y), radius, cv2.GC_BGD, -1)
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)

@@ -8,6 +8,7 @@ once per session and shared.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import threading
@@ -45,6 +46,24 @@ def _no_leaked_threads(monkeypatch: pytest.MonkeyPatch):
                if _still_running(t, grace_ms=2000)]
     if leaked:
         pytest.fail(f"the test left threads running: {', '.join(leaked)}", pytrace=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_automatic_gc():
+    """As in the app (penguin_studio/ui/gui_gc.py): the cyclic collector never runs in a
+    worker thread, where destroying a dead test's widgets deadlocks with the GUI thread."""
+    gc.disable()
+    yield
+    gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_main_thread():
+    """Each test's garbage dies on the main thread at its end (torn down before the thread
+    check); what survives is frozen, so the next collection scans only the new objects."""
+    yield
+    gc.collect()
+    gc.freeze()
 
 
 def _record_qthread_starts(monkeypatch: pytest.MonkeyPatch) -> list:

@@ -38,6 +38,9 @@ def create_application(argv: list[str] | None = None, offscreen: bool = False):
     qss = RESOURCES / "style.qss"
     if qss.exists():
         app.setStyleSheet(qss.read_text(encoding="utf-8"))
+    from penguin_studio.ui import gui_gc
+
+    gui_gc.install(app)  # widgets die on the GUI thread, never in a worker (a deadlock)
     return app
 
 

@@ -1,0 +1,31 @@
+"""The cyclic garbage collector runs on the GUI thread only (see penguin_studio/ui/gui_gc.py)."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import weakref
+
+from penguin_studio.ui import gui_gc
+from penguin_studio.ui.app import create_application
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.me = self  # a reference cycle: only the cyclic collector frees it
+
+
+def test_the_app_collects_cycles_on_a_gui_thread_timer(qtbot) -> None:
+    app = create_application()
+    collector = gui_gc.install(app)
+    assert gui_gc.install(app) is collector  # one per application
+    assert not gc.isenabled()  # a worker thread can never trigger a collection
+
+    seen_in: list[str] = []
+    victim = _Node()
+    weakref.finalize(victim, lambda: seen_in.append(threading.current_thread().name))
+    del victim
+    garbage = [_Node() for _ in range(2000)]  # enough allocations to pass generation 0
+    del garbage
+    qtbot.waitUntil(lambda: bool(seen_in), timeout=5000)
+    assert seen_in == [threading.main_thread().name]

@@ -379,13 +379,17 @@ def time_model(model: Any, frames: list[np.ndarray], imgsz: int) -> float:
 def default_frames(imgsz: int) -> list[np.ndarray]:
     """ultralytics' two bundled photos (on disk with the wheel), else a grey frame."""
     from penguin_studio.core import engine
-    from penguin_studio.core.inference.predict import read_image
+    from penguin_studio.core.dataset.images import ImageReadError, load_image_bgr
 
     engine.ultralytics_module()
     from ultralytics.utils import ASSETS
 
-    frames = [read_image(Path(ASSETS) / name) for name in ("bus.jpg", "zidane.jpg")]
-    frames = [f for f in frames if f is not None]
+    frames = []
+    for name in ("bus.jpg", "zidane.jpg"):
+        try:
+            frames.append(load_image_bgr(Path(ASSETS) / name))
+        except ImageReadError:
+            continue
     return frames or [np.full((imgsz, imgsz, 3), 114, dtype=np.uint8)]
 
 

@@ -62,6 +62,7 @@ def _collect_on_the_main_thread():
     """Each test's garbage dies on the main thread at its end (torn down before the thread
     check); what survives is frozen, so the next collection scans only the new objects."""
     yield
+    gc.disable()  # whatever a library did to it (ultralytics' cache loader is wrapped)
     gc.collect()
     gc.freeze()
 

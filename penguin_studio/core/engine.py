@@ -104,7 +104,36 @@ def ultralytics_module() -> ModuleType:
     if present:
         SETTINGS.update(present)
     _undo_cv2_qt_plugin_path()
+    _keep_gc_state_when_loading_caches()
     return ultralytics
+
+
+def _keep_gc_state_when_loading_caches() -> None:
+    """ultralytics' ``load_dataset_cache_file`` switches the garbage collector off and then
+    *on* again, whatever it was. The app keeps automatic collection off (it collects on the
+    GUI thread: penguin_studio/ui/gui_gc.py), so every validation would turn it back on in a
+    worker thread. The wrapper restores the state the collector had before."""
+    import gc
+    import sys
+
+    from ultralytics.data import dataset, utils
+
+    original = utils.load_dataset_cache_file
+    if getattr(original, "keeps_gc_state", False):
+        return
+
+    def load_dataset_cache_file(path):  # same name and signature as ultralytics'
+        was_enabled = gc.isenabled()
+        try:
+            return original(path)
+        finally:
+            if not was_enabled:
+                gc.disable()
+
+    load_dataset_cache_file.keeps_gc_state = True  # type: ignore[attr-defined]
+    for module in (utils, dataset, sys.modules.get("ultralytics.data.build")):
+        if module is not None and getattr(module, "load_dataset_cache_file", None) is original:
+            module.load_dataset_cache_file = load_dataset_cache_file
 
 
 def _undo_cv2_qt_plugin_path() -> None:

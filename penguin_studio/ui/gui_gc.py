@@ -32,6 +32,8 @@ class GuiThreadCollector(QObject):
 
     def check(self) -> None:
         """Collect the oldest generation whose count passed its threshold (like CPython)."""
+        if gc.isenabled():  # a library switched it back on (ultralytics does, see engine)
+            gc.disable()
         counts = gc.get_count()
         for generation in (2, 1, 0):
             if counts[generation] > self._thresholds[generation]:

@@ -29,3 +29,18 @@ def test_the_app_collects_cycles_on_a_gui_thread_timer(qtbot) -> None:
     del garbage
     qtbot.waitUntil(lambda: bool(seen_in), timeout=5000)
     assert seen_in == [threading.main_thread().name]
+
+
+def test_loading_a_labels_cache_leaves_automatic_collection_off(tiny_dataset) -> None:
+    """ultralytics' cache loader turns the collector on again after every load; through the
+    engine it keeps the state it found, so a validation in a worker thread cannot collect."""
+    from penguin_studio.core import engine
+
+    engine.ultralytics_module()
+    from ultralytics.data import dataset, utils
+
+    cache = tiny_dataset.parent / "probe.cache"
+    utils.save_dataset_cache_file("probe", cache, {"labels": []}, "1.0")
+    gc.disable()
+    assert dataset.load_dataset_cache_file(cache)["labels"] == []
+    assert not gc.isenabled()

@@ -12,7 +12,7 @@ from threads import live_threads
 from penguin_studio.core.dataset import open_dataset
 from penguin_studio.core.inference.video import CameraProbe, write_sample_video
 from penguin_studio.ui.context import AppContext
-from penguin_studio.ui.detection.weights_picker import WeightsPicker
+from penguin_studio.ui.widgets.weights_picker import WeightsPicker
 
 TEXT_PROBLEM = ("notes.txt is a text file, not a model: pick a trained .pt file, such as a "
                 "training run's weights/best.pt.")

@@ -1,1 +1,4 @@
-"""Widgets of the Detect panel (and the image-with-boxes view Evaluate reuses)."""
+"""Parts of the Detect panel: the run session, counts, output folder and video tracking.
+
+Widgets Detect shares with Evaluate or Live (the box canvas, weights picker, sliders, class
+filter, backend combo, job control) are in ``ui/widgets``."""

@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
 
 from penguin_studio.core.dataset.project import SPLITS
 from penguin_studio.core.evaluation import DEFAULT_CONF, DEFAULT_MATCH_IOU, Evaluation
-from penguin_studio.ui.detection.job_control import JobControl
-from penguin_studio.ui.detection.sliders import FractionSlider
-from penguin_studio.ui.detection.weights_picker import WeightsPicker, model_size_box
+from penguin_studio.ui.widgets.job_control import JobControl
+from penguin_studio.ui.widgets.sliders import FractionSlider
+from penguin_studio.ui.widgets.weights_picker import WeightsPicker, model_size_box
 
 
 def evaluate_job(ctx, weights: str, data: str, split: str, imgsz: int | None) -> Evaluation:

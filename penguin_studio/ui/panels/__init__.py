@@ -22,7 +22,7 @@ class PanelSpec:
 
 
 PANELS: tuple[PanelSpec, ...] = (
-    PanelSpec("dataset", "Dataset", "penguin_studio.ui.panels.dataset", "DatasetPanel",
+    PanelSpec("dataset", "Dataset", "penguin_studio.ui.dataset.panel", "DatasetPanel",
               "SP_DirIcon", "Browse and annotate images, classes and splits."),
     PanelSpec("train", "Train", "penguin_studio.ui.panels.train", "TrainPanel",
               "SP_MediaPlay", "Train a detector: from scratch, frozen backbone or fine-tune."),

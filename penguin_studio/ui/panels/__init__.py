@@ -24,7 +24,7 @@ class PanelSpec:
 PANELS: tuple[PanelSpec, ...] = (
     PanelSpec("dataset", "Dataset", "penguin_studio.ui.dataset.panel", "DatasetPanel",
               "SP_DirIcon", "Browse and annotate images, classes and splits."),
-    PanelSpec("train", "Train", "penguin_studio.ui.panels.train", "TrainPanel",
+    PanelSpec("train", "Train", "penguin_studio.ui.train.panel", "TrainPanel",
               "SP_MediaPlay", "Train a detector: from scratch, frozen backbone or fine-tune."),
     PanelSpec("evaluate", "Evaluate", "penguin_studio.ui.panels.evaluate", "EvaluatePanel",
               "SP_FileDialogDetailedView", "Precision-recall, confusion matrix, mistakes."),

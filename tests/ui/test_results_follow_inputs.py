@@ -45,7 +45,7 @@ def _idle(qtbot, panel) -> None:
 def test_evaluate_clears_its_results_on_a_new_dataset_model_or_error(
         qtbot, context, tiny_dataset: Path, tiny_weights: Path, other_dataset: Path,
         tmp_path: Path) -> None:
-    from penguin_studio.ui.panels.evaluate import EvaluatePanel
+    from penguin_studio.ui.evaluate.panel import EvaluatePanel
 
     panel = EvaluatePanel(context)
     qtbot.addWidget(panel)

@@ -60,7 +60,7 @@ def test_detect_sliders_and_toggles_run_no_torch_on_the_gui_thread(qtbot, contex
 
 def test_evaluate_sliders_run_no_torch_on_the_gui_thread(qtbot, context, tiny_weights,
                                                          monkeypatch):
-    from penguin_studio.ui.panels.evaluate import EvaluatePanel
+    from penguin_studio.ui.evaluate.panel import EvaluatePanel
 
     panel = EvaluatePanel(context)
     qtbot.addWidget(panel)

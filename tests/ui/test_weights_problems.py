@@ -61,7 +61,7 @@ def test_detect_names_a_text_file_and_runs_nothing(qtbot, context, notes, capfd)
 
 def test_evaluate_names_a_data_yaml_picked_as_model(qtbot, context, tiny_dataset,
                                                     capfd) -> None:
-    from penguin_studio.ui.panels.evaluate import EvaluatePanel
+    from penguin_studio.ui.evaluate.panel import EvaluatePanel
 
     panel = EvaluatePanel(context)
     qtbot.addWidget(panel)
@@ -76,7 +76,7 @@ def test_evaluate_names_a_data_yaml_picked_as_model(qtbot, context, tiny_dataset
 
 
 def test_evaluate_names_a_text_file(qtbot, context, notes, capfd) -> None:
-    from penguin_studio.ui.panels.evaluate import EvaluatePanel
+    from penguin_studio.ui.evaluate.panel import EvaluatePanel
 
     panel = EvaluatePanel(context)
     qtbot.addWidget(panel)

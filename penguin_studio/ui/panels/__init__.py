@@ -26,7 +26,7 @@ PANELS: tuple[PanelSpec, ...] = (
               "SP_DirIcon", "Browse and annotate images, classes and splits."),
     PanelSpec("train", "Train", "penguin_studio.ui.train.panel", "TrainPanel",
               "SP_MediaPlay", "Train a detector: from scratch, frozen backbone or fine-tune."),
-    PanelSpec("evaluate", "Evaluate", "penguin_studio.ui.panels.evaluate", "EvaluatePanel",
+    PanelSpec("evaluate", "Evaluate", "penguin_studio.ui.evaluate.panel", "EvaluatePanel",
               "SP_FileDialogDetailedView", "Precision-recall, confusion matrix, mistakes."),
     PanelSpec("detect", "Detect", "penguin_studio.ui.panels.detect", "DetectPanel",
               "SP_FileDialogContentsView", "Run a model on images, folders and videos."),

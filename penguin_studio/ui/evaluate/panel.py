@@ -66,10 +66,10 @@ class EvaluatePanel(QWidget):
     # ----- layout -------------------------------------------------------------------------
     def _build(self) -> None:
         # pyqtgraph costs ~1 s to import: only when this panel is first shown
-        from penguin_studio.ui.evaluation.class_table import ClassTable
-        from penguin_studio.ui.evaluation.confusion import ConfusionView
-        from penguin_studio.ui.evaluation.curves import CurvesView
-        from penguin_studio.ui.evaluation.mistakes import MistakesView
+        from penguin_studio.ui.evaluate.class_table import ClassTable
+        from penguin_studio.ui.evaluate.confusion import ConfusionView
+        from penguin_studio.ui.evaluate.curves import CurvesView
+        from penguin_studio.ui.evaluate.mistakes import MistakesView
 
         self.weights = WeightsPicker()
         self.split = QComboBox()

@@ -87,7 +87,7 @@ def test_evaluate_clears_its_results_on_a_new_dataset_model_or_error(
 def test_detect_clears_its_boxes_on_a_new_dataset_model_or_error(
         qtbot, context, tiny_dataset: Path, tiny_weights: Path, other_dataset: Path,
         tmp_path: Path) -> None:
-    from penguin_studio.ui.panels.detect import DetectPanel
+    from penguin_studio.ui.detect.panel import DetectPanel
 
     panel = DetectPanel(context)
     qtbot.addWidget(panel)

@@ -41,7 +41,7 @@ def _no_traceback(capfd) -> None:
 
 
 def test_detect_names_a_text_file_and_runs_nothing(qtbot, context, notes, capfd) -> None:
-    from penguin_studio.ui.panels.detect import DetectPanel
+    from penguin_studio.ui.detect.panel import DetectPanel
 
     panel = DetectPanel(context)
     qtbot.addWidget(panel)

@@ -28,7 +28,7 @@ PANELS: tuple[PanelSpec, ...] = (
               "SP_MediaPlay", "Train a detector: from scratch, frozen backbone or fine-tune."),
     PanelSpec("evaluate", "Evaluate", "penguin_studio.ui.evaluate.panel", "EvaluatePanel",
               "SP_FileDialogDetailedView", "Precision-recall, confusion matrix, mistakes."),
-    PanelSpec("detect", "Detect", "penguin_studio.ui.panels.detect", "DetectPanel",
+    PanelSpec("detect", "Detect", "penguin_studio.ui.detect.panel", "DetectPanel",
               "SP_FileDialogContentsView", "Run a model on images, folders and videos."),
     PanelSpec("live", "Live", "penguin_studio.ui.panels.live", "LivePanel",
               "SP_ComputerIcon", "Live detection from a webcam, a video or a stream."),

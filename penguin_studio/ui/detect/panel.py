@@ -30,16 +30,16 @@ from PySide6.QtWidgets import (
 
 from penguin_studio.core.inference import predict
 from penguin_studio.core.outputs_guard import default_output_folder
-from penguin_studio.ui.detection.counts_tab import CountsTab, view_tabs
-from penguin_studio.ui.detection.output_target import ask_output_folder
-from penguin_studio.ui.detection.session import (
+from penguin_studio.ui.detect.counts_tab import CountsTab, view_tabs
+from penguin_studio.ui.detect.output_target import ask_output_folder
+from penguin_studio.ui.detect.session import (
     DetectionSession,
     labels_job,
     predict_job,
     prelabel_job,
     save_job,
 )
-from penguin_studio.ui.detection.video_tracking import VideoTracking
+from penguin_studio.ui.detect.video_tracking import VideoTracking
 from penguin_studio.ui.file_dialogs import start_folder
 from penguin_studio.ui.widgets.backend_combo import BackendCombo
 from penguin_studio.ui.widgets.box_canvas import BoxCanvas

@@ -149,7 +149,7 @@ def test_live_drops_the_last_frame_on_a_new_model_dataset_or_failure(
         qtbot, context, tiny_weights: Path, other_dataset: Path, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     from penguin_studio.core.inference.video import CameraProbe, write_sample_video
-    from penguin_studio.ui.panels import live as live_module
+    from penguin_studio.ui.live import panel as live_module
 
     monkeypatch.setattr(live_module, "probe_cameras", lambda: CameraProbe([], "none"))
     clip = write_sample_video(tmp_path / "clip.mp4", seconds=0.5, fps=20, size=(160, 120))

@@ -89,7 +89,7 @@ def test_evaluate_names_a_text_file(qtbot, context, notes, capfd) -> None:
 
 @pytest.fixture
 def live(qtbot, context, monkeypatch):
-    from penguin_studio.ui.panels import live as live_module
+    from penguin_studio.ui.live import panel as live_module
 
     monkeypatch.setattr(live_module, "probe_cameras",
                         lambda: CameraProbe([], "/dev/video*: none present"))

@@ -30,7 +30,7 @@ PANELS: tuple[PanelSpec, ...] = (
               "SP_FileDialogDetailedView", "Precision-recall, confusion matrix, mistakes."),
     PanelSpec("detect", "Detect", "penguin_studio.ui.detect.panel", "DetectPanel",
               "SP_FileDialogContentsView", "Run a model on images, folders and videos."),
-    PanelSpec("live", "Live", "penguin_studio.ui.panels.live", "LivePanel",
+    PanelSpec("live", "Live", "penguin_studio.ui.live.panel", "LivePanel",
               "SP_ComputerIcon", "Live detection from a webcam, a video or a stream."),
 )
 

@@ -1,9 +1,9 @@
 """The Live panel: detection on a webcam, a video file or a stream, as it happens.
 
-The panel assembles widgets from ``ui/live`` around one :class:`LiveBridge`, which runs the
-Qt-free pipeline of ``core.inference.live``. All heavy work (opening sources, the model,
-writing snapshots and finishing recordings) happens off the GUI thread; the GUI thread only
-paints the newest annotated frame.
+The panel assembles the widgets beside it (``ui/live``) and in ``ui/widgets`` around one
+:class:`LiveBridge`, which runs the Qt-free pipeline of ``core.inference.live``. All heavy
+work (opening sources, the model, writing snapshots and finishing recordings) happens off
+the GUI thread; the GUI thread only paints the newest annotated frame.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ from penguin_studio.ui.dataset.records import (
 from penguin_studio.ui.dataset.split_actions import SplitActions
 from penguin_studio.ui.dataset.thumbnails import ThumbnailLoader
 from penguin_studio.ui.dataset.transfer_actions import TransferActions
-from penguin_studio.ui.panels import panel_spec
+from penguin_studio.ui.panel_registry import panel_spec
 
 PAGES = {"images": "Images", "editor": "Editor", "stats": "Statistics", "doctor": "Doctor"}
 

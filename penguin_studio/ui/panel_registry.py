@@ -1,4 +1,5 @@
-"""The five places of the main window, one module each, created when first shown.
+"""The five places of the main window, one folder each (``ui/<panel>/panel.py``), created when
+first shown.
 
 Each panel is a ``QWidget`` subclass taking ``(context: AppContext, parent)``. It reacts to
 ``context.dataset_changed`` and may define ``shutdown()`` to stop its threads when the

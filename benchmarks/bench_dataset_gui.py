@@ -91,7 +91,7 @@ def time_open(app, data_yaml: Path, home: Path) -> dict:
     """One open in a new panel: seconds to dataset shown and to thumbnails painted."""
     os.environ["PENGUIN_STUDIO_HOME"] = str(home)
     from penguin_studio.ui.context import AppContext
-    from penguin_studio.ui.panels.dataset import DatasetPanel
+    from penguin_studio.ui.dataset.panel import DatasetPanel
 
     context = AppContext()
     panel = DatasetPanel(context)

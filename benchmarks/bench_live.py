@@ -203,7 +203,7 @@ class PanelRun:
 
     def __init__(self, args: argparse.Namespace, video: Path) -> None:
         from penguin_studio.ui.context import AppContext
-        from penguin_studio.ui.panels.live import LivePanel
+        from penguin_studio.ui.live.panel import LivePanel
 
         self.panel = LivePanel(AppContext())
         self.panel.resize(1280, 800)

@@ -146,7 +146,7 @@ def open_dataset_panel(qtbot):
     """Open a Dataset panel on a data yaml, shown and indexed; ``panel.errors`` collects the
     error messages it shows. Every panel opened is shut down after the test."""
     from penguin_studio.ui.context import AppContext
-    from penguin_studio.ui.panels.dataset import DatasetPanel
+    from penguin_studio.ui.dataset.panel import DatasetPanel
 
     opened: list = []
 

@@ -137,7 +137,7 @@ class AppContext(QObject):
 
     def request_edit(self, image: Path, back_to: str = "") -> None:
         """Open ``image`` in the Dataset editor; ``back_to`` names the panel (a key of
-        ``ui.panels.PANELS``) the editor offers a way back to, where the user came from."""
+        ``ui.panel_registry.PANELS``) the editor offers a way back to, where the user came from."""
         self.edit_return_panel = back_to
         self.edit_image_requested.emit(Path(image))
         self.show_panel_requested.emit("dataset")

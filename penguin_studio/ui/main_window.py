@@ -1,6 +1,7 @@
 """The main window: a sidebar of places, the panel stack, menus and the status bar.
 
-It only assembles: every feature lives in a panel (``ui/panels``) or in the core.
+It only assembles: every feature lives in a panel (``ui/<panel>/``, listed in
+``ui/panel_registry.py``) or in the core.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from penguin_studio import APP_NAME, __version__
 from penguin_studio.ui import settings
 from penguin_studio.ui.context import AppContext
 from penguin_studio.ui.file_dialogs import start_folder
-from penguin_studio.ui.panels import PANELS, PanelSpec
+from penguin_studio.ui.panel_registry import PANELS, PanelSpec
 
 
 class MainWindow(QMainWindow):

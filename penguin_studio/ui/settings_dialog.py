@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
 )
 
 from penguin_studio.core.inference import backends
-from penguin_studio.ui.detection.backend_combo import BackendCombo
+from penguin_studio.ui.widgets.backend_combo import BackendCombo
 
 
 class SettingsDialog(QDialog):

@@ -36,7 +36,7 @@ def test_settings_list_every_backend_and_say_what_automatic_does(qtbot, tmp_path
 
 def test_choosing_onnx_runtime_in_settings_runs_detect_on_it(qtbot, context, tiny_weights,
                                                              tiny_dataset):
-    from penguin_studio.ui.panels.detect import DetectPanel
+    from penguin_studio.ui.detect.panel import DetectPanel
     from penguin_studio.ui.settings_dialog import SettingsDialog
 
     panel = DetectPanel(context)

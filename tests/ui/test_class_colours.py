@@ -11,8 +11,8 @@ from penguin_studio.core.inference import drawing, live_drawing
 from penguin_studio.core.inference.filtering import Detections
 from penguin_studio.core.inference.live import draw_detections as live_draw
 from penguin_studio.ui.dataset.colors import class_color as editor_color
-from penguin_studio.ui.detection import session
-from penguin_studio.ui.detection.class_toggles import ClassToggles
+from penguin_studio.ui.detect import session
+from penguin_studio.ui.widgets.class_toggles import ClassToggles
 
 CLASSES = range(0, 40, 3)  # past the palette's length, where colours cycle darker
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 
 from penguin_studio.core.dataset.labels import read_labels
 from penguin_studio.core.dataset.project import label_path_for
-from penguin_studio.ui.panels.dataset import DatasetPanel
+from penguin_studio.ui.dataset.panel import DatasetPanel
 from tests.ui.test_dataset_editor import drag, key, open_in_editor
 
 

@@ -139,7 +139,7 @@ def test_pyqtgraph_is_imported_only_when_statistics_are_shown(tiny_dataset) -> N
         app = QApplication([])
         from penguin_studio.core.dataset import open_dataset
         from penguin_studio.ui.context import AppContext
-        from penguin_studio.ui.panels.dataset import DatasetPanel
+        from penguin_studio.ui.dataset.panel import DatasetPanel
         ctx = AppContext()
         panel = DatasetPanel(ctx)
         ds = open_dataset({str(tiny_dataset)!r})

@@ -13,7 +13,7 @@ from PySide6.QtCore import QPoint, Qt
 
 from penguin_studio.core.dataset.labels import Box, LabelWriteError, read_labels
 from penguin_studio.core.dataset.project import label_path_for
-from penguin_studio.ui.panels.dataset import DatasetPanel
+from penguin_studio.ui.dataset.panel import DatasetPanel
 
 TOL = 1.5  # pixels: one mouse event lands on whole viewport pixels
 

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from penguin_studio.ui.context import AppContext
-from penguin_studio.ui.panels.dataset import DatasetPanel
+from penguin_studio.ui.dataset.panel import DatasetPanel
 
 
 @pytest.fixture

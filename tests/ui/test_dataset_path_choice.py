@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from penguin_studio.core.sample import generate_sample
+from penguin_studio.ui.dataset.panel import DatasetPanel
 from penguin_studio.ui.dataset.path_choice import BESIDE, KEEP
-from penguin_studio.ui.panels.dataset import DatasetPanel
 
 
 def _old_style_copy(tmp_path: Path) -> tuple[Path, Path]:

@@ -18,9 +18,9 @@ from penguin_studio.core.dataset.labels import Box, atomic_write_text, read_labe
 from penguin_studio.core.dataset.project import label_path_for, open_dataset
 from penguin_studio.core.inference import prelabel as pl
 from penguin_studio.ui.dataset.browser_model import PROPOSALS
+from penguin_studio.ui.dataset.panel import DatasetPanel
 from penguin_studio.ui.dataset.prelabel_actions import PrelabelChoice
 from penguin_studio.ui.dataset.records import UNLABELLED
-from penguin_studio.ui.panels.dataset import DatasetPanel
 
 SHIFT = Qt.KeyboardModifier.ShiftModifier
 CTRL = Qt.KeyboardModifier.ControlModifier

@@ -14,7 +14,7 @@ import yaml
 
 from penguin_studio.core.dataset.labels import read_labels
 from penguin_studio.core.dataset.project import label_path_for
-from penguin_studio.ui.panels.dataset import DatasetPanel
+from penguin_studio.ui.dataset.panel import DatasetPanel
 
 
 @pytest.fixture

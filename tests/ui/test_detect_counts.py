@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def panel(qtbot, tiny_dataset, tiny_weights):
-    from penguin_studio.ui.panels.detect import DetectPanel
+    from penguin_studio.ui.detect.panel import DetectPanel
 
     context = AppContext()
     context.dataset = open_dataset(tiny_dataset)

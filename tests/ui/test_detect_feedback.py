@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def detect(qtbot, tiny_dataset: Path, tiny_weights: Path):
-    from penguin_studio.ui.panels.detect import DetectPanel
+    from penguin_studio.ui.detect.panel import DetectPanel
 
     context = AppContext()
     context.dataset = open_dataset(tiny_dataset)

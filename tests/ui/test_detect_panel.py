@@ -28,7 +28,7 @@ def context(qtbot, tiny_dataset):
 
 @pytest.fixture
 def panel(qtbot, context, tiny_weights):
-    from penguin_studio.ui.panels.detect import DetectPanel
+    from penguin_studio.ui.detect.panel import DetectPanel
 
     widget = DetectPanel(context)
     qtbot.addWidget(widget)
@@ -167,7 +167,7 @@ def test_save_annotated_never_overwrites_the_source_images(panel, qtbot, context
                                                           tiny_dataset, monkeypatch):
     """Choosing images/val as the target (the issue's accident) is refused with a message;
     the proposed default is a new folder beside the dataset, and it works."""
-    from penguin_studio.ui.panels import detect as detect_module
+    from penguin_studio.ui.detect import panel as detect_module
 
     root = tiny_dataset.parent
     run_on(panel, qtbot, root / "images" / "val")
@@ -203,7 +203,7 @@ def test_the_output_question_offers_the_new_folder(qtbot, tmp_path):
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from penguin_studio.ui.detection.output_target import ask_output_folder
+    from penguin_studio.ui.detect.output_target import ask_output_folder
 
     seen = []
 

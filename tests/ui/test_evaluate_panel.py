@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def panel(qtbot, tiny_dataset, tiny_weights):
-    from penguin_studio.ui.panels.evaluate import EvaluatePanel
+    from penguin_studio.ui.evaluate.panel import EvaluatePanel
 
     ctx = AppContext()
     ctx.dataset = open_dataset(tiny_dataset)

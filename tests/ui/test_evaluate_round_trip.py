@@ -11,9 +11,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from penguin_studio.ui.app import create_application
-from penguin_studio.ui.detection.canvas import BoxCanvas, DrawnBox
+from penguin_studio.ui.evaluate.panel import model_title
 from penguin_studio.ui.main_window import MainWindow
-from penguin_studio.ui.panels.evaluate import model_title
+from penguin_studio.ui.widgets.box_canvas import BoxCanvas, DrawnBox
 
 
 def test_a_run_s_model_is_named_by_its_run() -> None:

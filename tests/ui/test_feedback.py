@@ -14,9 +14,9 @@ import pytest
 from PySide6.QtWidgets import QFileDialog
 
 from penguin_studio.ui.dataset.browser_model import BrowserFilter
-from penguin_studio.ui.detection.weights_picker import WeightsPicker
+from penguin_studio.ui.dataset.panel import DatasetPanel
 from penguin_studio.ui.file_dialogs import start_folder
-from penguin_studio.ui.panels.dataset import DatasetPanel
+from penguin_studio.ui.widgets.weights_picker import WeightsPicker
 
 
 @pytest.fixture

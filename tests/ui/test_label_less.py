@@ -121,7 +121,7 @@ def test_auto_train_starts_once_queues_and_pauses_without_losing_labels(
     assert first.args[0] is not None and first.args[0].status == "completed"
     proposal_runs = [r for r in runs.list_runs(tiny_dataset) if r.purpose == runs.PROPOSAL]
     assert len(proposal_runs) == 1
-    from penguin_studio.ui.training.history import _row
+    from penguin_studio.ui.train.history import _row
 
     assert _row(proposal_runs[0])[1].endswith("· proposal model")  # History marks it
     qtbot.waitUntil(lambda: ll.training, timeout=10000)  # the queued trigger starts now

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QPushButton, QStyle
 from penguin_studio.core.dataset import open_dataset
 from penguin_studio.core.inference.video import CameraProbe
 from penguin_studio.ui.context import AppContext
-from penguin_studio.ui.panels import live as live_module
-from penguin_studio.ui.panels.live import LivePanel
+from penguin_studio.ui.live import panel as live_module
+from penguin_studio.ui.live.panel import LivePanel
 
 pytestmark = pytest.mark.slow
 

@@ -16,8 +16,8 @@ from penguin_studio.core.dataset import open_dataset
 from penguin_studio.core.inference.live import verify_recording
 from penguin_studio.core.inference.video import CameraProbe, write_sample_video
 from penguin_studio.ui.context import AppContext
-from penguin_studio.ui.panels import live as live_module
-from penguin_studio.ui.panels.live import LivePanel
+from penguin_studio.ui.live import panel as live_module
+from penguin_studio.ui.live.panel import LivePanel
 from penguin_studio.ui.workers import JobRunner
 
 pytestmark = pytest.mark.slow

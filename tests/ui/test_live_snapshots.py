@@ -9,8 +9,8 @@ import pytest
 
 from penguin_studio.core.dataset.to_label import TO_LABEL
 from penguin_studio.core.inference.video import CameraProbe, write_sample_video
-from penguin_studio.ui.panels import live as live_module
-from penguin_studio.ui.panels.live import LivePanel
+from penguin_studio.ui.live import panel as live_module
+from penguin_studio.ui.live.panel import LivePanel
 
 pytestmark = pytest.mark.slow
 

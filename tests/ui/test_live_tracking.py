@@ -15,9 +15,9 @@ from penguin_studio.core.dataset import open_dataset
 from penguin_studio.core.inference.video import CameraProbe
 from penguin_studio.core.sample_video import write_walk_video
 from penguin_studio.ui.context import AppContext
-from penguin_studio.ui.live import track_controls
-from penguin_studio.ui.panels import live as live_module
-from penguin_studio.ui.panels.live import LivePanel
+from penguin_studio.ui.live import panel as live_module
+from penguin_studio.ui.live.panel import LivePanel
+from penguin_studio.ui.widgets import track_controls
 
 pytestmark = pytest.mark.slow
 

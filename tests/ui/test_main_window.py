@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QMessageBox
 from penguin_studio.ui import settings
 from penguin_studio.ui.app import create_application
 from penguin_studio.ui.main_window import MainWindow, about_text
-from penguin_studio.ui.panels import PANELS
+from penguin_studio.ui.panel_registry import PANELS
 
 
 @pytest.fixture

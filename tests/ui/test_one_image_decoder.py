@@ -45,7 +45,7 @@ def test_editor_and_evaluate_error_view_show_the_same_upright_pixels(photos) -> 
     for path in photos:
         shown = editor_pixels(path)
         assert _upright_red_on_top(shown), path.name
-        evaluate_view = predict.read_image(path)  # what ui/evaluation/mistakes.py shows
+        evaluate_view = predict.read_image(path)  # what ui/evaluate/mistakes.py shows
         assert evaluate_view is not None, path.name
         assert np.array_equal(evaluate_view[..., ::-1], shown), path.name
 

@@ -45,7 +45,7 @@ def _idle(qtbot, panel) -> None:
 def test_evaluate_clears_its_results_on_a_new_dataset_model_or_error(
         qtbot, context, tiny_dataset: Path, tiny_weights: Path, other_dataset: Path,
         tmp_path: Path) -> None:
-    from penguin_studio.ui.panels.evaluate import EvaluatePanel
+    from penguin_studio.ui.evaluate.panel import EvaluatePanel
 
     panel = EvaluatePanel(context)
     qtbot.addWidget(panel)
@@ -87,7 +87,7 @@ def test_evaluate_clears_its_results_on_a_new_dataset_model_or_error(
 def test_detect_clears_its_boxes_on_a_new_dataset_model_or_error(
         qtbot, context, tiny_dataset: Path, tiny_weights: Path, other_dataset: Path,
         tmp_path: Path) -> None:
-    from penguin_studio.ui.panels.detect import DetectPanel
+    from penguin_studio.ui.detect.panel import DetectPanel
 
     panel = DetectPanel(context)
     qtbot.addWidget(panel)
@@ -149,7 +149,7 @@ def test_live_drops_the_last_frame_on_a_new_model_dataset_or_failure(
         qtbot, context, tiny_weights: Path, other_dataset: Path, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     from penguin_studio.core.inference.video import CameraProbe, write_sample_video
-    from penguin_studio.ui.panels import live as live_module
+    from penguin_studio.ui.live import panel as live_module
 
     monkeypatch.setattr(live_module, "probe_cameras", lambda: CameraProbe([], "none"))
     clip = write_sample_video(tmp_path / "clip.mp4", seconds=0.5, fps=20, size=(160, 120))

@@ -10,7 +10,7 @@ from PySide6.QtCore import QPoint, Qt
 from penguin_studio.core.dataset.labels import read_labels
 from penguin_studio.core.dataset.project import label_path_for
 from penguin_studio.ui.dataset import smart_box_tool
-from penguin_studio.ui.panels.dataset import DatasetPanel
+from penguin_studio.ui.dataset.panel import DatasetPanel
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import torch
 
 from penguin_studio.core.training import models
 from penguin_studio.ui.dataset import smart_box_tool
-from penguin_studio.ui.training.models_dialog import ModelManagerDialog
+from penguin_studio.ui.train.models_dialog import ModelManagerDialog
 from penguin_studio.ui.workers import JobRunner
 
 

@@ -33,7 +33,7 @@ def test_the_guard_catches_torch_on_the_gui_thread(monkeypatch):
 
 def test_detect_sliders_and_toggles_run_no_torch_on_the_gui_thread(qtbot, context, tiny_weights,
                                                                    tiny_dataset, monkeypatch):
-    from penguin_studio.ui.panels.detect import DetectPanel
+    from penguin_studio.ui.detect.panel import DetectPanel
 
     panel = DetectPanel(context)
     qtbot.addWidget(panel)
@@ -60,7 +60,7 @@ def test_detect_sliders_and_toggles_run_no_torch_on_the_gui_thread(qtbot, contex
 
 def test_evaluate_sliders_run_no_torch_on_the_gui_thread(qtbot, context, tiny_weights,
                                                          monkeypatch):
-    from penguin_studio.ui.panels.evaluate import EvaluatePanel
+    from penguin_studio.ui.evaluate.panel import EvaluatePanel
 
     panel = EvaluatePanel(context)
     qtbot.addWidget(panel)

@@ -235,7 +235,7 @@ def test_missing_named_model_is_refused_at_once(qtbot, window, tiny_dataset: Pat
 
 
 def test_monitor_stays_fluid_with_100k_batches(qtbot) -> None:
-    from penguin_studio.ui.training.monitor import TrainingMonitor
+    from penguin_studio.ui.train.monitor import TrainingMonitor
 
     monitor = TrainingMonitor()
     qtbot.addWidget(monitor)

@@ -27,7 +27,7 @@ def second_dataset(tiny_dataset_master: Path, tmp_path: Path) -> Path:
 @pytest.fixture
 def panel(qtbot, tiny_dataset: Path):
     from penguin_studio.ui.context import AppContext
-    from penguin_studio.ui.panels.train import TrainPanel
+    from penguin_studio.ui.train.panel import TrainPanel
 
     context = AppContext()
     with qtbot.waitSignal(context.dataset_changed, timeout=20_000):
@@ -192,7 +192,7 @@ def test_page_one_says_when_no_pretrained_weights_exist(
 
 
 def test_from_scratch_card_agrees_with_the_readme() -> None:
-    from penguin_studio.ui.training.page_recipe import RECIPES
+    from penguin_studio.ui.train.page_recipe import RECIPES
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert "choose *From scratch* (no pretrained weights are needed)" in readme
@@ -233,7 +233,7 @@ def test_frozen_layers_are_described_in_plain_words(qtbot, panel) -> None:
 
 
 def test_compare_plot_reads_metrics_as_plain_fractions(qtbot, tiny_dataset: Path) -> None:
-    from penguin_studio.ui.training.history import CompareDialog
+    from penguin_studio.ui.train.history import CompareDialog
 
     project = tiny_dataset.parent / "runs"
     a = write_run(project, "a", epochs_planned=3, maps=[0.12, 0.14, 0.15], status="completed",

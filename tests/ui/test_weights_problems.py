@@ -12,7 +12,7 @@ from threads import live_threads
 from penguin_studio.core.dataset import open_dataset
 from penguin_studio.core.inference.video import CameraProbe, write_sample_video
 from penguin_studio.ui.context import AppContext
-from penguin_studio.ui.detection.weights_picker import WeightsPicker
+from penguin_studio.ui.widgets.weights_picker import WeightsPicker
 
 TEXT_PROBLEM = ("notes.txt is a text file, not a model: pick a trained .pt file, such as a "
                 "training run's weights/best.pt.")
@@ -41,7 +41,7 @@ def _no_traceback(capfd) -> None:
 
 
 def test_detect_names_a_text_file_and_runs_nothing(qtbot, context, notes, capfd) -> None:
-    from penguin_studio.ui.panels.detect import DetectPanel
+    from penguin_studio.ui.detect.panel import DetectPanel
 
     panel = DetectPanel(context)
     qtbot.addWidget(panel)
@@ -61,7 +61,7 @@ def test_detect_names_a_text_file_and_runs_nothing(qtbot, context, notes, capfd)
 
 def test_evaluate_names_a_data_yaml_picked_as_model(qtbot, context, tiny_dataset,
                                                     capfd) -> None:
-    from penguin_studio.ui.panels.evaluate import EvaluatePanel
+    from penguin_studio.ui.evaluate.panel import EvaluatePanel
 
     panel = EvaluatePanel(context)
     qtbot.addWidget(panel)
@@ -76,7 +76,7 @@ def test_evaluate_names_a_data_yaml_picked_as_model(qtbot, context, tiny_dataset
 
 
 def test_evaluate_names_a_text_file(qtbot, context, notes, capfd) -> None:
-    from penguin_studio.ui.panels.evaluate import EvaluatePanel
+    from penguin_studio.ui.evaluate.panel import EvaluatePanel
 
     panel = EvaluatePanel(context)
     qtbot.addWidget(panel)
@@ -89,7 +89,7 @@ def test_evaluate_names_a_text_file(qtbot, context, notes, capfd) -> None:
 
 @pytest.fixture
 def live(qtbot, context, monkeypatch):
-    from penguin_studio.ui.panels import live as live_module
+    from penguin_studio.ui.live import panel as live_module
 
     monkeypatch.setattr(live_module, "probe_cameras",
                         lambda: CameraProbe([], "/dev/video*: none present"))

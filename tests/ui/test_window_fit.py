@@ -11,9 +11,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QAbstractScrollArea, QScrollArea, QWidget
 
 from penguin_studio.ui.app import create_application
-from penguin_studio.ui.elided_label import ElidedLabel
 from penguin_studio.ui.main_window import MainWindow
-from penguin_studio.ui.panels import PANELS
+from penguin_studio.ui.panel_registry import PANELS
+from penguin_studio.ui.widgets.elided_label import ElidedLabel
 
 WIDTH, HEIGHT = 1280, 720
 

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from penguin_studio.ui.elided_label import ElidedLabel
+from penguin_studio.ui.widgets.elided_label import ElidedLabel
 
 
 def titles() -> tuple[QLabel, QLabel, QVBoxLayout]:

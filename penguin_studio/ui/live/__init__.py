@@ -1,5 +1,6 @@
-"""Widgets of the Live panel: the video view, the pipeline bridge and the side controls.
+"""The Live panel (``panel.py``: ``LivePanel``) and its widgets: the video view, the pipeline
+bridge and the side controls.
 
-The panel itself (``ui/panels/live.py``) only assembles these; all detection work happens in
-the Qt-free ``core.inference.live`` pipeline.
+The panel only assembles these (and the shared ones in ``ui/widgets``); all detection work
+happens in the Qt-free ``core.inference.live`` pipeline.
 """

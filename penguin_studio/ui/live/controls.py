@@ -1,5 +1,5 @@
 """The Live panel's source picker (its sliders and class toggles are Detect's: see
-``ui/detection/sliders.py`` and ``ui/detection/class_toggles.py``)."""
+``ui/widgets/sliders.py`` and ``ui/widgets/class_toggles.py``)."""
 
 from __future__ import annotations
 

@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
 
 from penguin_studio.core.dataset.project import SPLITS
 from penguin_studio.core.evaluation import DEFAULT_CONF, DEFAULT_MATCH_IOU, Evaluation
-from penguin_studio.ui.detection.job_control import JobControl
-from penguin_studio.ui.detection.sliders import FractionSlider
-from penguin_studio.ui.detection.weights_picker import WeightsPicker, model_size_box
+from penguin_studio.ui.widgets.job_control import JobControl
+from penguin_studio.ui.widgets.sliders import FractionSlider
+from penguin_studio.ui.widgets.weights_picker import WeightsPicker, model_size_box
 
 
 def evaluate_job(ctx, weights: str, data: str, split: str, imgsz: int | None) -> Evaluation:
@@ -66,10 +66,10 @@ class EvaluatePanel(QWidget):
     # ----- layout -------------------------------------------------------------------------
     def _build(self) -> None:
         # pyqtgraph costs ~1 s to import: only when this panel is first shown
-        from penguin_studio.ui.evaluation.class_table import ClassTable
-        from penguin_studio.ui.evaluation.confusion import ConfusionView
-        from penguin_studio.ui.evaluation.curves import CurvesView
-        from penguin_studio.ui.evaluation.mistakes import MistakesView
+        from penguin_studio.ui.evaluate.class_table import ClassTable
+        from penguin_studio.ui.evaluate.confusion import ConfusionView
+        from penguin_studio.ui.evaluate.curves import CurvesView
+        from penguin_studio.ui.evaluate.mistakes import MistakesView
 
         self.weights = WeightsPicker()
         self.split = QComboBox()

@@ -30,24 +30,24 @@ from PySide6.QtWidgets import (
 
 from penguin_studio.core.inference import predict
 from penguin_studio.core.outputs_guard import default_output_folder
-from penguin_studio.ui.detection.backend_combo import BackendCombo
-from penguin_studio.ui.detection.canvas import BoxCanvas
-from penguin_studio.ui.detection.class_toggles import ClassToggles
-from penguin_studio.ui.detection.counts_tab import CountsTab, view_tabs
-from penguin_studio.ui.detection.job_control import JobControl
-from penguin_studio.ui.detection.output_target import ask_output_folder
-from penguin_studio.ui.detection.session import (
+from penguin_studio.ui.detect.counts_tab import CountsTab, view_tabs
+from penguin_studio.ui.detect.output_target import ask_output_folder
+from penguin_studio.ui.detect.session import (
     DetectionSession,
     labels_job,
     predict_job,
     prelabel_job,
     save_job,
 )
-from penguin_studio.ui.detection.sliders import FractionSlider
-from penguin_studio.ui.detection.video_tracking import VideoTracking
-from penguin_studio.ui.detection.weights_picker import WeightsPicker, model_size_box
-from penguin_studio.ui.elided_label import ElidedLabel
+from penguin_studio.ui.detect.video_tracking import VideoTracking
 from penguin_studio.ui.file_dialogs import start_folder
+from penguin_studio.ui.widgets.backend_combo import BackendCombo
+from penguin_studio.ui.widgets.box_canvas import BoxCanvas
+from penguin_studio.ui.widgets.class_toggles import ClassToggles
+from penguin_studio.ui.widgets.elided_label import ElidedLabel
+from penguin_studio.ui.widgets.job_control import JobControl
+from penguin_studio.ui.widgets.sliders import FractionSlider
+from penguin_studio.ui.widgets.weights_picker import WeightsPicker, model_size_box
 
 COUNT_DELAY_MS = 60  # per-image counts follow a slider once it rests (1,000s of images)
 

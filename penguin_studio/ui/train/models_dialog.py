@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from penguin_studio.core import appdirs
 from penguin_studio.core.training import models
 from penguin_studio.ui.file_dialogs import start_folder
-from penguin_studio.ui.training.smart_box_models import SmartBoxChoice, sam_caption
+from penguin_studio.ui.train.smart_box_models import SmartBoxChoice, sam_caption
 
 
 def _download(ctx, name: str):

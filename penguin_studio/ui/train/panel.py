@@ -19,11 +19,11 @@ from PySide6.QtWidgets import (
 )
 
 from penguin_studio.core.training.config import MODE_TITLES, TrainConfig
-from penguin_studio.ui.training.history import RunHistory
-from penguin_studio.ui.training.monitor import TrainingMonitor
-from penguin_studio.ui.training.supervisor import TrainingSupervisor
-from penguin_studio.ui.training.tune_page import TunePage
-from penguin_studio.ui.training.wizard import TrainWizard
+from penguin_studio.ui.train.history import RunHistory
+from penguin_studio.ui.train.monitor import TrainingMonitor
+from penguin_studio.ui.train.supervisor import TrainingSupervisor
+from penguin_studio.ui.train.tune_page import TunePage
+from penguin_studio.ui.train.wizard import TrainWizard
 
 SHUTDOWN_GRACE_MS = 15000
 
@@ -180,7 +180,7 @@ class TrainPanel(QWidget):
         self.tabs.setCurrentWidget(self.wizard)
 
     def open_models(self):
-        from penguin_studio.ui.training.models_dialog import ModelManagerDialog
+        from penguin_studio.ui.train.models_dialog import ModelManagerDialog
 
         if self._models_dialog is None:
             self._models_dialog = ModelManagerDialog(self.context.jobs, self)

@@ -21,7 +21,7 @@ from penguin_studio.core.inference.predict import (
     predict_source,
 )
 from penguin_studio.core.jobs import JobContext
-from penguin_studio.ui.detection.canvas import DrawnBox
+from penguin_studio.ui.widgets.box_canvas import DrawnBox
 
 _models: dict[tuple[str, int | None], Predictor] = {}
 _models_lock = threading.Lock()

@@ -1,4 +1,5 @@
-"""The five places of the main window, one module each, created when first shown.
+"""The five places of the main window, one folder each (``ui/<panel>/panel.py``), created when
+first shown.
 
 Each panel is a ``QWidget`` subclass taking ``(context: AppContext, parent)``. It reacts to
 ``context.dataset_changed`` and may define ``shutdown()`` to stop its threads when the
@@ -22,15 +23,15 @@ class PanelSpec:
 
 
 PANELS: tuple[PanelSpec, ...] = (
-    PanelSpec("dataset", "Dataset", "penguin_studio.ui.panels.dataset", "DatasetPanel",
+    PanelSpec("dataset", "Dataset", "penguin_studio.ui.dataset.panel", "DatasetPanel",
               "SP_DirIcon", "Browse and annotate images, classes and splits."),
-    PanelSpec("train", "Train", "penguin_studio.ui.panels.train", "TrainPanel",
+    PanelSpec("train", "Train", "penguin_studio.ui.train.panel", "TrainPanel",
               "SP_MediaPlay", "Train a detector: from scratch, frozen backbone or fine-tune."),
-    PanelSpec("evaluate", "Evaluate", "penguin_studio.ui.panels.evaluate", "EvaluatePanel",
+    PanelSpec("evaluate", "Evaluate", "penguin_studio.ui.evaluate.panel", "EvaluatePanel",
               "SP_FileDialogDetailedView", "Precision-recall, confusion matrix, mistakes."),
-    PanelSpec("detect", "Detect", "penguin_studio.ui.panels.detect", "DetectPanel",
+    PanelSpec("detect", "Detect", "penguin_studio.ui.detect.panel", "DetectPanel",
               "SP_FileDialogContentsView", "Run a model on images, folders and videos."),
-    PanelSpec("live", "Live", "penguin_studio.ui.panels.live", "LivePanel",
+    PanelSpec("live", "Live", "penguin_studio.ui.live.panel", "LivePanel",
               "SP_ComputerIcon", "Live detection from a webcam, a video or a stream."),
 )
 

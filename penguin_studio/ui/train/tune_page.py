@@ -34,8 +34,8 @@ from penguin_studio.core.errors import UserError
 from penguin_studio.core.training import architectures, tuning
 from penguin_studio.core.training.config import MODE_TITLES, TrainConfig
 from penguin_studio.core.training.tune_job import TuningProcess
-from penguin_studio.ui.training.supervisor import TrainingSupervisor
-from penguin_studio.ui.training.tune_view import TuneResults
+from penguin_studio.ui.train.supervisor import TrainingSupervisor
+from penguin_studio.ui.train.tune_view import TuneResults
 
 RECIPES = ("freeze", "hotstart", "finetune", "scratch")
 

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from penguin_studio.core.training import runs, verdict
 from penguin_studio.core.training.curves import METRIC_TITLES, METRICS, Curves
 from penguin_studio.core.training.events import format_duration
-from penguin_studio.ui.training.plots import overlay_curve, plain_axes
+from penguin_studio.ui.train.plots import overlay_curve, plain_axes
 
 COLUMNS = ("Run", "Recipe", "Status", "Epochs", "mAP50", "mAP50-95", "Precision", "Recall",
            "Duration", "Weights")

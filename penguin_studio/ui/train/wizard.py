@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
 
 from penguin_studio.core.training import models, runs
 from penguin_studio.core.training.config import TrainConfig
-from penguin_studio.ui.training.page_model import ModelPage
-from penguin_studio.ui.training.page_recipe import RecipePage
-from penguin_studio.ui.training.page_review import ReviewPage
-from penguin_studio.ui.training.page_settings import SettingsPage
+from penguin_studio.ui.train.page_model import ModelPage
+from penguin_studio.ui.train.page_recipe import RecipePage
+from penguin_studio.ui.train.page_review import ReviewPage
+from penguin_studio.ui.train.page_settings import SettingsPage
 
 
 def _advise(_ctx, dataset, pretrained: bool):

@@ -1,9 +1,9 @@
 """The Live panel: detection on a webcam, a video file or a stream, as it happens.
 
-The panel assembles widgets from ``ui/live`` around one :class:`LiveBridge`, which runs the
-Qt-free pipeline of ``core.inference.live``. All heavy work (opening sources, the model,
-writing snapshots and finishing recordings) happens off the GUI thread; the GUI thread only
-paints the newest annotated frame.
+The panel assembles the widgets beside it (``ui/live``) and in ``ui/widgets`` around one
+:class:`LiveBridge`, which runs the Qt-free pipeline of ``core.inference.live``. All heavy
+work (opening sources, the model, writing snapshots and finishing recordings) happens off
+the GUI thread; the GUI thread only paints the newest annotated frame.
 """
 
 from __future__ import annotations
@@ -45,17 +45,17 @@ from penguin_studio.core.inference.video import (
     write_sample_video,
 )
 from penguin_studio.core.jobs import JobContext
-from penguin_studio.ui.detection.backend_combo import BackendCombo
-from penguin_studio.ui.detection.class_toggles import ClassToggles
-from penguin_studio.ui.detection.sliders import FractionSlider
-from penguin_studio.ui.detection.weights_picker import WeightsPicker, run_weights
 from penguin_studio.ui.file_dialogs import start_folder
 from penguin_studio.ui.live.banner import ProblemBanner
 from penguin_studio.ui.live.bridge import LiveBridge
 from penguin_studio.ui.live.controls import SourcePicker
 from penguin_studio.ui.live.snapshot_box import SnapshotConfirmation, snapshot_target_combo
-from penguin_studio.ui.live.track_controls import TrackingBox, video_line_drawer
 from penguin_studio.ui.live.video_view import VideoView
+from penguin_studio.ui.widgets.backend_combo import BackendCombo
+from penguin_studio.ui.widgets.class_toggles import ClassToggles
+from penguin_studio.ui.widgets.sliders import FractionSlider
+from penguin_studio.ui.widgets.track_controls import TrackingBox, video_line_drawer
+from penguin_studio.ui.widgets.weights_picker import WeightsPicker, run_weights
 from penguin_studio.ui.workers import JobRunner
 
 STATE_BADGES = {"paused": "PAUSED", "ended": "END", "dropped": "DROPPED", "failed": "FAILED",

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import QGraphicsPathItem, QWidget
 from penguin_studio.core.colors import class_rgb
 from penguin_studio.core.inference import tracking
 from penguin_studio.core.inference.tracking import TrackBox, TrackCounter
-from penguin_studio.ui.detection.canvas import BoxCanvas, DrawnBox
-from penguin_studio.ui.live.track_controls import LineDrawer, TrackingBox, saved_zone
+from penguin_studio.ui.widgets.box_canvas import BoxCanvas, DrawnBox
+from penguin_studio.ui.widgets.track_controls import LineDrawer, TrackingBox, saved_zone
 
 TRAIL_FRAMES = 30
 NOT_A_SEQUENCE = ("Tracking needs a sequence: open a video. The Counts tab counts these "
@@ -201,6 +201,6 @@ class VideoTracking(TrackingBox):
 
 
 def tracking_line_for(source: str):
-    from penguin_studio.ui.live.track_controls import saved_line
+    from penguin_studio.ui.widgets.track_controls import saved_line
 
     return saved_line(source)

@@ -1,6 +1,6 @@
 """The Dataset panel: browse thousands of images, edit boxes, classes and splits, check data.
 
-It only assembles the parts in ``penguin_studio.ui.dataset`` and wires them to the app
+It only assembles the parts beside it in ``penguin_studio.ui.dataset`` and wires them to the app
 context: ``dataset_changed`` loads the browser and starts the core's label index in the
 background; ``edit_image_requested`` opens an image in the editor. Long work runs off the
 GUI thread: thumbnails in a pool, the index, the doctor and every dataset tool as jobs.
@@ -43,7 +43,7 @@ from penguin_studio.ui.dataset.records import (
 from penguin_studio.ui.dataset.split_actions import SplitActions
 from penguin_studio.ui.dataset.thumbnails import ThumbnailLoader
 from penguin_studio.ui.dataset.transfer_actions import TransferActions
-from penguin_studio.ui.panels import panel_spec
+from penguin_studio.ui.panel_registry import panel_spec
 
 PAGES = {"images": "Images", "editor": "Editor", "stats": "Statistics", "doctor": "Doctor"}
 

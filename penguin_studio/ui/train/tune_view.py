@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from penguin_studio.ui.training.plots import plain_axes
+from penguin_studio.ui.train.plots import plain_axes
 
 FITNESS = "#1f77b4"
 BEST = "#d62728"

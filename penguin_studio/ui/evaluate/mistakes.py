@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 
 from penguin_studio.core.evaluation.results import EvaluatedImage, Evaluation, ImageRow
 from penguin_studio.core.inference.predict import read_image
-from penguin_studio.ui.detection.canvas import BoxCanvas, DrawnBox
 from penguin_studio.ui.sort_header import point_sort_arrows_by_order
+from penguin_studio.ui.widgets.box_canvas import BoxCanvas, DrawnBox
 
 HEADERS = ("Image", "Errors", "TP", "FP", "FN", "Wrong class", "Worst IoU")
 ERRORS_COLUMN, IOU_COLUMN = 1, 6

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from penguin_studio.core.training.config import MODE_TITLES
 from penguin_studio.core.training.curves import Curves
 from penguin_studio.core.training.events import ProgressTracker, format_duration
-from penguin_studio.ui.training.plots import TrainingPlots
+from penguin_studio.ui.train.plots import TrainingPlots
 
 REFRESH_MS = 200
 STATE_STYLE = {

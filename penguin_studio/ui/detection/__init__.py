@@ -1,1 +1,0 @@
-"""Widgets of the Detect panel (and the image-with-boxes view Evaluate reuses)."""

@@ -1,0 +1,2 @@
+"""The Evaluate panel (``panel.py``: ``EvaluatePanel``) and its widgets: class table, curves,
+confusion matrix, mistakes."""

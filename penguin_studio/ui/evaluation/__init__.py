@@ -1,1 +1,0 @@
-"""Widgets of the Evaluate panel: class table, curves, confusion matrix, mistakes."""

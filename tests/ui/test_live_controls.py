@@ -5,12 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from live_panel import open_live_panel
 from PySide6.QtWidgets import QPushButton, QStyle
 
-from penguin_studio.core.dataset import open_dataset
-from penguin_studio.core.inference.video import CameraProbe
-from penguin_studio.ui.context import AppContext
-from penguin_studio.ui.live import panel as live_module
 from penguin_studio.ui.live.panel import LivePanel
 
 pytestmark = pytest.mark.slow
@@ -18,16 +15,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def live(qtbot, tiny_dataset: Path, tiny_weights: Path, monkeypatch) -> LivePanel:
-    monkeypatch.setattr(live_module, "probe_cameras",
-                        lambda: CameraProbe([], "/dev/video*: none present"))
-    context = AppContext()
-    context.dataset = open_dataset(tiny_dataset)
-    widget = LivePanel(context)
-    qtbot.addWidget(widget)
-    widget.resize(1100, 720)
-    widget.show()
-    widget.wait_until_idle()
-    widget.set_weights(tiny_weights)
+    widget = open_live_panel(qtbot, tiny_dataset, tiny_weights, monkeypatch)
     yield widget
     widget.shutdown()
 

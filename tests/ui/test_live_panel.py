@@ -8,14 +8,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from live_panel import open_live_panel
 from local_servers import mjpeg_server, silent_server
 from PySide6.QtCore import QThread, QTimer
 from threads import live_threads
 
 from penguin_studio.core.dataset import open_dataset
 from penguin_studio.core.inference.live import verify_recording
-from penguin_studio.core.inference.video import CameraProbe, write_sample_video
-from penguin_studio.ui.context import AppContext
+from penguin_studio.core.inference.video import write_sample_video
 from penguin_studio.ui.live import panel as live_module
 from penguin_studio.ui.live.panel import LivePanel
 from penguin_studio.ui.workers import JobRunner
@@ -33,16 +33,7 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def panel(qtbot, tiny_dataset: Path, tiny_weights: Path, monkeypatch) -> LivePanel:
-    monkeypatch.setattr(live_module, "probe_cameras",
-                        lambda: CameraProbe([], "/dev/video*: none present"))
-    context = AppContext()
-    context.dataset = open_dataset(tiny_dataset)
-    widget = LivePanel(context)
-    qtbot.addWidget(widget)
-    widget.resize(1100, 720)
-    widget.show()
-    widget.wait_until_idle()
-    widget.set_weights(tiny_weights)
+    widget = open_live_panel(qtbot, tiny_dataset, tiny_weights, monkeypatch)
     yield widget
     widget.shutdown()
 

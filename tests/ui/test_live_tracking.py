@@ -7,15 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from live_panel import open_live_panel
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from threads import live_threads
 
-from penguin_studio.core.dataset import open_dataset
-from penguin_studio.core.inference.video import CameraProbe
 from penguin_studio.core.sample_video import write_walk_video
-from penguin_studio.ui.context import AppContext
-from penguin_studio.ui.live import panel as live_module
 from penguin_studio.ui.live.panel import LivePanel
 from penguin_studio.ui.widgets import track_controls
 
@@ -28,16 +25,7 @@ def walk(tmp_path_factory: pytest.TempPathFactory):
 
 
 def make_panel(qtbot, tiny_dataset: Path, tiny_weights: Path, monkeypatch) -> LivePanel:
-    monkeypatch.setattr(live_module, "probe_cameras",
-                        lambda: CameraProbe([], "/dev/video*: none present"))
-    context = AppContext()
-    context.dataset = open_dataset(tiny_dataset)
-    widget = LivePanel(context)
-    qtbot.addWidget(widget)
-    widget.resize(1100, 720)
-    widget.show()
-    widget.wait_until_idle()
-    widget.set_weights(tiny_weights)
+    widget = open_live_panel(qtbot, tiny_dataset, tiny_weights, monkeypatch)
     widget.pace_combo.setCurrentIndex(1)  # as fast as possible
     widget.conf_slider.set_value(0.001)  # the tiny model is unsure of everything
     return widget

@@ -51,6 +51,7 @@ class AppContext(QObject):
         self.dataset: Dataset | None = None
         self.jobs = JobRunner(self)
         self._loading = False
+        self._reload_pending = False  # files were added while a load was running
         #: the panel that sent the image being edited (request_edit), "" for none
         self.edit_return_panel = ""
         self.images_added.connect(lambda _paths: self.reload())
@@ -82,9 +83,13 @@ class AppContext(QObject):
         self.status_message.emit(f"Opened {dataset.title}: {count} images{note}",
                                  OPENED_PROBLEMS_MS if note else OPENED_MS)
         self.dataset_changed.emit(dataset)
+        if self._reload_pending:  # what was added during this load is read now
+            self._reload_pending = False
+            self.reload()
 
     def _open_failed(self, path: str, message: str) -> None:
         self._set_loading(False)
+        self._reload_pending = False
         self.status_message.emit(f"Could not open {path}", 0)
         self.error.emit("Cannot open dataset", message)
 
@@ -132,7 +137,9 @@ class AppContext(QObject):
 
     def reload(self) -> None:
         """Re-open the current dataset (after files were added); panels keep their place."""
-        if self.dataset is not None and not self._loading:
+        if self._loading:  # the running load may have listed the folder already: again after
+            self._reload_pending = True
+        elif self.dataset is not None:
             self.open_path(self.dataset.yaml_path or self.dataset.root)
 
     def request_edit(self, image: Path, back_to: str = "") -> None:

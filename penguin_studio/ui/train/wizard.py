@@ -119,7 +119,10 @@ class TrainWizard(QWidget):
                                 on_error=lambda _msg: None)
 
     def _advised(self, dataset, advice) -> None:
-        if dataset is self.dataset:
+        import shiboken6
+
+        # the job is the app context's, so it can end after this wizard was closed
+        if dataset is self.dataset and shiboken6.isValid(self.recipe_page):
             self.recipe_page.set_advice(advice)
 
     def apply_advice(self, advice) -> None:

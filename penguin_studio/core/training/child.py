@@ -230,18 +230,24 @@ def main(argv: list[str] | None = None) -> int:
             outcome = _stopped(config_path.parent)
         else:
             outcome, code = {"type": "error", "message": "Interrupted.", "user": True}, 1
-    except UserError as exc:
-        outcome, code = {"type": "error", "message": str(exc), "user": True}, 1
-    except Exception as exc:
-        traceback.print_exc()
-        outcome = {"type": "error", "message": f"{type(exc).__name__}: {exc}", "user": False,
-                   "detail": traceback.format_exc(limit=8)}
-        code = 1
+    except Exception as exc:  # UserError included: every failure ends as one error event
+        outcome, code = error_event(exc), 1
     emit(outcome)
     if outcome.get("type") == "done":
         _plot_after_done(config_path.parent)
     emit.close()
     return code
+
+
+def error_event(exc: Exception) -> Event:
+    """The ``error`` event a child ends with: the message alone for a problem the user can
+    fix (:class:`UserError`), else the exception with its traceback (also on stderr, in the
+    log). The training and the tuning child both end on it."""
+    if isinstance(exc, UserError):
+        return {"type": "error", "message": str(exc), "user": True}
+    traceback.print_exc()
+    return {"type": "error", "message": f"{type(exc).__name__}: {exc}", "user": False,
+            "detail": traceback.format_exc(limit=8)}
 
 
 def _stopped(run_dir: Path) -> Event:

@@ -26,13 +26,17 @@ import signal
 import sys
 import threading
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
 from penguin_studio.core.errors import UserError
 from penguin_studio.core.training import tuning
-from penguin_studio.core.training.child import EventSink, _take_over_stdout, watch_stdin_for_stop
+from penguin_studio.core.training.child import (
+    EventSink,
+    _take_over_stdout,
+    error_event,
+    watch_stdin_for_stop,
+)
 from penguin_studio.core.training.events import EVENTS_FILE, Event
 
 RAY_CONNECT_S = 3.0
@@ -275,13 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     except SearchStopped as exc:
         kind = "done" if exc.reason == "time budget spent" else "stopped"
         outcome = {"type": kind, "reason": exc.reason}
-    except UserError as exc:
-        outcome, code = {"type": "error", "message": str(exc), "user": True}, 1
-    except Exception as exc:
-        traceback.print_exc()
-        outcome = {"type": "error", "message": f"{type(exc).__name__}: {exc}", "user": False,
-                   "detail": traceback.format_exc(limit=8)}
-        code = 1
+    except Exception as exc:  # UserError included: every failure ends as one error event
+        outcome, code = error_event(exc), 1
     if search is not None:
         outcome.update(_summary(search))
     emit(outcome)

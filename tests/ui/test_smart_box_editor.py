@@ -11,11 +11,12 @@ from penguin_studio.core.dataset.labels import read_labels
 from penguin_studio.core.dataset.project import label_path_for
 from penguin_studio.ui.dataset import smart_box_tool
 from penguin_studio.ui.dataset.panel import DatasetPanel
+from penguin_studio.ui.widgets import smart_box_weights
 
 
 @pytest.fixture
 def panel(open_dataset_panel, tiny_dataset: Path):
-    smart_box_tool.choose_weights("grabcut")
+    smart_box_weights.choose_weights("grabcut")
     return open_dataset_panel(tiny_dataset)
 
 
@@ -114,7 +115,7 @@ def test_a_click_on_a_proposal_accepts_and_tightens_it(qtbot, open_dataset_panel
     from penguin_studio.core.dataset.project import open_dataset
     from penguin_studio.core.inference import prelabel as pl
 
-    smart_box_tool.choose_weights("grabcut")
+    smart_box_weights.choose_weights("grabcut")
     image = open_dataset(tiny_dataset).images("val")[0]
     label = label_path_for(image)
     boxes = [b for b in read_labels(label) if b.cls == 0]
@@ -184,7 +185,7 @@ def test_sam_in_the_editor_embeds_a_huge_image_once_at_model_size(qtbot, open_da
     cv2.imwrite(str(root / "images" / "train" / "huge.jpg"), image)
     (root / "data.yaml").write_text("train: images/train\nval: images/train\nnames:\n"
                                     "  0: penguin\n", encoding="utf-8")
-    smart_box_tool.choose_weights(str(weights))
+    smart_box_weights.choose_weights(str(weights))
     panel = open_dataset_panel(root / "data.yaml")
     tool = panel.editor.smart_box
     gaps: list[float] = []
@@ -228,7 +229,7 @@ def test_sam_in_the_editor_embeds_a_huge_image_once_at_model_size(qtbot, open_da
     # a click costs the prompt decoder only: far less than embedding (both slowed alike by a
     # busy machine; bench_smart_box.py gives the absolute figures)
     assert max(seconds) < embedded.args[1] / 2, (seconds, embedded.args[1])
-    smart_box_tool.choose_weights("grabcut")
+    smart_box_weights.choose_weights("grabcut")
 
 
 def test_foreign_weights_fall_back_to_grabcut_and_say_so(qtbot, open_dataset_panel,
@@ -236,7 +237,7 @@ def test_foreign_weights_fall_back_to_grabcut_and_say_so(qtbot, open_dataset_pan
                                                          tmp_path: Path) -> None:
     notes = tmp_path / "notes.pt"
     notes.write_text("not weights", encoding="utf-8")
-    smart_box_tool.choose_weights(str(notes))
+    smart_box_weights.choose_weights(str(notes))
     panel = open_dataset_panel(tiny_dataset)
     messages: list[str] = []
     panel.editor.status_message.connect(lambda text, _ms: messages.append(text))
@@ -247,4 +248,4 @@ def test_foreign_weights_fall_back_to_grabcut_and_say_so(qtbot, open_dataset_pan
     assert changed.args[0] == "GrabCut"
     qtbot.waitUntil(lambda: any("Using GrabCut instead" in m for m in messages))
     assert any("notes.pt is not a PyTorch checkpoint" in m for m in messages)
-    smart_box_tool.choose_weights("grabcut")
+    smart_box_weights.choose_weights("grabcut")

@@ -7,8 +7,8 @@ from pathlib import Path
 import torch
 
 from penguin_studio.core.training import models
-from penguin_studio.ui.dataset import smart_box_tool
 from penguin_studio.ui.train.models_dialog import ModelManagerDialog
+from penguin_studio.ui.widgets import smart_box_weights
 from penguin_studio.ui.workers import JobRunner
 
 
@@ -23,7 +23,7 @@ def _fake_mobile_sam(folder: Path) -> Path:
 def test_sam_weights_are_listed_imported_and_the_choice_is_remembered(qtbot, tmp_path,
                                                                      monkeypatch) -> None:
     monkeypatch.setenv("PENGUIN_STUDIO_HOME", str(tmp_path / "home"))  # imports stay here
-    smart_box_tool.choose_weights("grabcut")
+    smart_box_weights.choose_weights("grabcut")
     jobs = JobRunner()
     dialog = ModelManagerDialog(jobs)
     qtbot.addWidget(dialog)
@@ -35,17 +35,17 @@ def test_sam_weights_are_listed_imported_and_the_choice_is_remembered(qtbot, tmp
     dialog.select("mobile_sam.pt")
     assert dialog.smart.use_button.isEnabled()
     dialog.smart.use_button.click()
-    assert smart_box_tool.chosen_weights().endswith("mobile_sam.pt")
+    assert smart_box_weights.chosen_weights().endswith("mobile_sam.pt")
     assert "mobile_sam.pt" in dialog.smart.label.text()
     dialog.smart.grabcut_button.click()
-    assert smart_box_tool.chosen_weights() == "grabcut"
+    assert smart_box_weights.chosen_weights() == "grabcut"
     dialog.shutdown()
     jobs.shutdown()
 
 
 def test_a_foreign_file_is_not_taken_as_sam_weights(qtbot, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("PENGUIN_STUDIO_HOME", str(tmp_path / "home"))  # imports stay here
-    smart_box_tool.choose_weights("grabcut")
+    smart_box_weights.choose_weights("grabcut")
     jobs = JobRunner()
     dialog = ModelManagerDialog(jobs)
     qtbot.addWidget(dialog)
@@ -55,6 +55,6 @@ def test_a_foreign_file_is_not_taken_as_sam_weights(qtbot, tmp_path, monkeypatch
     dialog.select("notes-model.pt")
     dialog.smart.use_button.click()
     assert "not Segment Anything weights" in dialog.message.text()
-    assert smart_box_tool.chosen_weights() == "grabcut"
+    assert smart_box_weights.chosen_weights() == "grabcut"
     dialog.shutdown()
     jobs.shutdown()

@@ -33,27 +33,16 @@ from penguin_studio.core.smartbox.prompt import Prompt, SmartBoxResult
 from penguin_studio.ui.dataset import canvas_geometry as geo
 from penguin_studio.ui.dataset import undo_commands
 from penguin_studio.ui.settings import app_settings
+from penguin_studio.ui.widgets.smart_box_weights import chosen_weights
 
 if TYPE_CHECKING:
     from penguin_studio.ui.dataset.editor import AnnotationEditor
 
-WEIGHTS_KEY = "smart_box/weights"
 AUTO_ACCEPT_KEY = "smart_box/auto_accept"
 DRAG_PX = 5           # a press that moves further than this is a rough drag, not a click
 DECODED_IMAGES = 2    # decoded photos kept by the worker (an 8000×6000 one is 144 MB)
 OUTLINE = QColor(255, 255, 255, 110)
 RUBBER = QColor("#ffd43b")
-
-
-def chosen_weights() -> str:
-    """The SAM weights chosen in Models… ("grabcut" when none), remembered in settings."""
-    return str(app_settings().value(WEIGHTS_KEY, "grabcut") or "grabcut")
-
-
-def choose_weights(value: str) -> None:
-    settings = app_settings()
-    settings.setValue(WEIGHTS_KEY, value)
-    settings.sync()
 
 
 class _Signals(QObject):

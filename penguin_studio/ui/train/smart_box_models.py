@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from penguin_studio.core.errors import UserError
 from penguin_studio.core.smartbox import weights as sam_weights
-from penguin_studio.ui.dataset.smart_box_tool import choose_weights, chosen_weights
+from penguin_studio.ui.widgets.smart_box_weights import choose_weights, chosen_weights
 
 
 def sam_caption(name: str) -> str | None:

@@ -145,7 +145,19 @@ def _checkpoint_problem(file: Path) -> str | None:
     except (zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError):
         return (f"{file.name} is damaged (an incomplete download or copy?): copy it again, "
                 f"or {PICK}.")
-    return _task_problem(file, classes)
+    return _sam_problem(file, classes) or _task_problem(file, classes)
+
+
+def _sam_problem(file: Path, classes: set[str]) -> str | None:
+    """A Segment Anything checkpoint (SAM, SAM 2, FastSAM) named as such, with where it goes:
+    users download ``mobile_sam.pt`` and pick it wherever a model is asked for."""
+    from penguin_studio.core.smartbox.weights import identify_sam
+
+    model = identify_sam(file, classes)
+    if model is None:
+        return None
+    return (f"{file.name} is a Segment Anything model ({model.label}) for Smart box, not a "
+            f"YOLO detection model: import it in Models… → Smart box; here, {PICK}.")
 
 
 def _task_problem(file: Path, classes: set[str]) -> str | None:
@@ -162,6 +174,20 @@ def _task_problem(file: Path, classes: set[str]) -> str | None:
         return (f"{file.name} is a YOLOv5 checkpoint of the original yolov5 repository, which "
                 f"ultralytics cannot load: {PICK} (or a 'yolov5nu' model).")
     return f"{file.name} is a PyTorch file but not a YOLO model: {PICK}."
+
+
+_TEXT_OPS = frozenset({"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE"})
+
+
+def pickled_strings(file: Path) -> set[str]:
+    """The text strings of the checkpoint's pickle (a state dict's parameter names), read
+    without running it."""
+    with zipfile.ZipFile(file) as archive:
+        member = next((n for n in archive.namelist() if n.endswith("data.pkl")), None)
+        if member is None:
+            return set()
+        data = archive.read(member)
+    return {str(arg) for op, arg, _ in pickletools.genops(data) if op.name in _TEXT_OPS}
 
 
 _STRING_OPS = frozenset({"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE",

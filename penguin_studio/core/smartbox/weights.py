@@ -9,14 +9,13 @@ named in one line instead of reaching torch.
 
 from __future__ import annotations
 
-import pickletools
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from penguin_studio.core import appdirs
 from penguin_studio.core.errors import NotACheckpointError
-from penguin_studio.core.model_files import OTHER_TASKS, _pickled_classes
+from penguin_studio.core.model_files import OTHER_TASKS, _pickled_classes, pickled_strings
 
 RELEASE = "v8.3.0"
 GRABCUT = "grabcut"
@@ -76,7 +75,7 @@ def identify(path: str | Path) -> SamModel:
             f"saves), so not SAM weights: {ASK}.")
     try:
         classes = _pickled_classes(path)
-        keys = _pickled_strings(path)
+        keys = pickled_strings(path)
     except (zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError) as exc:
         raise NotACheckpointError(f"{path.name} is damaged (an incomplete download or "
                                   f"copy?): copy it again, or {ASK}.") from exc
@@ -84,9 +83,10 @@ def identify(path: str | Path) -> SamModel:
 
 
 def _classify(path: Path, classes: set[str], keys: set[str]) -> SamModel:
-    tasks = {c.rsplit(".", 1)[-1] for c in classes if c.startswith("ultralytics.nn.tasks.")}
-    if "SegmentationModel" in tasks and path.name.lower().startswith("fastsam"):
-        return SamModel(path.name, "FastSAM", 0.0, "fastsam")
+    model = _sam_in(path, classes, keys)
+    if model is not None:
+        return model
+    tasks = _tasks(classes)
     if tasks:
         what = ("a YOLO detection model (it finds boxes of its own classes)"
                 if tasks & {"DetectionModel", "WorldModel", "YOLOEModel"}
@@ -94,10 +94,36 @@ def _classify(path: Path, classes: set[str], keys: set[str]) -> SamModel:
                           "an ultralytics model"))
         raise NotACheckpointError(f"{path.name} is {what}, not Segment Anything weights: "
                                   f"{ASK}.")
-    encoder = {k for k in keys if k.startswith("image_encoder.")}
-    if not encoder:
+    if not any(k.startswith("image_encoder.") for k in keys):
         raise NotACheckpointError(f"{path.name} is a PyTorch file but not Segment Anything "
                                   f"weights: {ASK}.")
+    raise NotACheckpointError(f"{path.name} holds an image encoder this app does not know: "
+                              f"{ASK}.")
+
+
+def identify_sam(path: Path, classes: set[str]) -> SamModel | None:
+    """The SAM model in a checkpoint whose pickled class names are ``classes``, or None when
+    it is none: lets the model pickers of Detect and Evaluate say what a SAM file is."""
+    if _tasks(classes) and not path.name.lower().startswith("fastsam"):
+        return None
+    try:
+        keys = pickled_strings(path)
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError):
+        return None
+    return _sam_in(path, classes, keys)
+
+
+def _tasks(classes: set[str]) -> set[str]:
+    return {c.rsplit(".", 1)[-1] for c in classes if c.startswith("ultralytics.nn.tasks.")}
+
+
+def _sam_in(path: Path, classes: set[str], keys: set[str]) -> SamModel | None:
+    """The SAM architecture the checkpoint's class and parameter names show, or None."""
+    if "SegmentationModel" in _tasks(classes) and path.name.lower().startswith("fastsam"):
+        return SamModel(path.name, "FastSAM", 0.0, "fastsam")
+    encoder = {k for k in keys if k.startswith("image_encoder.")}
+    if _tasks(classes) or not encoder:
+        return None
     if any(k.startswith("image_encoder.patch_embed.seq.") for k in encoder):
         return _BY_NAME["mobile_sam.pt"]
     if any(k.startswith("image_encoder.trunk.") for k in encoder):
@@ -109,18 +135,4 @@ def _classify(path: Path, classes: set[str], keys: set[str]) -> SamModel:
         return sam_model(name) or SamModel(name, name, 0.0, "sam2")
     if any(k.startswith("image_encoder.blocks.") for k in encoder):
         return _OTHER["sam_b.pt"]
-    raise NotACheckpointError(f"{path.name} holds an image encoder this app does not know: "
-                              f"{ASK}.")
-
-
-_STRINGS = frozenset({"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE"})
-
-
-def _pickled_strings(path: Path) -> set[str]:
-    """The text strings of the checkpoint's pickle: a state dict's parameter names."""
-    with zipfile.ZipFile(path) as archive:
-        member = next((n for n in archive.namelist() if n.endswith("data.pkl")), None)
-        if member is None:
-            return set()
-        data = archive.read(member)
-    return {str(arg) for op, arg, _ in pickletools.genops(data) if op.name in _STRINGS}
+    return None

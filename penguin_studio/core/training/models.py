@@ -66,7 +66,7 @@ NAMED_MODELS: tuple[NamedModel, ...] = (
 )
 #: Segment Anything weights for the editor's Smart box (not detectors: listed apart).
 SAM_MODELS: tuple[NamedModel, ...] = tuple(
-    NamedModel(m.name, RELEASE_SAM, m.size_mb) for m in smartbox_weights.SAM_MODELS)
+    NamedModel(m.name, RELEASE_SAM, m.size_mb, m.sha256) for m in smartbox_weights.SAM_MODELS)
 
 
 @dataclass
@@ -226,6 +226,8 @@ def _verify(part: Path, total: int, sha256: str | None, name: str) -> None:
             engine.check_checkpoint(part)
         except UserError:
             problem = "it is not a PyTorch checkpoint"
+    if not problem:
+        problem = smartbox_weights.download_problem(part, name) or ""
     if problem:
         part.unlink(missing_ok=True)
         raise UserError(f"The download of {name} is damaged ({problem}); it was deleted. "

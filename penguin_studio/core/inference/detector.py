@@ -2,6 +2,9 @@
 
 Lives apart from the pipeline (:mod:`penguin_studio.core.inference.live`) so that loading,
 caching and per-frame thread settings can be read and reused without the threading around them.
+A frame's candidates come from :func:`~penguin_studio.core.inference.predict.raw_candidates`,
+the very call Detect caches its images with (unclipped NMS-space boxes included), so Live's
+sliders give exactly ``predict(conf=..., iou=...)`` on that frame.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 from penguin_studio.core import engine
 from penguin_studio.core.inference import backends
 from penguin_studio.core.inference.filtering import Detections
-from penguin_studio.core.inference.predict import RAW_CONF, RAW_IOU, RAW_MAX_DET
+from penguin_studio.core.inference.predict import RAW_CONF, RAW_IOU, RAW_MAX_DET, raw_candidates
 from penguin_studio.core.inference.thread_chooser import ThreadChooser
 from penguin_studio.core.jobs import JobContext
 
@@ -32,9 +35,11 @@ class Detector:
                  chooser: ThreadChooser | None = None, backend: str = "torch",
                  backend_note: str = "", torch_model: Any = None) -> None:
         self.model = model  # what runs predict: the .pt, or its OpenVINO/ONNX export
-        self.imgsz = imgsz
-        self.threads = chooser or ThreadChooser(fixed=threads)
         info = torch_model if torch_model is not None else model
+        #: always a number: an export does not know the size it was trained at (ultralytics
+        #: would run it at 640), and the size must be the one Detect predicts at
+        self.imgsz = int(imgsz or trained_imgsz(info))
+        self.threads = chooser or ThreadChooser(fixed=threads)
         names = getattr(info, "names", None) or {}
         self.names = [str(names[k]) for k in sorted(names)] if isinstance(names, dict) \
             else [str(n) for n in names]
@@ -55,13 +60,8 @@ class Detector:
 
     def raw(self, image: np.ndarray, threads: int | None = None) -> Detections:
         """Raw candidates of one frame, with ``threads`` torch threads (default: the best)."""
-        kwargs: dict[str, Any] = dict(RAW_PREDICT, verbose=False)
-        if self.imgsz:
-            kwargs["imgsz"] = self.imgsz
         self._set_threads(threads or self.threads.best())
-        boxes = self.model.predict(image, **kwargs)[0].boxes
-        return Detections(boxes.xyxy.cpu().numpy(), boxes.conf.cpu().numpy(),
-                          boxes.cls.cpu().numpy())
+        return raw_candidates(self.model, image, self.imgsz)[0]
 
     def warm_up(self, size: tuple[int, int]) -> None:
         """Throw-away predictions: the first builds the predictor (a second or more), which

@@ -176,14 +176,11 @@ class Predictor:
         model = self.model if augment else self.runner
         self._threads_now = self.threads.next()
         t0 = time.perf_counter()
-        result = model.predict(
-            image, conf=RAW_CONF, iou=RAW_IOU, max_det=RAW_MAX_DET, imgsz=self.info.imgsz,
-            augment=augment, verbose=False, predictor=_caching_predictor_class(),
-        )[0]
+        raw, inference_ms = raw_candidates(model, image, self.info.imgsz, augment)
         self.threads.record(self._threads_now, (time.perf_counter() - t0) * 1000.0)
         if model is self.model:
             self._note_end2end()
-        return _detections(result, model.predictor.nms_space), result.speed["inference"]
+        return raw, inference_ms
 
     def _set_threads(self, _predictor: Any) -> None:
         """``on_predict_start``: after ultralytics set its own count (cores - 1)."""
@@ -202,6 +199,23 @@ class Predictor:
         e2e = bool(getattr(self.model.predictor.model, "end2end", False))
         if e2e != self.info.end2end:
             self.info = dataclasses.replace(self.info, end2end=e2e)
+
+
+def raw_candidates(model: Any, image: np.ndarray, imgsz: int,
+                   augment: bool = False) -> tuple[Detections, float]:
+    """Every candidate of one BGR image (``conf=0.001, iou=1.0``) with its unclipped
+    NMS-space boxes, and ultralytics' inference ms.
+
+    The one raw prediction of the app: Detect, pre-labelling and Live all call it, so
+    :func:`~penguin_studio.core.inference.filtering.filter_detections` gives each of them
+    exactly ``predict(conf=..., iou=...)``. ``model`` is a YOLO object (the ``.pt`` or an
+    export); not safe to call on one model from two threads at once (neither is ultralytics).
+    """
+    result = model.predict(
+        image, conf=RAW_CONF, iou=RAW_IOU, max_det=RAW_MAX_DET, imgsz=imgsz,
+        augment=augment, verbose=False, predictor=_caching_predictor_class(),
+    )[0]
+    return _detections(result, model.predictor.nms_space), float(result.speed["inference"])
 
 
 def _detections(result: Any, nms_space: list[np.ndarray]) -> Detections:

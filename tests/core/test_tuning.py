@@ -11,6 +11,7 @@ import yaml
 
 from penguin_studio import cli
 from penguin_studio.core.errors import UserError
+from penguin_studio.core.jobs import JobContext
 from penguin_studio.core.training import tuning
 from penguin_studio.core.training.config import TrainConfig, load_hyp_file
 from penguin_studio.core.training.tune_job import run_tuning
@@ -58,8 +59,12 @@ def test_stopping_mid_search_keeps_the_finished_iterations(tiny_dataset: Path) -
             holder["proc"].stop()  # iteration 1 is done, iteration 2 has started training
             stopped_at.append(time.monotonic())
 
-    outcome = run_tuning(config, on_event=on_event, on_started=lambda p: holder.update(proc=p))
+    steps: list[tuple] = []
+    ctx = JobContext(progress=lambda *step: steps.append(step))
+    outcome = run_tuning(config, on_event=on_event, ctx=ctx,
+                         on_started=lambda p: holder.update(proc=p))
     assert outcome.status == "stopped", outcome.message
+    assert steps == [(1, 5, "iteration 1/5")]  # training's own watch loop, per iteration
     assert time.monotonic() - stopped_at[0] < 20  # the iteration in progress was ended
     tune_dir = outcome.run_dir
     assert [i.iteration for i in tuning.read_iterations(tune_dir)] == [1]

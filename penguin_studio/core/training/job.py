@@ -56,6 +56,7 @@ class TrainingProcess:
         self._proc: subprocess.Popen | None = None
         self._lock = threading.Lock()
         self._terminal: Event | None = None
+        self.tracker = ProgressTracker()
 
     # ----- starting ---------------------------------------------------------------------------
     @classmethod
@@ -128,6 +129,17 @@ class TrainingProcess:
             self._proc.kill()
 
     # ----- watching ------------------------------------------------------------------------
+    def progress(self, event: Event) -> tuple[int, int, str] | None:
+        """Feed one event to the tracker; the (done, total, message) step it makes, if any.
+
+        A training steps per batch; the tuning process steps per iteration instead.
+        """
+        self.tracker.feed(event)
+        if event["type"] != "batch":
+            return None
+        return (self.tracker.done_steps, self.tracker.total_steps,
+                f"epoch {event['epoch'] + 1}/{event['epochs']}")
+
     def events(self) -> Iterator[Event]:
         """Every event until the child exits; ends with a terminal event, always."""
         assert self._proc is not None and self._proc.stdout is not None
@@ -228,21 +240,21 @@ def run_training(config: TrainConfig | None = None, *, resume_dir: str | Path | 
 def follow(proc: TrainingProcess, on_event: Callable[[Event], None] | None = None,
            ctx: JobContext | None = None) -> Outcome:
     """Watch a launched child to its end, blocking: the one loop every front-end uses (the
-    CLI and auto-train through :func:`run_training`, the app's supervisor thread directly).
+    CLI and auto-train through :func:`run_training`, ``tune`` through ``run_tuning``, the
+    app's supervisor threads directly).
 
-    Each event goes to ``on_event``; ``ctx.progress`` gets (done batches, total batches,
-    message) and cancelling ``ctx.token`` asks the child for a graceful stop.
+    Each event goes to ``on_event``; ``ctx.progress`` gets the process's steps
+    (:meth:`TrainingProcess.progress`: batches of a training, iterations of a search) and
+    cancelling ``ctx.token`` asks the child for a graceful stop.
     """
-    tracker = ProgressTracker()
     stop_sent = False
     for event in proc.events():
-        tracker.feed(event)
+        step = proc.progress(event)
         if on_event is not None:
             on_event(event)
         if ctx is not None:
-            if event["type"] == "batch":
-                ctx.progress(tracker.done_steps, tracker.total_steps,
-                             f"epoch {event['epoch'] + 1}/{event['epochs']}")
+            if step is not None:
+                ctx.progress(*step)
             if ctx.token.cancelled and not stop_sent:
                 proc.stop()
                 stop_sent = True

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from penguin_studio.core.jobs import JobContext
 from penguin_studio.core.training.events import Event
-from penguin_studio.core.training.job import Outcome, TrainingProcess
+from penguin_studio.core.training.job import Outcome, TrainingProcess, follow
 from penguin_studio.core.training.tuning import TUNE_CONFIG, TuneConfig, plan_tune
 
 TUNE_CHILD = "penguin_studio.core.training.tune_child"
@@ -52,24 +52,20 @@ class TuningProcess(TrainingProcess):
                 self.iterations_done = int(event.get("iterations_done") or 0)
             yield event
 
+    def progress(self, event: Event) -> tuple[int, int, str] | None:
+        """A search steps once per finished iteration."""
+        if event["type"] != "iteration":
+            return None
+        return (int(event["iteration"]), int(event["iterations"]),
+                f"iteration {event['iteration']}/{event['iterations']}")
+
 
 def run_tuning(config: TuneConfig, *, on_event: Callable[[Event], None] | None = None,
                ctx: JobContext | None = None,
                on_started: Callable[[TuningProcess], None] | None = None) -> Outcome:
-    """Run a search to its end, blocking (the CLI's job); cancelling ``ctx`` stops it."""
+    """Run a search to its end, blocking (the CLI's job), watched by training's own loop
+    (:func:`~penguin_studio.core.training.job.follow`); cancelling ``ctx`` stops it."""
     proc = TuningProcess.start(config)
     if on_started is not None:
         on_started(proc)
-    stop_sent = False
-    for event in proc.events():
-        if on_event is not None:
-            on_event(event)
-        if ctx is not None:
-            if event["type"] == "iteration":
-                ctx.progress(int(event["iteration"]), int(event["iterations"]),
-                             f"iteration {event['iteration']}/{event['iterations']}")
-            if ctx.token.cancelled and not stop_sent:
-                proc.stop()
-                stop_sent = True
-    assert proc.outcome is not None
-    return proc.outcome
+    return follow(proc, on_event, ctx)

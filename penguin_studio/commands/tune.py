@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _report(outcome, printer: _Printer, user_error: bool = False) -> int:
     from penguin_studio.core.errors import UserError
-    from penguin_studio.core.training.tuning import hyp_diff
+    from penguin_studio.core.training.tuning import best_hyp_diff
 
     if outcome.status == "failed":
         for line in [] if user_error else outcome.log_tail[-8:]:
@@ -124,13 +124,10 @@ def _report(outcome, printer: _Printer, user_error: bool = False) -> int:
     if best is None:
         print("No iteration finished: nothing to keep.")
         return 130 if outcome.status == "stopped" else 1
-    import yaml
-
-    hyp = yaml.safe_load(Path(best).read_text(encoding="utf-8")) or {}
     print(f"{'Stopped' if outcome.status == 'stopped' else 'Done'}: "
           f"{printer.iterations_done} iterations, best fitness {printer.best_fitness:.4f}")
     print("Changed from ultralytics' defaults:")
-    for key, default, value in hyp_diff(hyp):
+    for key, default, value in best_hyp_diff(best):
         print(f"  {key:<16} {default!s:>10} -> {value}")
     print(f"Best hyperparameters: {best}")
     print(f"Train with them: penguin-studio train --data ... --mode {printer.mode} --hyp {best}")

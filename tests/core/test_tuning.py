@@ -95,6 +95,7 @@ def test_a_tuned_hyp_file_wins_over_the_finetune_preset(tmp_path: Path) -> None:
     ("lr0: [0.01, 0.0001]\n", "'lr0' range [0.01, 0.0001] is impossible"),
     ("mosaic: [0.5, 2.0]\n", "'mosaic' range [0.5, 2] is outside"),
     ("epochs: [1, 5]\n", "'epochs' cannot be tuned"),
+    ("lr0: [0.0001, 0.01\nlrf: [0.01, 0.5]\n", "line 1: a [ list ] opened here is not closed"),
     ("lr0: fast\n", "'lr0' must be [min, max]"),
 ])
 def test_a_bad_search_space_is_refused_by_name_before_anything_starts(
@@ -217,3 +218,22 @@ def test_ray_trials_get_a_gpu_when_the_run_asks_for_one(tiny_dataset: Path) -> N
         return kwargs["gpu_per_trial"]
 
     assert (gpus("cpu"), gpus(None), gpus("0"), gpus("0", 2)) == (0, 0, 1, 2)
+
+
+def test_every_training_yaml_tells_a_yaml_mistake_in_the_same_plain_words(
+        tmp_path: Path) -> None:
+    """Search spaces, hyperparameter files, tuning configs, best_hyp.yaml and architecture
+    YAMLs all go through one reader: datayaml's words, with the file and the line."""
+    from penguin_studio.core.training import architectures
+
+    broken = "lr0: [0.0001, 0.01\nlrf: 0.1\n"
+    readers = {"space.yaml": tuning.load_space_file, "hyp.yaml": load_hyp_file,
+               tuning.TUNE_CONFIG: tuning.TuneConfig.load, "best_hyp.yaml": tuning.best_hyp_diff,
+               "mine.yaml": lambda p: architectures.model_yaml(str(p))}
+    for name, read in readers.items():
+        path = tmp_path / name
+        path.write_text(broken)
+        with pytest.raises(UserError) as caught:
+            read(path)
+        assert str(caught.value) == f"{name}, line 1: a [ list ] opened here is not closed " \
+                                    f"with ']'.", name

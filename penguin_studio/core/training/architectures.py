@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from penguin_studio.core.training.yaml_files import read_yaml_file
 
 #: Architectures offered for training from scratch (``YOLO("yolov8n.yaml")``).
 ARCHITECTURES = (
@@ -114,7 +114,9 @@ def architecture_yaml(name: str) -> Path | None:
 
 @lru_cache(maxsize=16)
 def _load_yaml(path: str) -> dict[str, Any]:
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    """An architecture YAML (ultralytics' own or the user's); a broken one is one UserError."""
+    data = read_yaml_file(Path(path), "Model YAML not found", "Cannot read model YAML")
+    return data if isinstance(data, dict) else {}
 
 
 def model_yaml(name: str) -> dict[str, Any] | None:

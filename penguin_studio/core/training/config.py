@@ -19,9 +19,9 @@ from typing import Any
 
 import yaml
 
-from penguin_studio.core.dataset.datayaml import yaml_error_message
 from penguin_studio.core.errors import UserError
 from penguin_studio.core.training import architectures
+from penguin_studio.core.training.yaml_files import read_yaml_file
 
 MODES = ("scratch", "freeze", "finetune", "hotstart")
 MODE_TITLES = {
@@ -71,20 +71,6 @@ def check_setting_keys(keys: list[str] | set[str], where: str) -> None:
         hint = f"; did you mean '{close[0]}'?" if close else "."
         raise UserError(f"{where}: unknown hyperparameter '{key}' (not an ultralytics "
                         f"training setting{hint})")
-
-
-def read_yaml_file(path: Path, missing: str, unreadable: str) -> Any:
-    """The parsed YAML of ``path``, or a one-line UserError: "``missing``: path" when it is
-    absent, "``unreadable`` name: why" when it cannot be read, the YAML error with its line.
-    The one reader of the hyperparameter file and the run config."""
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{missing}: {path}") from None
-    except yaml.YAMLError as exc:
-        raise UserError(yaml_error_message(exc, path.name)) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{unreadable} {path.name}: {exc}") from exc
 
 
 def load_hyp_file(path: str | Path) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from penguin_studio.core.training.config import (
     check_setting_keys,
     ultralytics_defaults,
 )
+from penguin_studio.core.training.yaml_files import read_yaml_file
 
 TUNE_CONFIG = "penguin_tune.yaml"
 RESULTS_FILE = "tune_results.ndjson"  # ultralytics' Tuner writes it
@@ -122,12 +123,7 @@ def _check_range(key: str, value: Any, where: str) -> Range:
 def load_space_file(path: str | Path) -> dict[str, Range]:
     """Read and check a search-space YAML (``lr0: [0.0001, 0.01]`` per line)."""
     path = Path(path).expanduser()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"Search-space file not found: {path}") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise UserError(f"Cannot read search-space file {path.name}: {exc}") from exc
+    data = read_yaml_file(path, "Search-space file not found", "Cannot read search-space file")
     return check_space(data, path.name)
 
 
@@ -223,10 +219,7 @@ class TuneConfig:
     @classmethod
     def load(cls, path: str | Path) -> TuneConfig:
         path = Path(path)
-        try:
-            values = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise UserError(f"Cannot read {path.name}: {exc}") from exc
+        values = read_yaml_file(path, "Tuning config not found", "Cannot read")
         if not isinstance(values, dict):
             raise UserError(f"{path.name} is not a tuning config.")
         return cls.from_dict(values, where=path.name)
@@ -365,6 +358,13 @@ def hyp_diff(hyp: dict[str, Any]) -> list[tuple[str, Any, Any]]:
     """``(key, ultralytics default, tuned)`` for every value that differs."""
     defaults = ultralytics_defaults()
     return [(k, defaults.get(k), v) for k, v in hyp.items() if defaults.get(k) != v]
+
+
+def best_hyp_diff(path: str | Path) -> list[tuple[str, Any, Any]]:
+    """:func:`hyp_diff` of a ``best_hyp.yaml`` (what the CLI prints and the Tune page shows)."""
+    hyp = read_yaml_file(Path(path), "Best hyperparameters not found",
+                         "Cannot read best hyperparameters")
+    return hyp_diff(hyp if isinstance(hyp, dict) else {})
 
 
 def best_hyperparameters(config: TuneConfig, iterations: list[Iteration]) -> dict[str, Any]:

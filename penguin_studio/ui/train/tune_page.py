@@ -303,11 +303,13 @@ class TunePage(QWidget):
         if not path:
             self.result.setText("No iteration finished: nothing to keep.")
             return
-        import yaml
-
+        try:
+            changes = tuning.best_hyp_diff(path)
+        except UserError as exc:  # removed or edited by hand since the search wrote it
+            self.result.setText(str(exc))
+            return
         self.best_hyp = str(path)
-        hyp = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        diff = ", ".join(f"{k} {d} → {v}" for k, d, v in tuning.hyp_diff(hyp))
+        diff = ", ".join(f"{k} {d} → {v}" for k, d, v in changes)
         self.result.setText(f"<b>Best: iteration {e.get('best_iteration')}, fitness "
                             f"{float(e.get('best_fitness') or 0):.4f}</b> "
                             f"({e.get('iterations_done')} iterations). Changed from "

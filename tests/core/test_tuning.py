@@ -237,3 +237,20 @@ def test_every_training_yaml_tells_a_yaml_mistake_in_the_same_plain_words(
             read(path)
         assert str(caught.value) == f"{name}, line 1: a [ list ] opened here is not closed " \
                                     f"with ']'.", name
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"iterations": 0}, "iterations must be at least 1 (got 0)."),
+    ({"time": -1.0}, "time must be a positive number of hours (got -1.0)."),
+    ({"train_epochs": 0}, "epochs must be at least 1 (got 0)."),
+    ({"train_time": 0.0}, "time must be a positive number of hours (got 0.0)."),
+])
+def test_a_run_and_a_search_check_counts_and_hours_with_the_same_rule(
+        tmp_path: Path, change: dict, words: str) -> None:
+    train = {k[6:]: v for k, v in change.items() if k.startswith("train_")}
+    search = {k: v for k, v in change.items() if not k.startswith("train_")}
+    config = tuning.TuneConfig(train=TrainConfig.for_mode("scratch", tmp_path / "d.yaml",
+                                                          **train), **search)
+    with pytest.raises(UserError) as caught:
+        config.check()
+    assert str(caught.value) == words

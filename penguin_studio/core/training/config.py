@@ -269,10 +269,8 @@ class TrainConfig:
         if self.mode != "scratch" and not self.weights:
             raise UserError(f"The {self.mode} recipe needs start weights (--weights FILE.pt or a "
                             f"named model such as yolo11n.pt).")
-        if self.epochs < 1:
-            raise UserError(f"epochs must be at least 1 (got {self.epochs}).")
-        if self.time is not None and self.time <= 0:
-            raise UserError(f"time must be a positive number of hours (got {self.time}).")
+        check_at_least_one("epochs", self.epochs)
+        check_hours(self.time)
         if self.imgsz < 32:
             raise UserError(f"imgsz must be at least 32 pixels (got {self.imgsz}).")
         if self.batch == 0 or self.batch < -1:
@@ -290,6 +288,18 @@ class TrainConfig:
             raise UserError(f"extra settings: '{managed[0]}' has its own field in the config.")
         if self.hyp:
             load_hyp_file(self.hyp)
+
+
+def check_at_least_one(name: str, value: int) -> None:
+    """A count the run needs at least one of (epochs of a run, iterations of a search)."""
+    if value < 1:
+        raise UserError(f"{name} must be at least 1 (got {value}).")
+
+
+def check_hours(time: float | None) -> None:
+    """A time budget in hours (a run's ``time``, a search's ``--time``): none, or above 0."""
+    if time is not None and time <= 0:
+        raise UserError(f"time must be a positive number of hours (got {time}).")
 
 
 def _cli_value(value: Any) -> str:

@@ -29,6 +29,8 @@ from penguin_studio.core.training.config import (
     FINETUNE_PRESET,
     MODES,
     TrainConfig,
+    check_at_least_one,
+    check_hours,
     check_setting_keys,
     ultralytics_defaults,
 )
@@ -228,10 +230,8 @@ class TuneConfig:
         if self.train.mode not in MODES:
             raise UserError(f"Unknown recipe '{self.train.mode}': choose one of "
                             f"{', '.join(MODES)}.")
-        if self.iterations < 1:
-            raise UserError(f"iterations must be at least 1 (got {self.iterations}).")
-        if self.time is not None and self.time <= 0:
-            raise UserError(f"time must be a positive number of hours (got {self.time}).")
+        check_at_least_one("iterations", self.iterations)
+        check_hours(self.time)
         if self.gpu_per_trial is not None and self.gpu_per_trial < 0:
             raise UserError(f"--gpu-per-trial must be 0 or more (got {self.gpu_per_trial}).")
         if self.ray_address and not self.ray:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from renamed_weights import renamed_weights
 
 from penguin_studio import cli
 from penguin_studio.core.dataset.project import label_path_for, open_dataset
@@ -55,3 +56,17 @@ def test_prelabel_bad_input_is_one_line(tiny_dataset: Path, tmp_path: Path,
     assert cli.main(["prelabel", str(tiny_dataset), "--weights", str(text), "--conf",
                      "2"]) == 1
     assert "--conf must be between 0 and 1" in capsys.readouterr().err
+
+
+def test_prelabel_and_next_refuse_a_model_of_other_classes(tiny_dataset: Path,
+                                                           tiny_weights: Path, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture) -> None:
+    _unlabel(tiny_dataset, 2)
+    other = renamed_weights(tiny_weights, tmp_path / "coco.pt", ["person", "bicycle"])
+    for command in (["prelabel", str(tiny_dataset), "--weights", str(other)],
+                    ["dataset", "next", str(tiny_dataset), "--weights", str(other)]):
+        assert cli.main(command) == 1
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("error: This model's classes (person, bicycle) differ from the "
+                              "dataset's (penguin, rock)") and "\n" not in err
+    assert not (tiny_dataset.parent / ".penguin-studio" / "proposals").exists()

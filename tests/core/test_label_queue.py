@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from renamed_weights import renamed_weights
 
 from penguin_studio.core.dataset.project import label_path_for, open_dataset
 from penguin_studio.core.errors import UserError
@@ -75,10 +76,14 @@ def test_model_scores_are_cached_per_model_and_deterministic(tiny_dataset: Path,
     assert (ds.state_dir / "label_queue" / f"{q.model_key(other)}.json").is_file()
 
 
-def test_a_model_of_other_classes_is_refused_naming_both_lists() -> None:
-    q.check_proposal_classes(["penguin", "seal"], ["Seal", "penguin"])  # same, other order
-    with pytest.raises(UserError, match=r"classes \(car, person\) differ .*\(penguin\)"):
-        q.check_proposal_classes(["car", "person"], ["penguin"])
+def test_a_model_of_other_classes_is_refused_naming_both_lists(tiny_dataset: Path,
+                                                               tiny_weights: Path,
+                                                               tmp_path: Path) -> None:
+    ds = open_dataset(tiny_dataset)
+    other = renamed_weights(tiny_weights, tmp_path / "coco.pt", ["person", "car"])
+    with pytest.raises(UserError, match=r"classes \(person, car\) differ from the dataset's "
+                                        r"\(penguin, rock\)"):
+        q.build_queue(ds, other, images=ds.unique_images()[:2])
 
 
 def test_a_read_only_dataset_keeps_scores_in_memory(tiny_dataset: Path, monkeypatch) -> None:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from renamed_weights import renamed_weights
 
 from penguin_studio.core.dataset.labels import Box, LabelParseError, read_labels
 from penguin_studio.core.dataset.project import label_path_for, open_dataset
@@ -83,12 +84,42 @@ def test_review_errors_are_clear(half_labelled, tiny_weights):
     assert not label_path_for(image).exists()
 
 
-def test_class_mapping_by_name():
+def test_lenient_class_mapping_by_name_for_live_snapshots():
     assert pl.class_mapping(["a", "b"], ["a", "b"]) == ({0: 0, 1: 1}, "")
     mapping, note = pl.class_mapping(["person", "penguin"], ["rock", "Penguin"])
     assert mapping == {1: 1} and "person" in note
     with pytest.raises(pl.UserError, match="None of the model's classes"):
         pl.class_mapping(["car"], ["penguin"])
+
+
+def test_proposal_classes_must_be_the_datasets_in_any_order():
+    rule = pl.proposal_class_mapping
+    assert rule(["penguin", "rock"], ["penguin", "rock"]) == {0: 0, 1: 1}
+    assert rule(["Rock ", "penguin"], ["penguin", "rock"]) == {0: 1, 1: 0}  # mapped by name
+    assert rule(["a", "b"], []) == {0: 0, 1: 1}  # a dataset that names no classes yet
+    with pytest.raises(pl.UserError, match=r"^This model's classes \(person, penguin, rock\) "
+                       r"differ from the dataset's \(penguin, rock\): the dataset has no "
+                       r"person\."):
+        rule(["person", "penguin", "rock"], ["penguin", "rock"])  # an extra class
+    with pytest.raises(pl.UserError, match=r"\(penguin\) differ from the dataset's "
+                       r"\(penguin, rock\): the model lacks rock\."):
+        rule(["penguin"], ["penguin", "rock"])  # a missing class
+    coco = [f"class{i}" for i in range(80)]
+    with pytest.raises(pl.UserError, match=r"class11, … \(80 in all\)\) differ") as refused:
+        rule(coco, ["penguin", "rock"])
+    assert "\n" not in str(refused.value)
+
+
+def test_prelabel_refuses_a_model_of_other_classes_before_any_image(half_labelled,
+                                                                     tiny_weights, tmp_path):
+    other = renamed_weights(tiny_weights, tmp_path / "other.pt", ["penguin", "rock", "seal"])
+    with pytest.raises(pl.UserError, match=r"\(penguin, rock, seal\) differ from the "
+                       r"dataset's \(penguin, rock\)"):
+        pl.prelabel(half_labelled, other)
+    assert not (half_labelled.root / pl.PROPOSALS_DIR).exists()
+    swapped = renamed_weights(tiny_weights, tmp_path / "swapped.pt", ["rock", "penguin"])
+    report = pl.prelabel(half_labelled, swapped, conf=0.001)
+    assert report.images > 0 and "matched to the dataset's by name" in report.warning
 
 
 def test_a_damaged_proposals_file_does_not_stop_the_review_list(tiny_dataset: Path) -> None:

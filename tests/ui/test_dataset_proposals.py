@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from renamed_weights import renamed_weights
 
 from penguin_studio.core.dataset.labels import Box, atomic_write_text, read_labels
 from penguin_studio.core.dataset.project import label_path_for, open_dataset
@@ -278,6 +279,25 @@ def test_prelabel_with_a_file_that_is_not_a_model(open_dataset_panel,
         assert done.args == [None]
         assert len(panel.errors) == 1 and "not a PyTorch checkpoint" in panel.errors[0]
         assert not panel.job_strip.isVisible()
+        assert not (tiny_dataset.parent / pl.PROPOSALS_DIR).exists()
+    finally:
+        panel.shutdown()
+        panel.context.shutdown()
+
+
+def test_prelabel_refuses_a_model_of_other_classes(open_dataset_panel, qtbot, tiny_dataset,
+                                                   unlabelled, tiny_weights, tmp_path) -> None:
+    other = renamed_weights(tiny_weights, tmp_path / "coco.pt", ["person", "car", "dog"])
+    panel = open_dataset_panel(tiny_dataset)
+    try:
+        tools = panel.proposal_tools
+        tools.prelabel.ask = lambda ds, n: PrelabelChoice(other, 0.25)
+        with qtbot.waitSignal(tools.prelabel.finished, timeout=30000) as done:
+            tools.prelabel.start()
+        assert done.args == [None]
+        assert len(panel.errors) == 1
+        assert "classes (person, car, dog) differ from the dataset's (penguin, rock)" in \
+            panel.errors[0]
         assert not (tiny_dataset.parent / pl.PROPOSALS_DIR).exists()
     finally:
         panel.shutdown()

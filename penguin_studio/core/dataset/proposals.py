@@ -11,7 +11,9 @@ Editor hooks (one key each): :func:`load_proposals` to draw the pending boxes,
 :func:`accept` / :func:`reject` with an index or ``"all"``, :func:`adjust` with the box as the
 user moved it. An editor that keeps its own undoable label document adds the box there and
 calls :func:`mark` to record the decision only. Making proposals (running a model) is
-``core.inference.prelabel``'s job; this module is only the format and the decisions.
+``core.inference.prelabel``'s job; this module is the format, the decisions, and the one
+rule on which model may propose (:func:`proposal_class_mapping`, used by every proposal
+path: the Pre-label action, ``penguin-studio prelabel``, the label-next queue, auto-train).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -36,6 +38,48 @@ PROPOSALS_DIR = Path(STATE_DIR) / "proposals"
 UNREVIEWED, ACCEPTED, REJECTED, ADJUSTED = "unreviewed", "accepted", "rejected", "adjusted"
 STATUSES = (UNREVIEWED, ACCEPTED, REJECTED, ADJUSTED)
 FORMAT_VERSION = 1
+
+
+# ----- which model may propose ----------------------------------------------------------
+def _class_key(name: str) -> str:
+    return str(name).strip().casefold()
+
+
+def _name_list(names: Sequence[str], most: int = 12) -> str:
+    shown = ", ".join(str(n) for n in names[:most])
+    return shown + (f", … ({len(names)} in all)" if len(names) > most else "") if names \
+        else "none"
+
+
+def proposal_class_mapping(model_names: Sequence[str],
+                           dataset_names: Sequence[str]) -> dict[int, int]:
+    """Model class id → dataset class id, or a refusal naming both class lists.
+
+    A proposal is a box the user is asked to accept into the labels, so the model must know
+    exactly the dataset's classes. The lists *differ* when their sets of names differ
+    (compared trimmed and case-insensitively): a model with a class the dataset lacks (a COCO
+    model on a two-class project) or without one of the dataset's classes is refused with a
+    :class:`UserError` naming both lists and what is missing on each side. The same names in
+    another order are not a difference: boxes are mapped by name. A dataset that names no
+    classes yet takes the model's ids as they are.
+    """
+    model, data = list(model_names), list(dataset_names)
+    if not data or [_class_key(n) for n in model] == [_class_key(n) for n in data]:
+        return {i: i for i in range(len(model))}
+    by_name = {_class_key(n): i for i, n in enumerate(data)}
+    model_keys = [_class_key(n) for n in model]
+    if len(set(model_keys)) == len(model) == len(data) == len(by_name) \
+            and set(model_keys) == set(by_name):
+        return {i: by_name[key] for i, key in enumerate(model_keys)}
+    missing = [n for n in data if _class_key(n) not in set(model_keys)]
+    extra = [n for n in model if _class_key(n) not in by_name]
+    why = "; ".join(part for part in (
+        f"the model lacks {_name_list(missing, 6)}" if missing else "",
+        f"the dataset has no {_name_list(extra, 6)}" if extra else "") if part) \
+        or "a class name appears twice"
+    raise UserError(f"This model's classes ({_name_list(model)}) differ from the dataset's "
+                    f"({_name_list(data)}): {why}. Proposals need a model trained on this "
+                    "dataset's classes: train one (auto-train does) or pick another.")
 
 
 @dataclass

@@ -3,8 +3,11 @@
 The proposals' file format, their location and the review decisions (accept, reject, adjust,
 mark) are dataset content and live in :mod:`penguin_studio.core.dataset.proposals`; they are
 re-exported here under their old names, so existing imports keep working. This module runs
-the model: :func:`prelabel` (the job), :func:`save_proposals` (a live snapshot's detections)
-and :func:`class_mapping` (model classes to the dataset's).
+the model: :func:`prelabel` (the job) and :func:`save_proposals` (a live snapshot's
+detections). :func:`prelabel` refuses a model whose classes differ from the dataset's with
+the one rule every proposal path uses,
+:func:`~penguin_studio.core.dataset.proposals.proposal_class_mapping`; a live snapshot keeps
+the older, lenient :func:`class_mapping` (classes the dataset lacks are left out).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from penguin_studio.core.dataset.proposals import (
     load_proposals,
     mark,
     pending_images,
+    proposal_class_mapping,
     proposals_path,
     reject,
 )
@@ -45,7 +49,8 @@ from penguin_studio.core.jobs import JobContext
 __all__ = ["ACCEPTED", "ADJUSTED", "FORMAT_VERSION", "PROPOSALS_DIR", "REJECTED", "STATUSES",
            "UNREVIEWED", "ImageProposals", "PrelabelReport", "Proposal", "Which", "accept",
            "adjust", "boxes_to_add", "class_mapping", "discard", "find_proposals_path",
-           "load_proposals", "mark", "pending_images", "prelabel", "proposals_from_detections",
+           "load_proposals", "mark", "pending_images", "prelabel", "proposal_class_mapping",
+           "proposals_from_detections",
            "proposals_path", "reject", "save_proposals", "unlabelled_images"]
 
 
@@ -76,7 +81,9 @@ def prelabel(dataset: Dataset, weights: str | Path, conf: float = 0.25,
              backend: str = "torch") -> PrelabelReport:
     """Propose boxes for the unlabelled images of ``dataset`` (or the ``images`` given).
 
-    Images that already have a proposals file are left alone unless ``overwrite``.
+    Images that already have a proposals file are left alone unless ``overwrite``. A model
+    whose classes differ from the dataset's is refused (:class:`UserError` naming both lists)
+    before any image is touched.
     ``backend`` runs the model (see :mod:`~penguin_studio.core.inference.backends`).
     """
     from penguin_studio.core.inference.predict import Predictor, read_image
@@ -86,10 +93,12 @@ def prelabel(dataset: Dataset, weights: str | Path, conf: float = 0.25,
     if not overwrite:
         todo = [p for p in todo if not proposals_path(p, dataset.root).exists()]
     report = PrelabelReport()
+    predictor = Predictor(weights, imgsz, backend, ctx)  # refused below even with nothing to do
+    mapping = proposal_class_mapping(predictor.info.names, dataset.names)
+    if mapping != {i: i for i in range(len(mapping))}:
+        report.warning = "Model classes were matched to the dataset's by name."
     if not todo:
         return report
-    predictor = Predictor(weights, imgsz, backend, ctx)
-    mapping, report.warning = class_mapping(predictor.info.names, dataset.names)
     for done, image_path in enumerate(todo):
         ctx.step(done, len(todo), f"Pre-labelling {image_path.name}")
         image = read_image(image_path)

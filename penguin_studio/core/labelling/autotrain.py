@@ -224,12 +224,10 @@ def conclude(dataset: Dataset, state: AutoTrainState, run_dir: Path,
 
 def refresh_proposals(dataset: Dataset, weights: Path, ctx: JobContext | None = None,
                       conf: float = PROPOSAL_CONF) -> int:
-    """New proposals for unlabelled images nobody has started reviewing."""
-    from penguin_studio.core.inference.predict import Predictor
+    """New proposals for unlabelled images nobody has started reviewing (``prelabel`` refuses
+    a model whose classes differ from the dataset's, as every proposal path does)."""
     from penguin_studio.core.inference.prelabel import load_proposals, prelabel, unlabelled_images
-    from penguin_studio.core.labelling.queue import check_proposal_classes
 
-    check_proposal_classes(Predictor(weights).info.names, list(dataset.names))
     todo = []
     for image in unlabelled_images(dataset):
         try:

@@ -39,6 +39,7 @@ import numpy as np
 
 from penguin_studio.core.dataset.labels import Box, atomic_write_text, read_labels
 from penguin_studio.core.dataset.project import STATE_DIR, Dataset, label_path_for
+from penguin_studio.core.dataset.proposals import proposal_class_mapping
 from penguin_studio.core.errors import UserError
 from penguin_studio.core.jobs import JobContext
 
@@ -239,17 +240,6 @@ class QueueCache:
 
 
 # ----- predictions -------------------------------------------------------------------------
-def check_proposal_classes(model_names: Sequence[str], dataset_names: Sequence[str]) -> None:
-    """Refuse a model whose classes are not the dataset's, naming both lists."""
-    if [n.lower() for n in model_names] == [n.lower() for n in dataset_names]:
-        return
-    if sorted(n.lower() for n in model_names) == sorted(n.lower() for n in dataset_names):
-        return  # the same classes in another order: matched by name
-    raise UserError(f"This model's classes ({', '.join(model_names[:8])}) differ from the "
-                    f"dataset's ({', '.join(dataset_names[:8])}): pick a model trained on "
-                    f"this dataset's classes.")
-
-
 def predict_for_queue(predictor, image: np.ndarray) -> CachedPrediction:
     """Candidates of a BGR image, plain and mirrored (mapped back), coordinates 0–1."""
     from penguin_studio.core.inference.filtering import filter_detections
@@ -342,7 +332,7 @@ def _load_predictor(weights: str | Path, dataset: Dataset):
     from penguin_studio.core.inference.predict import Predictor
 
     predictor = Predictor(weights)
-    check_proposal_classes(predictor.info.names, list(dataset.names))
+    proposal_class_mapping(predictor.info.names, list(dataset.names))  # refuses, naming both
     return predictor
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from pathlib import Path
@@ -254,3 +255,21 @@ def test_a_run_and_a_search_check_counts_and_hours_with_the_same_rule(
     with pytest.raises(UserError) as caught:
         config.check()
     assert str(caught.value) == words
+
+
+def test_iterations_and_the_run_index_skip_half_written_and_foreign_lines(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from penguin_studio.core import appdirs
+    from penguin_studio.core.training import runs
+
+    (tmp_path / tuning.RESULTS_FILE).write_text(
+        '{"iteration": 1, "fitness": 0.5, "hyperparameters": {"lr0": 0.01}}\n[1, 2]\n'
+        '{"iteration": 2, "fitness": 0.7, "hyperpa')
+    assert [(i.iteration, i.fitness) for i in tuning.read_iterations(tmp_path)] == [(1, 0.5)]
+    monkeypatch.setattr(appdirs, "data_dir", lambda: tmp_path)
+    data = tmp_path / "data.yaml"
+    runs.remember_run(data, tmp_path / "run1")
+    with open(tmp_path / runs.INDEX_FILE, "a", encoding="utf-8") as fh:
+        key = json.dumps(runs.dataset_key(data))
+        fh.write(f'"a string"\n{{"data": {key}}}\n{{"data": {key}, "ru')
+    assert runs._indexed_runs(data) == [tmp_path / "run1"]

@@ -79,6 +79,25 @@ def read_events(path: Path) -> list[Event]:
     return [e for e in (decode(line) for line in text.splitlines()) if e is not None]
 
 
+def read_json_lines(path: Path) -> list[dict[str, Any]]:
+    """Every JSON object line of a file that is appended to while it is read (the run index,
+    ultralytics' tune_results.ndjson): a half-written or foreign line is skipped, a missing
+    file is []."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return []
+    rows = []
+    for line in text.splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(row, dict):
+            rows.append(row)
+    return rows
+
+
 @dataclass
 class ProgressTracker:
     """Fraction done, ETA and throughput from the event stream (CLI and GUI share it)."""

@@ -20,6 +20,7 @@ import yaml
 
 from penguin_studio.core import appdirs
 from penguin_studio.core.errors import UserError
+from penguin_studio.core.training.events import read_json_lines
 
 CONFIG_FILE = "penguin_config.yaml"
 STATUS_FILE = "penguin_run.json"
@@ -208,19 +209,8 @@ def remember_run(data: str | Path, run_dir: Path) -> None:
 
 def _indexed_runs(data: str | Path) -> list[Path]:
     key = dataset_key(data)
-    try:
-        text = (appdirs.data_dir() / INDEX_FILE).read_text(encoding="utf-8")
-    except OSError:
-        return []
-    out = []
-    for line in text.splitlines():
-        try:
-            item = json.loads(line)
-        except ValueError:
-            continue
-        if item.get("data") == key:
-            out.append(Path(item["run"]))
-    return out
+    return [Path(item["run"]) for item in read_json_lines(appdirs.data_dir() / INDEX_FILE)
+            if item.get("data") == key and "run" in item]
 
 
 def run_dirs(data: str | Path, dataset_root: Path | None = None) -> list[Path]:

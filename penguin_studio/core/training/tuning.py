@@ -12,7 +12,6 @@ Qt-free and torch-free: the CLI, the Tune page and the tuning child process shar
 
 from __future__ import annotations
 
-import json
 import math
 import socket
 from dataclasses import asdict, dataclass, field
@@ -34,6 +33,7 @@ from penguin_studio.core.training.config import (
     check_setting_keys,
     ultralytics_defaults,
 )
+from penguin_studio.core.training.events import read_json_lines
 from penguin_studio.core.training.yaml_files import read_yaml_file
 
 TUNE_CONFIG = "penguin_tune.yaml"
@@ -327,18 +327,8 @@ class Iteration:
 
 def read_iterations(tune_dir: str | Path) -> list[Iteration]:
     """Every finished iteration (a half-written last line is skipped)."""
-    try:
-        text = (Path(tune_dir) / RESULTS_FILE).read_text(encoding="utf-8")
-    except OSError:
-        return []
-    out = []
-    for line in text.splitlines():
-        try:
-            row = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(row, dict):
-            continue
+    out: list[Iteration] = []
+    for row in read_json_lines(Path(tune_dir) / RESULTS_FILE):
         datasets = row.get("datasets") or {}
         metrics = next(iter(datasets.values()), None) or {}
         out.append(Iteration(iteration=int(row.get("iteration", len(out) + 1)),

@@ -7,6 +7,12 @@ JobRunner` (which stops every job when the window closes) and reports to the sta
 error dialog, "Title cancelled." Optionally a :class:`~penguin_studio.ui.dataset.job_strip.
 JobStrip` shows the progress bar and the Cancel button. Panels pass their own callbacks for
 what the result means to them; they never repeat the status-bar wording.
+
+A widget whose jobs must stop when it closes (the Live panel, the Counting box) starts
+them through a :class:`JobGroup`: the same :func:`start_job`, plus ``shutdown()`` and an
+``idle`` signal to wait on. :func:`wait_until` is the one way to wait for work off the
+GUI thread (screenshots, benchmarks): a local event loop woken by a signal, never a loop
+that spins ``processEvents``.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal, SignalInstance
 
 DONE_MS = 8000  # how long a job's done / cancelled line stays in the status bar
 FAILED_MS = 5000
@@ -32,6 +40,34 @@ class JobHandle:
             self.thread.cancel()
 
 
+def wait_until(condition: Callable[[], bool], *signals: SignalInstance,
+               timeout_s: float = 10.0) -> bool:
+    """Run a local event loop until ``condition()`` holds, looking again each time one of
+    ``signals`` fires; False when ``timeout_s`` passed first. For screenshots and
+    benchmarks that must wait for a job: the GUI stays live and nothing spins."""
+    if condition():
+        return True
+    loop = QEventLoop()
+
+    def check(*_args: Any) -> None:
+        if condition():
+            loop.quit()
+
+    for signal in signals:
+        signal.connect(check)
+    timer = QTimer(singleShot=True, interval=max(1, int(timeout_s * 1000)))
+    timer.timeout.connect(loop.quit)
+    timer.start()
+    try:
+        if not condition():  # it may have come true while connecting
+            loop.exec()
+    finally:
+        timer.stop()
+        for signal in signals:
+            signal.disconnect(check)
+    return condition()
+
+
 def start_job(context, title: str, fn: Callable[..., Any], *args: Any,
               on_done: Callable[[Any], None] | None = None,
               on_failed: Callable[[str], None] | None = None,
@@ -39,12 +75,14 @@ def start_job(context, title: str, fn: Callable[..., Any], *args: Any,
               on_progress: Callable[[int, int, str], None] | None = None,
               progress_text: str = "", done_text: Callable[[Any], str] | str | None = None,
               cancelled_text: str = "", strip=None, error_dialog: bool = True,
-              quiet: bool = False) -> JobHandle:
+              quiet: bool = False,
+              on_ended: Callable[[JobHandle], None] | None = None) -> JobHandle:
     """Run ``fn(ctx, *args)`` off the GUI thread; every outcome reaches the status bar.
 
     ``done_text`` (a text, or a function of the result) is shown when it succeeds;
     ``error_dialog`` False keeps a failure to one status-bar line (background work the user
     did not ask for, such as auto-train). ``quiet`` shows nothing while it runs.
+    ``on_ended(handle)`` runs once the job's thread has ended, after the outcome.
     """
     handle = JobHandle(title)
     say = context.status_message.emit
@@ -90,6 +128,54 @@ def start_job(context, title: str, fn: Callable[..., Any], *args: Any,
         if on_progress is not None:
             on_progress(n, total, message)
 
+    ended = None if on_ended is None else (lambda: on_ended(handle))
     handle.thread = context.jobs.start(fn, *args, on_done=done, on_error=failed,
-                                       on_progress=progressed, on_cancel=cancelled)
+                                       on_progress=progressed, on_cancel=cancelled,
+                                       on_finished=ended)
     return handle
+
+
+class JobGroup(QObject):
+    """The jobs one widget started through :func:`start_job`, to stop them when it closes.
+
+    Not a second runner: the jobs run on the context's runner like every other; the group
+    only remembers its own until their threads end, so a panel closed before the window
+    (or a test's panel) leaves no thread behind.
+    """
+
+    idle = Signal()  # the last job of the group has ended
+
+    def __init__(self, context, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self._handles: set[JobHandle] = set()
+
+    def start(self, title: str, fn: Callable[..., Any], *args: Any,
+              **options: Any) -> JobHandle:
+        """:func:`start_job` with this group's context; the same options."""
+        # the thread's end, not the result: shutdown() must also wait out its last lines
+        handle = start_job(self.context, title, fn, *args, on_ended=self._ended, **options)
+        self._handles.add(handle)
+        return handle
+
+    def _ended(self, handle: JobHandle) -> None:
+        self._handles.discard(handle)
+        if not self._handles:
+            self.idle.emit()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._handles)
+
+    def wait_until_idle(self, timeout_s: float = 10.0) -> bool:
+        """Wait (an event loop, see :func:`wait_until`) until every job has ended."""
+        return wait_until(lambda: not self.busy, self.idle, timeout_s=timeout_s)
+
+    def shutdown(self, timeout_ms: int = 5000) -> None:
+        """Cancel every job of the group and wait for its thread."""
+        handles = list(self._handles)
+        for handle in handles:
+            handle.cancel()
+        for handle in handles:
+            handle.thread.wait(timeout_ms)
+        self._handles.clear()

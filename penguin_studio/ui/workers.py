@@ -63,7 +63,10 @@ class JobRunner(QObject):
               on_done: Callable[[Any], None] | None = None,
               on_error: Callable[[str], None] | None = None,
               on_progress: Callable[[int, int, str], None] | None = None,
-              on_cancel: Callable[[], None] | None = None, **kwargs: Any) -> JobThread:
+              on_cancel: Callable[[], None] | None = None,
+              on_finished: Callable[[], None] | None = None, **kwargs: Any) -> JobThread:
+        """Start ``fn(ctx, *args, **kwargs)``; ``on_finished`` runs once its thread has ended
+        (after the outcome's callback)."""
         thread = JobThread(fn, *args, **kwargs)
         if on_done:
             thread.succeeded.connect(on_done)
@@ -73,6 +76,8 @@ class JobRunner(QObject):
             thread.progressed.connect(on_progress)
         if on_cancel:
             thread.cancelled.connect(on_cancel)
+        if on_finished:  # connected before start: a quick job cannot end unseen
+            thread.finished.connect(on_finished)
         thread.finished.connect(lambda t=thread: self._forget(t))
         self._threads.add(thread)
         thread.start()

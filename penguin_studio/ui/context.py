@@ -20,6 +20,12 @@ OPENED_MS = 8000  # how long "Opened …" stays in the status bar
 OPENED_PROBLEMS_MS = 30000  # … when it also names problems of the dataset
 
 
+def dataset_key(dataset: Dataset | None) -> str:
+    """What tells another dataset from a reload of the same one (its yaml, else its
+    folder; "" for none): panels keep their results across a reload only."""
+    return str(dataset.yaml_path or dataset.root) if dataset is not None else ""
+
+
 def _open_job(ctx: JobContext, path: str) -> Dataset:
     ctx.progress(0, 0, f"Opening {path}…")
     return open_dataset(path)

@@ -84,7 +84,7 @@ def test_cancel_keeps_the_panel_usable(panel, qtbot):
     panel.run()
     panel.run_button.click()  # now "Cancel"
     qtbot.waitUntil(lambda: not panel.job.busy, timeout=60_000)
-    assert "Evaluation cancelled" in cancelled and panel.evaluation is None
+    assert "Evaluation cancelled." in cancelled and panel.evaluation is None
     assert panel.run_button.text() == "Evaluate"
 
 

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from penguin_studio.core.inference import predict
 from penguin_studio.core.outputs_guard import default_output_folder
+from penguin_studio.ui.context import dataset_key
 from penguin_studio.ui.detect.counts_tab import CountsTab, view_tabs
 from penguin_studio.ui.detect.output_target import ask_output_folder
 from penguin_studio.ui.detect.session import (
@@ -47,7 +48,11 @@ from penguin_studio.ui.widgets.class_toggles import ClassToggles
 from penguin_studio.ui.widgets.elided_label import ElidedLabel
 from penguin_studio.ui.widgets.job_control import JobControl
 from penguin_studio.ui.widgets.sliders import FractionSlider
-from penguin_studio.ui.widgets.weights_picker import WeightsPicker, model_size_box
+from penguin_studio.ui.widgets.weights_picker import (
+    WeightsPicker,
+    model_size_box,
+    show_problems,
+)
 
 COUNT_DELAY_MS = 60  # per-image counts follow a slider once it rests (1,000s of images)
 
@@ -60,7 +65,6 @@ class DetectPanel(QWidget):
         self.context = context
         self.session = DetectionSession()
         self.source: str = ""
-        self._last_weights_problem = ""
         self._dataset_key = ""  # the dataset the shown results were made under
         self._auto_source = False  # the source is the dataset's own default folder
         self._build()
@@ -79,7 +83,8 @@ class DetectPanel(QWidget):
         self.run_button.setDefault(True)
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(160)
-        self.job = JobControl(self.context, self.run_button, self.progress, "Detection", self)
+        self.job = JobControl(self.context, self.run_button, self.progress, "Detection", self,
+                              run=self.run)
         self.source_label = ElidedLabel("No source chosen")
         self.source_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.conf = FractionSlider("Confidence", self.session.conf,
@@ -164,7 +169,6 @@ class DetectPanel(QWidget):
         layout.addLayout(bottom)
 
     def _connect(self) -> None:
-        self.run_button.clicked.connect(self._run_or_cancel)
         self.conf.value_changed.connect(self._set_conf)
         self.iou.value_changed.connect(self._set_iou)
         self.items.currentRowChanged.connect(self._show_item)
@@ -174,13 +178,13 @@ class DetectPanel(QWidget):
         self.labels_button.clicked.connect(self._export_labels)
         self.prelabel_button.clicked.connect(self._prelabel)
         self.weights.changed.connect(self._weights_changed)
-        self.weights.problem_changed.connect(self._weights_problem)
+        show_problems(self.weights, self.message.text, self.message.setText)
         self.job.failed.connect(self.message.setText)
         self.job.finished.connect(self._update_actions)
 
     # ----- dataset and sources ------------------------------------------------------------
     def _on_dataset(self, dataset) -> None:
-        key = str(dataset.yaml_path or dataset.root) if dataset is not None else ""
+        key = dataset_key(dataset)
         changed = key != self._dataset_key  # a reload of the same dataset keeps results
         self._dataset_key = key
         if changed and self.job.busy:
@@ -241,12 +245,6 @@ class DetectPanel(QWidget):
         return start_folder(self.context.dataset, self.source)
 
     # ----- running the model --------------------------------------------------------------
-    def _run_or_cancel(self) -> None:
-        if self.job.busy:
-            self.job.cancel()
-        else:
-            self.run()
-
     def run(self) -> None:
         """Predict the source with the chosen model (TTA as ticked) in the background."""
         weights = self.weights.path()
@@ -432,11 +430,6 @@ class DetectPanel(QWidget):
         if problem:
             self._said(problem)
         return bool(problem)
-
-    def _weights_problem(self, problem: str) -> None:
-        if problem or self.message.text() == self._last_weights_problem:
-            self.message.setText(problem)
-        self._last_weights_problem = problem
 
     def _said(self, text: str) -> None:
         self.message.setText(text)

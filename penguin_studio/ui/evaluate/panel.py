@@ -26,9 +26,14 @@ from PySide6.QtWidgets import (
 
 from penguin_studio.core.dataset.project import SPLITS
 from penguin_studio.core.evaluation import DEFAULT_CONF, DEFAULT_MATCH_IOU, Evaluation
+from penguin_studio.ui.context import dataset_key
 from penguin_studio.ui.widgets.job_control import JobControl
 from penguin_studio.ui.widgets.sliders import FractionSlider
-from penguin_studio.ui.widgets.weights_picker import WeightsPicker, model_size_box
+from penguin_studio.ui.widgets.weights_picker import (
+    WeightsPicker,
+    model_size_box,
+    show_problems,
+)
 
 
 def evaluate_job(ctx, weights: str, data: str, split: str, imgsz: int | None) -> Evaluation:
@@ -57,7 +62,6 @@ class EvaluatePanel(QWidget):
         super().__init__(parent)
         self.context = context
         self.evaluation: Evaluation | None = None
-        self._last_weights_problem = ""
         self._dataset_key = ""  # the data yaml the results belong to
         self._build()
         context.dataset_changed.connect(self._on_dataset)
@@ -77,7 +81,8 @@ class EvaluatePanel(QWidget):
         self.run_button = QPushButton("Evaluate")
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(180)
-        self.job = JobControl(self.context, self.run_button, self.progress, "Evaluation", self)
+        self.job = JobControl(self.context, self.run_button, self.progress, "Evaluation", self,
+                              run=self.run)
         self.conf = FractionSlider("Confidence", DEFAULT_CONF,
                                    "Predictions below this are ignored in the confusion "
                                    "matrix and the error counts", minimum=0.0)
@@ -99,7 +104,6 @@ class EvaluatePanel(QWidget):
         self.tabs.addTab(self.confusion, "Confusion matrix")
         self.tabs.addTab(self.mistakes, "Where it's wrong")
         self._arrange()
-        self.run_button.clicked.connect(self._run_or_cancel)
         # re-counting thousands of images takes ~0.1 s: do it once the slider rests
         self._recount = QTimer(self, singleShot=True, interval=RECOUNT_DELAY_MS)
         self._recount.timeout.connect(self._thresholds_changed)
@@ -109,7 +113,7 @@ class EvaluatePanel(QWidget):
             lambda path: self.context.request_edit(path, back_to="evaluate"))
         self.job.failed.connect(self._warn)
         self.weights.changed.connect(self._weights_changed)
-        self.weights.problem_changed.connect(self._weights_problem)
+        show_problems(self.weights, self.warning.text, self._warn)
 
     def _arrange(self) -> None:
         top = QHBoxLayout()
@@ -132,11 +136,6 @@ class EvaluatePanel(QWidget):
         layout.addWidget(self.warning)
         layout.addWidget(self.tabs, 1)
 
-    def _weights_problem(self, problem: str) -> None:
-        if problem or self.warning.text() == self._last_weights_problem:
-            self._warn(problem)
-        self._last_weights_problem = problem
-
     def _warn(self, text: str) -> None:
         self.warning.setText(text)
         self.warning.setVisible(bool(text))
@@ -154,7 +153,7 @@ class EvaluatePanel(QWidget):
 
     # ----- dataset ------------------------------------------------------------------------
     def _on_dataset(self, dataset) -> None:
-        key = str(dataset.yaml_path or dataset.root) if dataset is not None else ""
+        key = dataset_key(dataset)
         if key != self._dataset_key:  # another dataset (a reload of this one keeps results)
             self._dataset_key = key
             if self.job.busy:
@@ -172,12 +171,6 @@ class EvaluatePanel(QWidget):
         self.run_button.setEnabled(bool(splits) or self.job.busy)
 
     # ----- running ------------------------------------------------------------------------
-    def _run_or_cancel(self) -> None:
-        if self.job.busy:
-            self.job.cancel()
-        else:
-            self.run()
-
     def run(self) -> None:
         """Evaluate the chosen model on the chosen split in the background."""
         dataset = self.context.dataset

@@ -10,6 +10,7 @@ from the list. A file that is no model (a ``.txt``, a data yaml, a damaged or se
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -47,6 +48,20 @@ def remember_weights(path: str) -> None:
 def run_weights(dataset) -> list[str]:
     """best.pt (else last.pt) of every training run of ``dataset``, newest first."""
     return [str(entry.path) for entry in _catalogue(dataset, include_models=False)]
+
+
+def show_problems(picker: WeightsPicker, shown: Callable[[], str],
+                  show: Callable[[str], None]) -> None:
+    """Say what a picked file is at once (``show(problem)``) and take the line away when a
+    good file is picked, unless the panel said something else since (``shown()``)."""
+    last = [""]
+
+    def changed(problem: str) -> None:
+        if problem or shown() == last[0]:
+            show(problem)
+        last[0] = problem
+
+    picker.problem_changed.connect(changed)
 
 
 def _catalogue(dataset, include_models: bool = True) -> list:

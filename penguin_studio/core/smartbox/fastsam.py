@@ -8,9 +8,6 @@ mask whose box best matches the rough box).
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -18,18 +15,18 @@ import numpy as np
 from penguin_studio.core import engine
 from penguin_studio.core.boxes import box_iou
 from penguin_studio.core.errors import NotACheckpointError
+from penguin_studio.core.smartbox.cache import CACHE_IMAGES, CachedEngine
 from penguin_studio.core.smartbox.prompt import Prompt, SmartBoxResult, mask_to_result
-from penguin_studio.core.smartbox.sam import CACHE_IMAGES, _to_model_size
+from penguin_studio.core.smartbox.sam import MODEL_SIZE, _to_model_size
 from penguin_studio.core.smartbox.weights import ASK, identify
 
 HINT = "FastSAM found no object here: click elsewhere on it, or drag a rough box."
 
 
-class FastSamEngine:
-    needs_embedding = True
-
+class FastSamEngine(CachedEngine):
     def __init__(self, weights: str | Path, cache_images: int = CACHE_IMAGES,
                  device: str = "cpu") -> None:
+        super().__init__(cache_images)
         path = Path(weights)
         if identify(path).family != "fastsam":
             raise NotACheckpointError(f"{path.name} is not a FastSAM checkpoint: {ASK}.")
@@ -40,43 +37,22 @@ class FastSamEngine:
             raise NotACheckpointError(f"Cannot load {path.name} as FastSAM: {exc}") from exc
         self.name = f"FastSAM ({path.name})"
         self.device = device
-        self.cache_images = max(1, cache_images)
-        self.encoder_calls = 0
-        self._lock = threading.Lock()
-        self._cache: OrderedDict[str, tuple[np.ndarray, float]] = OrderedDict()
 
-    def cached(self, key: str) -> bool:
-        return key in self._cache
+    def _compute(self, image: np.ndarray) -> tuple[np.ndarray, float]:
+        small, scale = _to_model_size(image)
+        self.encoder_calls += 1
+        result = self._model.predict(small, imgsz=MODEL_SIZE, conf=0.4, iou=0.9,
+                                     retina_masks=True, device=self.device, verbose=False)[0]
+        masks = (np.zeros((0, *small.shape[:2]), bool) if result.masks is None
+                 else result.masks.data.cpu().numpy() > 0.5)
+        return masks, scale
 
-    def embed(self, key: str, image: np.ndarray) -> None:
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return
-            small, scale = _to_model_size(image)
-            self.encoder_calls += 1
-            result = self._model.predict(small, imgsz=1024, conf=0.4, iou=0.9,
-                                         retina_masks=True, device=self.device,
-                                         verbose=False)[0]
-            masks = (np.zeros((0, *small.shape[:2]), bool) if result.masks is None
-                     else result.masks.data.cpu().numpy() > 0.5)
-            self._cache[key] = (masks, scale)
-            while len(self._cache) > self.cache_images:
-                self._cache.popitem(last=False)
-
-    def propose(self, key: str, image: np.ndarray, prompt: Prompt) -> SmartBoxResult:
-        start = time.perf_counter()
-        h, w = image.shape[:2]
-        prompt = prompt.inside(w, h)
-        if prompt.is_empty():
-            return SmartBoxResult(None, self.name, hint="Click on the object, inside the image.")
-        self.embed(key, image)
-        masks, scale = self._cache[key]
+    def _answer(self, entry: tuple[np.ndarray, float], prompt: Prompt,
+                size: tuple[int, int]) -> SmartBoxResult:
+        masks, scale = entry
         mask = select_mask(masks, prompt, scale)
-        result = None if mask is None else mask_to_result(mask, self.name, scale, (0, 0), (w, h))
-        result = result or SmartBoxResult(None, self.name, hint=HINT)
-        result.seconds = time.perf_counter() - start
-        return result
+        result = None if mask is None else mask_to_result(mask, self.name, scale, (0, 0), size)
+        return result or SmartBoxResult(None, self.name, hint=HINT)
 
 
 def select_mask(masks: np.ndarray, prompt: Prompt, scale: float) -> np.ndarray | None:

@@ -59,8 +59,9 @@ def clip_box(box: Box, width: int, height: int) -> Box:
     x0, y0, x1, y1 = (float(v) for v in box)
     x0, x1 = sorted((x0, x1))
     y0, y1 = sorted((y0, y1))
-    return (min(max(x0, 0.0), width), min(max(y0, 0.0), height),
-            min(max(x1, 0.0), width), min(max(y1, 0.0), height))
+    w, h = float(width), float(height)
+    return (min(max(x0, 0.0), w), min(max(y0, 0.0), h), min(max(x1, 0.0), w),
+            min(max(y1, 0.0), h))
 
 
 def mask_to_result(mask: np.ndarray, engine: str, scale: float = 1.0,

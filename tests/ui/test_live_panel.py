@@ -18,7 +18,6 @@ from penguin_studio.core.inference.live import verify_recording
 from penguin_studio.core.inference.video import write_sample_video
 from penguin_studio.ui.live import panel as live_module
 from penguin_studio.ui.live.panel import LivePanel
-from penguin_studio.ui.workers import JobRunner
 
 pytestmark = pytest.mark.slow
 
@@ -197,10 +196,10 @@ def test_a_dropped_stream_stops_cleanly_and_offers_reconnect(qtbot, panel: LiveP
         qtbot.waitUntil(lambda: not live_threads(), timeout=5000)
 
 
-def _qthreads_running(widget) -> list[QThread]:
-    """Running QThreads owned by the widget, including the job threads of its runners."""
-    runners = widget.findChildren(JobRunner)
-    jobs = [t for runner in runners for t in runner._threads]
+def _qthreads_running(widget, context) -> list[QThread]:
+    """Running QThreads owned by the widget, and the job threads of the context's runner
+    (where every panel's jobs run)."""
+    jobs = list(context.jobs._threads)
     return [t for t in [*widget.findChildren(QThread), *jobs] if t.isRunning()]
 
 
@@ -213,7 +212,7 @@ def test_closing_the_panel_stops_every_thread(qtbot, panel: LivePanel, clip: Pat
     assert live_threads()
     panel.close()
     assert not live_threads(), live_threads()
-    assert not _qthreads_running(panel)
+    assert not _qthreads_running(panel, panel._context)
 
 
 def test_closing_the_window_stops_every_thread(qtbot, tiny_dataset: Path, tiny_weights: Path,
@@ -232,4 +231,4 @@ def test_closing_the_window_stops_every_thread(qtbot, tiny_dataset: Path, tiny_w
     wait_frames(qtbot, panel, 2)
     window.close()
     assert not live_threads(), live_threads()
-    assert not _qthreads_running(window)
+    assert not _qthreads_running(window, window.context)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from live_panel import no_camera, show_live_panel
 
 from penguin_studio.core.dataset.to_label import TO_LABEL
-from penguin_studio.core.inference.video import CameraProbe, write_sample_video
-from penguin_studio.ui.live import panel as live_module
+from penguin_studio.core.inference.video import write_sample_video
 from penguin_studio.ui.live.panel import LivePanel
 
 pytestmark = pytest.mark.slow
@@ -23,14 +23,9 @@ def clip(tmp_path: Path) -> Path:
 @pytest.fixture
 def panels(qtbot, open_dataset_panel, tiny_dataset: Path, tiny_weights: Path, monkeypatch):
     """A Dataset panel and a Live panel sharing one context, as in the main window."""
-    monkeypatch.setattr(live_module, "probe_cameras",
-                        lambda: CameraProbe([], "/dev/video*: none present"))
+    no_camera(monkeypatch)
     dataset_panel = open_dataset_panel(tiny_dataset)
-    live = LivePanel(dataset_panel.context)
-    qtbot.addWidget(live)
-    live.resize(1100, 720)
-    live.show()
-    live.wait_until_idle()
+    live = show_live_panel(qtbot, dataset_panel.context)
     live.set_weights(tiny_weights)
     yield dataset_panel, live
     live.shutdown()

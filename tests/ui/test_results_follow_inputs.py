@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from live_panel import no_camera, show_live_panel
 
 from penguin_studio.ui.context import AppContext
 
@@ -148,15 +149,11 @@ def test_status_bar_follows_the_edits_not_the_opening(qtbot, open_dataset_panel,
 def test_live_drops_the_last_frame_on_a_new_model_dataset_or_failure(
         qtbot, context, tiny_weights: Path, other_dataset: Path, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from penguin_studio.core.inference.video import CameraProbe, write_sample_video
-    from penguin_studio.ui.live import panel as live_module
+    from penguin_studio.core.inference.video import write_sample_video
 
-    monkeypatch.setattr(live_module, "probe_cameras", lambda: CameraProbe([], "none"))
+    no_camera(monkeypatch)
     clip = write_sample_video(tmp_path / "clip.mp4", seconds=0.5, fps=20, size=(160, 120))
-    panel = live_module.LivePanel(context)
-    qtbot.addWidget(panel)
-    panel.show()
-    panel.wait_until_idle()
+    panel = show_live_panel(qtbot, context)
 
     def play_to_the_end() -> None:
         panel.set_weights(tiny_weights)

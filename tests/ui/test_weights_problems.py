@@ -7,10 +7,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from live_panel import no_camera, show_live_panel
 from threads import live_threads
 
 from penguin_studio.core.dataset import open_dataset
-from penguin_studio.core.inference.video import CameraProbe, write_sample_video
+from penguin_studio.core.inference.video import write_sample_video
 from penguin_studio.ui.context import AppContext
 from penguin_studio.ui.widgets.weights_picker import WeightsPicker
 
@@ -89,15 +90,8 @@ def test_evaluate_names_a_text_file(qtbot, context, notes, capfd) -> None:
 
 @pytest.fixture
 def live(qtbot, context, monkeypatch):
-    from penguin_studio.ui.live import panel as live_module
-
-    monkeypatch.setattr(live_module, "probe_cameras",
-                        lambda: CameraProbe([], "/dev/video*: none present"))
-    panel = live_module.LivePanel(context)
-    qtbot.addWidget(panel)
-    panel.resize(1100, 720)
-    panel.show()
-    panel.wait_until_idle()
+    no_camera(monkeypatch)
+    panel = show_live_panel(qtbot, context)
     yield panel
     panel.shutdown()
 

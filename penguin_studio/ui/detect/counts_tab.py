@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from penguin_studio.core.colors import class_rgb
 from penguin_studio.core.inference import counting
 from penguin_studio.core.inference.counting import Census, CensusRow
-from penguin_studio.ui.workers import JobRunner
+from penguin_studio.ui.jobs import JobGroup
 
 RECOUNT_DELAY_MS = 120
 ORDERS = (("By capture time (EXIF) when known", "auto"), ("By file name", "name"))
@@ -112,11 +112,11 @@ class CountsTab(QWidget):
     image_activated = Signal(int)  # index into the run's items
     message = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, context, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.census: Census | None = None
         self._session = None
-        self._jobs = JobRunner(self)
+        self._jobs = JobGroup(context, self)
         self._timer = QTimer(self, singleShot=True, interval=RECOUNT_DELAY_MS)
         self._timer.timeout.connect(self.recount)
         self.model = CensusModel(self)
@@ -226,8 +226,9 @@ class CountsTab(QWidget):
             check_output_file(path, sources=sources, what="the counts")
             return counting.write_census_csv(census, path, order)
 
-        self._jobs.start(job, on_done=lambda p: self.message.emit(f"Wrote the counts to {p}."),
-                         on_error=self.message.emit)
+        self._jobs.start("Counts export", job, quiet=True, error_dialog=False,
+                         on_done=lambda p: self.message.emit(f"Wrote the counts to {p}."),
+                         on_failed=self.message.emit)
 
     def shutdown(self) -> None:
         self._timer.stop()

@@ -46,14 +46,14 @@ class VideoTracking(TrackingBox):
 
     tracks_ready = Signal()
 
-    def __init__(self, canvas: BoxCanvas, parent: QWidget | None = None) -> None:
+    def __init__(self, context, canvas: BoxCanvas, parent: QWidget | None = None) -> None:
         self.canvas = canvas
         self._session = None
         self._wanted: tuple | None = None
         self._running: tuple | None = None
         self._by_frame: dict[int, list[TrackBox]] = {}
         self._trail_items: list[QGraphicsPathItem] = []
-        super().__init__(canvas_line_drawer(canvas), lambda: None, parent)
+        super().__init__(context, canvas_line_drawer(canvas), lambda: None, parent)
         self.setTitle("Tracking (videos)")
         self.plot.setMaximumHeight(150)
 
@@ -111,8 +111,9 @@ class VideoTracking(TrackingBox):
                 images = (image for _i, image in video_frames(preds.source))
             return tracking.retrack_cached(counter, raws, fps, iou, classes, nms, images)
 
-        self._jobs.start(job, on_done=lambda c: self._retracked(key, c),
-                         on_error=lambda m: self._retracked(key, None, m))
+        self._jobs.start("Tracking", job, quiet=True, error_dialog=False,
+                         on_done=lambda c: self._retracked(key, c),
+                         on_failed=lambda m: self._retracked(key, None, m))
 
     def _retracked(self, key: tuple, counter: TrackCounter | None, error: str = "") -> None:
         self._running = None

@@ -9,9 +9,11 @@ the GUI thread; the GUI thread only paints the newest annotated frame.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QEventLoop, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -45,7 +47,9 @@ from penguin_studio.core.inference.video import (
     write_sample_video,
 )
 from penguin_studio.core.jobs import JobContext
+from penguin_studio.ui.context import dataset_key
 from penguin_studio.ui.file_dialogs import start_folder
+from penguin_studio.ui.jobs import JobGroup
 from penguin_studio.ui.live.banner import ProblemBanner
 from penguin_studio.ui.live.bridge import LiveBridge
 from penguin_studio.ui.live.controls import SourcePicker
@@ -56,7 +60,6 @@ from penguin_studio.ui.widgets.class_toggles import ClassToggles
 from penguin_studio.ui.widgets.sliders import FractionSlider
 from penguin_studio.ui.widgets.track_controls import TrackingBox, video_line_drawer
 from penguin_studio.ui.widgets.weights_picker import WeightsPicker, run_weights
-from penguin_studio.ui.workers import JobRunner
 
 STATE_BADGES = {"paused": "PAUSED", "ended": "END", "dropped": "DROPPED", "failed": "FAILED",
                 "stopped": "STOPPED"}
@@ -85,7 +88,7 @@ class LivePanel(QWidget):
     def __init__(self, context, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._context = context
-        self._jobs = JobRunner(self)
+        self._jobs = JobGroup(context, self)  # stopped when the panel closes
         self.bridge = LiveBridge(self)
         self.bridge.pipeline_class = TrackingPipeline
         self._launch_args: tuple[VideoSource, str] | None = None
@@ -114,7 +117,8 @@ class LivePanel(QWidget):
         left.addWidget(self.view, 1)
         side = QWidget()
         side_layout = QVBoxLayout(side)
-        self.tracking = TrackingBox(video_line_drawer(self.view), lambda: self.bridge.pipeline)
+        self.tracking = TrackingBox(self._context, video_line_drawer(self.view),
+                                    lambda: self.bridge.pipeline)
         self.tracking.message.connect(self._set_note)
         for group in (self._source_group(), self._model_group(), self._run_row(),
                       self._filter_group(), self.tracking, self._capture_group()):
@@ -324,10 +328,9 @@ class LivePanel(QWidget):
         names = list(pipeline.names) if pipeline else []
         weights = str(pipeline.weights) if pipeline else ""
         split = self.snapshot_split.currentData()
-        self._jobs.start(lambda _ctx: save_snapshot(dataset, result.frame.image, detections,
-                                                    names, weights, result.settings.conf,
-                                                    split=split),
-                         on_done=self._snapshot_done, on_error=self._set_note)
+        self._start_job("Snapshot", lambda _ctx: save_snapshot(
+            dataset, result.frame.image, detections, names, weights, result.settings.conf,
+            split=split), on_done=self._snapshot_done)
 
     def open_in_editor(self, image: Path | None) -> None:
         """Open a snapshot in the Dataset editor, once the reopened dataset lists it."""
@@ -367,14 +370,14 @@ class LivePanel(QWidget):
         self._sync_record_button(False)
         if pipeline is None:
             return
-        self._jobs.start(lambda _ctx: pipeline.stop_recording(),
-                         on_done=self._recording_done, on_error=self._set_note)
+        self._start_job("Finishing the recording", lambda _ctx: pipeline.stop_recording(),
+                        on_done=self._recording_done)
         self._update_overlay()
 
     def refresh_cameras(self) -> None:
         self.picker.set_cameras(CameraProbe(tried="…"), probing=True)
-        self._jobs.start(lambda _ctx: probe_cameras(), on_done=self.picker.set_cameras,
-                         on_error=self._set_note)
+        self._start_job("Camera search", lambda _ctx: probe_cameras(),
+                        on_done=self.picker.set_cameras)
 
     # ----- lifecycle ----------------------------------------------------------------------
     def shutdown(self) -> None:
@@ -387,13 +390,21 @@ class LivePanel(QWidget):
         self.shutdown()
         super().closeEvent(event)
 
-    def wait_until_idle(self, timeout_s: float = 10.0) -> None:
-        """Let background jobs (camera probe, sample video) finish before a screenshot."""
-        deadline = time.monotonic() + timeout_s
-        loop = QEventLoop()
-        while self._jobs.busy and time.monotonic() < deadline:
-            QTimer.singleShot(20, loop.quit)
-            loop.exec()
+    @property
+    def busy(self) -> bool:
+        """A job of the panel runs (camera search, sample video, snapshot, recording)."""
+        return self._jobs.busy
+
+    def wait_until_idle(self, timeout_s: float = 10.0) -> bool:
+        """Wait for the panel's jobs before a screenshot (an event loop, nothing spins)."""
+        return self._jobs.wait_until_idle(timeout_s)
+
+    def _start_job(self, title: str, fn: Callable[[JobContext], Any],
+                   on_done: Callable[[Any], None]) -> None:
+        """The panel's small jobs: nothing in the status bar while they run (they take a
+        moment), a failure said in the capture note, no dialog, as the panel always did."""
+        self._jobs.start(title, fn, quiet=True, error_dialog=False, on_done=on_done,
+                         on_failed=self._set_note)
 
     # ----- internals ----------------------------------------------------------------------
     def _weights(self) -> str:
@@ -412,9 +423,9 @@ class LivePanel(QWidget):
             self.start_button.setEnabled(True)
             self._show_problem(message, can_retry=False)
 
-        self._jobs.start(_make_sample_video, sample_video_path(),
-                         on_done=lambda p: self._launch(VideoSource.file(p), weights),
-                         on_error=failed)
+        self._jobs.start("Sample video", _make_sample_video, sample_video_path(), quiet=True,
+                         error_dialog=False, on_failed=failed,
+                         on_done=lambda p: self._launch(VideoSource.file(p), weights))
 
     def _launch(self, source: VideoSource, weights: str) -> None:
         self._launch_args = (source, weights)
@@ -574,7 +585,7 @@ class LivePanel(QWidget):
 
     def _on_dataset(self, dataset) -> None:
         """Suggest the dataset's newest best.pt unless the user picked another model."""
-        key = str(dataset.yaml_path or dataset.root) if dataset is not None else ""
+        key = dataset_key(dataset)
         if key != self._dataset_key:  # another dataset, not a reload of the same one
             self.clear_results("Another dataset is open: Start again.")
         self._dataset_key = key

@@ -33,8 +33,8 @@ from PySide6.QtWidgets import (
 
 from penguin_studio.core.inference import tracking
 from penguin_studio.core.inference.tracking import CountingLine, CountingZone, TrackCounter
+from penguin_studio.ui.jobs import JobGroup
 from penguin_studio.ui.settings import app_settings
-from penguin_studio.ui.workers import JobRunner
 
 LINES_KEY = "counting/lines"
 ZONES_KEY = "counting/zones"
@@ -323,13 +323,13 @@ class TrackingBox(QGroupBox):
 
     message = Signal(str)
 
-    def __init__(self, drawer: LineDrawer, pipeline: Callable[[], object],
+    def __init__(self, context, drawer: LineDrawer, pipeline: Callable[[], object],
                  parent: QWidget | None = None) -> None:
         super().__init__("Counting", parent)
         self.drawer, self._pipeline = drawer, pipeline
         self.counter: TrackCounter | None = None
         self._key: tuple[str, str] | None = None
-        self._jobs = JobRunner(self)
+        self._jobs = JobGroup(context, self)  # exports (and Detect's re-tracking)
         self._build()
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
@@ -540,8 +540,9 @@ class TrackingBox(QGroupBox):
             check_output_file(path, sources=sources, what=f"the {what}")
             return write(counter, path)
 
-        self._jobs.start(job, on_done=lambda p: self.message.emit(f"Wrote the {what} to {p}."),
-                         on_error=self.message.emit)
+        self._jobs.start(f"Export {what}", job, quiet=True, error_dialog=False,
+                         on_done=lambda p: self.message.emit(f"Wrote the {what} to {p}."),
+                         on_failed=self.message.emit)
 
     def shutdown(self) -> None:
         self._timer.stop()

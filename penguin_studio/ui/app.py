@@ -13,6 +13,7 @@ from pathlib import Path
 from penguin_studio import APP_NAME, __version__
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+SETTLE_MS = 200  # after the panel's jobs: long enough for its debounce timers to fire
 
 
 def _prepare_environment(offscreen: bool) -> None:
@@ -66,7 +67,7 @@ def run_app(path: str | None, panel: str | None) -> int:
 def take_screenshot(path: str | None, out: Path, panel: str | None,
                     size: tuple[int, int] = (1280, 800), timeout_s: float = 180.0) -> int:
     """Render the window offscreen once the project has loaded, save a PNG, return 0."""
-    app = create_application(offscreen=True)
+    _app = create_application(offscreen=True)  # held until the window is grabbed
     from PySide6.QtCore import QEventLoop, QTimer
 
     from penguin_studio.ui.main_window import MainWindow
@@ -92,7 +93,7 @@ def take_screenshot(path: str | None, out: Path, panel: str | None,
             window.context.request_edit(images[0])
     elif panel:
         window.show_panel(panel)
-    _settle(app, window)
+    _settle(window)
     out = Path(out).expanduser()
     out.parent.mkdir(parents=True, exist_ok=True)
     if not window.grab().save(str(out)):
@@ -103,11 +104,17 @@ def take_screenshot(path: str | None, out: Path, panel: str | None,
     return 0
 
 
-def _settle(app, window, rounds: int = 20) -> None:
-    """Let panels finish painting (lazy thumbnails, layouts) before the grab."""
+def _settle(window) -> None:
+    """Before the grab: the shown panel's own jobs are over (its ``wait_until_idle``, an
+    event loop woken when they end), then the events they left behind have run."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
     settle = getattr(window.stack.currentWidget(), "wait_until_idle", None)
     if callable(settle):
         settle()
-    for _ in range(rounds):
-        app.processEvents()
-        time.sleep(0.01)
+    # Not waiting for work (that was above) but for what its results scheduled: debounced
+    # re-counts (QTimers of 40-120 ms), layouts and repaints. One event loop for a fixed
+    # moment runs them as they come, where a processEvents loop spun and slept.
+    loop = QEventLoop()
+    QTimer.singleShot(SETTLE_MS, loop.quit)
+    loop.exec()

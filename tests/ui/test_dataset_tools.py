@@ -41,7 +41,7 @@ def test_doctor_findings_open_their_image(qtbot, panel) -> None:
     label_path_for(record.path).write_text("0 0.5 0.5 0.2\n", encoding="utf-8")
     view = panel.show_page("doctor")
     panel.run_doctor()
-    qtbot.waitUntil(lambda: panel._doctor_job is None, timeout=60000)
+    qtbot.waitUntil(lambda: not panel.doctor_actions.busy, timeout=60000)
     assert any(f.check == "label-fields" and f.image == record.path for f in view.findings)
     group = next(view.tree.topLevelItem(i) for i in range(view.tree.topLevelItemCount())
                  if "wrong number of fields" in view.tree.topLevelItem(i).text(0))
@@ -150,3 +150,21 @@ def test_menus_list_every_format(panel) -> None:
     exports = [a.text() for a in panel.transfer.export_menu().actions()]
     assert imports == ["COCO JSON…", "Pascal VOC folder…", "Ultralytics dataset zip…"]
     assert exports == ["Ultralytics dataset zip…", "COCO JSON…", "Pascal VOC…"]
+
+
+def test_safe_fixes_count_and_change_only_the_files_they_can_mend(qtbot, panel) -> None:
+    """The confirmation names the files the core's fix changes: a file with an unparsable
+    line is left alone even when it also holds a box outside the image."""
+    records = [panel.browser.model.record_at(i) for i in (0, 1)]
+    outside, broken = (label_path_for(r.path) for r in records)
+    outside.write_text("0 0.95 0.5 0.3 0.2\n", encoding="utf-8")
+    broken.write_text("0 0.95 0.5 0.3 0.2\n0 0.5 0.5\n", encoding="utf-8")
+    before = broken.read_bytes()
+    panel.run_doctor()
+    qtbot.waitUntil(lambda: not panel.doctor_actions.busy, timeout=60000)
+    asked = answer(panel, yes=True)
+    reopened(qtbot, panel, panel.doctor.fix_requested.emit)
+    assert asked and "in 1 label files" in asked[0]
+    assert broken.read_bytes() == before
+    box = read_labels(outside)[0]
+    assert box.cx + box.w / 2 <= 1.0 + 1e-6

@@ -451,7 +451,22 @@ def apply_safe_fixes(dataset: Dataset, findings: list[Finding] | None = None,
     ctx = ctx or JobContext()
     if findings is None:
         findings = run_doctor(dataset, ctx, hash_images=False)
+    return fix_label_files(dataset, safe_fix_labels(findings), ctx)
+
+
+def safe_fix_labels(findings: list[Finding]) -> list[Path]:
+    """The label files :func:`apply_safe_fixes` would change: those with a fixable finding
+    and no error a fix cannot mend (an unparsable line). The app's confirmation counts these."""
     labels = sorted({f.label for f in findings if f.fixable and f.label is not None})
     unsafe = {f.label for f in findings if f.label is not None and f.severity is Severity.ERROR
               and f.check not in ("coords-outside", "class-out-of-range")}
-    return fix_label_files(dataset, [label for label in labels if label not in unsafe], ctx)
+    return [label for label in labels if label not in unsafe]
+
+
+def problems_by_image(findings: list[Finding]) -> dict[str, str]:
+    """Image → the first error or warning about it (the browser's "Has problems" filter)."""
+    out: dict[str, str] = {}
+    for f in findings:
+        if f.image is not None and f.severity is not Severity.INFO:
+            out.setdefault(str(f.image), f.message)
+    return out

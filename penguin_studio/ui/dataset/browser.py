@@ -7,7 +7,6 @@ the cells on screen.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -22,7 +21,6 @@ from PySide6.QtCore import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QButtonGroup,
     QComboBox,
     QHBoxLayout,
@@ -53,6 +51,7 @@ from penguin_studio.ui.dataset.thumbnail_delegate import (
     ThumbnailDelegate,
 )
 from penguin_studio.ui.dataset.thumbnails import ThumbnailLoader
+from penguin_studio.ui.jobs import wait_until
 
 GRID_STYLE = """
 QListView#imageGrid { background: #1b1e23; border: none; border-radius: 6px; }
@@ -360,16 +359,12 @@ class ImageBrowser(QWidget):
         return all(self.loader.has_result(k) for k in self.visible_keys())
 
     def wait_until_ready(self, timeout_s: float = 15.0) -> bool:
-        """Process events until the visible thumbnails are in (for screenshots, benchmarks)."""
-        deadline = time.monotonic() + timeout_s
-        app = QApplication.instance()
-        self.view.viewport().update()
-        while time.monotonic() < deadline:
-            app.processEvents()
-            if self.isVisible() and self.thumbnails_ready():
-                self.view.viewport().repaint()
-                return True
-            if not self.isVisible():
-                return True
-            time.sleep(0.002)
-        return False
+        """Wait until the visible thumbnails are in and painted (screenshots, benchmarks):
+        a local event loop woken by each finished thumbnail (``ui.jobs.wait_until``)."""
+        if not self.isVisible():
+            return True  # nothing is painted, so nothing is asked for
+        self.view.viewport().update()  # the paint asks for the thumbnails on screen
+        ready = wait_until(self.thumbnails_ready, self.loader.changed, self.loader.idle,
+                           timeout_s=timeout_s)
+        self.view.viewport().repaint()
+        return ready

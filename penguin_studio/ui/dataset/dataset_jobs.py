@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 
 from penguin_studio.core.jobs import JobContext
@@ -30,10 +31,13 @@ def ask_line(parent: QWidget, title: str, label: str, value: str = "") -> str | 
     return text if ok else None
 
 
-class DatasetJobs:
-    """The panel's door to background dataset tools."""
+class DatasetJobs(QObject):
+    """The panel's door to background dataset tools; ``idle`` when the last one ended."""
+
+    idle = Signal()
 
     def __init__(self, panel: QWidget, context) -> None:
+        super().__init__(panel)
         self.panel = panel
         self.context = context
         self.confirm: Callable[[str, str], bool] = lambda t, m: ask_yes_no(panel, t, m)
@@ -55,14 +59,19 @@ class DatasetJobs:
         job: JobHandle | None = None
 
         def done(result: Any) -> None:
-            self.running.discard(job)
+            self._ended(job)
             if on_done is not None:
                 on_done(result)
 
         job = start_job(self.context, title, fn, *args, on_done=done,
-                        on_failed=lambda _m: self.running.discard(job),
-                        on_cancelled=lambda: self.running.discard(job), progress_text=progress)
+                        on_failed=lambda _m: self._ended(job),
+                        on_cancelled=lambda: self._ended(job), progress_text=progress)
         self.running.add(job)
+
+    def _ended(self, job: JobHandle | None) -> None:
+        self.running.discard(job)
+        if not self.running:
+            self.idle.emit()
 
     def reopen(self, yaml_path: Path | None, message: str = "") -> None:
         """Show the dataset as it now is on disk."""

@@ -180,11 +180,3 @@ class DoctorView(QWidget):
         finding: Finding | None = item.data(0, FindingRole)
         if finding is not None and finding.image is not None:
             self.open_image.emit(Path(finding.image))
-
-    def problems_by_image(self) -> dict[str, str]:
-        """Image → the first error or warning about it (for the browser's problem filter)."""
-        out: dict[str, str] = {}
-        for f in self.findings:
-            if f.image is not None and f.severity is not Severity.INFO:
-                out.setdefault(str(f.image), f.message)
-        return out

@@ -1,20 +1,20 @@
 """The Dataset panel: browse thousands of images, edit boxes, classes and splits, check data.
 
 It only assembles the parts beside it in ``penguin_studio.ui.dataset`` and wires them to the app
-context: ``dataset_changed`` loads the browser and starts the core's label index in the
-background; ``edit_image_requested`` opens an image in the editor. Long work runs off the
-GUI thread: thumbnails in a pool, the index, the doctor and every dataset tool as jobs.
+context: ``dataset_changed`` loads the browser from the listing and hands the dataset to the
+label indexer (``label_index``), which reads every label file in the background once the
+first thumbnails are in; ``edit_image_requested`` opens an image in the editor. Long work runs
+off the GUI thread: thumbnails in a pool, the index, the doctor (``doctor_actions``) and every
+dataset tool as jobs.
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, Qt, QTimer, QUrl
+from PySide6.QtCore import QDeadlineTimer, QPoint, Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
-    QApplication,
     QHBoxLayout,
     QMenu,
     QStackedWidget,
@@ -29,8 +29,10 @@ from penguin_studio.ui.dataset import panel_header
 from penguin_studio.ui.dataset.browser import ImageBrowser
 from penguin_studio.ui.dataset.class_actions import ClassActions
 from penguin_studio.ui.dataset.dataset_jobs import DatasetJobs
+from penguin_studio.ui.dataset.doctor_actions import DoctorActions
 from penguin_studio.ui.dataset.editor import AnnotationEditor
 from penguin_studio.ui.dataset.job_strip import JobStrip
+from penguin_studio.ui.dataset.label_index import LabelIndexer
 from penguin_studio.ui.dataset.label_less import LabelLess
 from penguin_studio.ui.dataset.path_choice import PathChoice
 from penguin_studio.ui.dataset.proposal_tools import ProposalTools
@@ -43,6 +45,7 @@ from penguin_studio.ui.dataset.records import (
 from penguin_studio.ui.dataset.split_actions import SplitActions
 from penguin_studio.ui.dataset.thumbnails import ThumbnailLoader
 from penguin_studio.ui.dataset.transfer_actions import TransferActions
+from penguin_studio.ui.jobs import wait_until
 from penguin_studio.ui.panel_registry import panel_spec
 
 PAGES = {"images": "Images", "editor": "Editor", "stats": "Statistics", "doctor": "Doctor"}
@@ -55,13 +58,17 @@ class DatasetPanel(QWidget):
         super().__init__(parent)
         self.context = context
         self.dataset = None
-        self.index = None
         self.thumbnails = ThumbnailLoader(self)
         self.browser = ImageBrowser(self.thumbnails)
         self.editor = AnnotationEditor(self.thumbnails)
+        self.indexer = LabelIndexer(context, self.thumbnails, self.editor.documents,
+                                    self.browser.isVisible, self)
         self.stats = None
         self.doctor = None
         self.jobs = DatasetJobs(self, context)
+        self.doctor_actions = DoctorActions(context, self.jobs, lambda: self.dataset,
+                                            self.browser.model, self.editor.forget_documents,
+                                            self)
         self.path_choice = PathChoice(self, context, lambda: self.dataset)
         self.jobs.guard = self.path_choice.allow_edit  # a yaml pointing elsewhere: ask first
         self.class_actions = ClassActions(self.jobs, lambda: self.dataset,
@@ -78,12 +85,7 @@ class DatasetPanel(QWidget):
         self.label_less.effort_changed.connect(self._show_effort)
         self.pages = QStackedWidget()
         self._page_widgets: dict[str, QWidget] = {}
-        self._index_job = None
-        self._doctor_job = None
-        self._index_pending = None
         self._return_panel = ""  # the panel that sent the image being edited
-        self._index_timer = QTimer(self, singleShot=True, interval=300)
-        self._index_timer.timeout.connect(self._start_index)
         self._stats_timer = QTimer(self, singleShot=True, interval=400)
         self._stats_timer.timeout.connect(self._refresh_stats)
         self._build()
@@ -158,8 +160,9 @@ class DatasetPanel(QWidget):
         classes.move_requested.connect(self.class_actions.move)
         classes.delete_requested.connect(self.class_actions.delete)
         self.thumbnails.changed.connect(self._thumbnail_changed)
-        self.thumbnails.idle.connect(lambda: self._index_pending is not None
-                                     and self._start_index())
+        self.indexer.ready.connect(self._indexed)
+        self.indexer.failed.connect(self._index_failed)
+        self.indexer.progress.connect(self._index_progress)
 
     # ----- pages --------------------------------------------------------------------------
     def show_page(self, key: str) -> QWidget:
@@ -185,9 +188,7 @@ class DatasetPanel(QWidget):
             from penguin_studio.ui.dataset.doctor_view import DoctorView
 
             self.doctor = DoctorView()
-            self.doctor.run_requested.connect(self.run_doctor)
-            self.doctor.cancel_requested.connect(self._cancel_doctor)
-            self.doctor.fix_requested.connect(self._apply_fixes)
+            self.doctor_actions.attach(self.doctor)
             self.doctor.open_image.connect(self.edit_image)
             widget = self.doctor
         self._add_page(key, widget)
@@ -199,10 +200,14 @@ class DatasetPanel(QWidget):
         return next((k for k, w in self._page_widgets.items() if w is widget), "")
 
     # ----- dataset ------------------------------------------------------------------------
+    @property
+    def index(self):
+        """The open dataset's label index; None until it has been read."""
+        return self.indexer.index
+
     def _on_dataset(self, dataset) -> None:
-        previous, self.dataset, self.index = self.dataset, dataset, None
-        self._cancel(self._index_job)
-        self._index_job = None
+        previous, self.dataset = self.dataset, dataset
+        self.indexer.dataset_opened(None)  # the last dataset's index is gone
         self.proposal_tools.dataset_opened(dataset)
         self.label_less.dataset_opened(dataset)
         self.path_choice.dataset_opened(dataset)
@@ -226,14 +231,9 @@ class DatasetPanel(QWidget):
             self.edit_image(current.path)
         elif self.current_page == "editor":
             self.show_page("images")
-        if self.doctor is not None:
-            self.doctor.set_findings([])
-            self.doctor.set_message("The dataset changed: run the checks again.")
-        # The label index reads every label file on several threads; started at once it
-        # competes for the GIL with the first thumbnails, so it waits for them (or 300 ms).
-        self._index_pending = dataset
-        self._index_timer.start()
+        self.doctor_actions.dataset_opened()
         self.browser.set_note("reading labels…")
+        self.indexer.dataset_opened(dataset)  # after the first thumbnails (label_index)
 
     def _update_subtitle(self) -> None:
         ds = self.dataset
@@ -243,30 +243,15 @@ class DatasetPanel(QWidget):
         self.subtitle.setText(f"{ds.nc} classes  ·  {splits}  ·  {where}{note}")
         self.subtitle.setToolTip(str(where))
 
-    def _start_index(self) -> None:
-        dataset, self._index_pending = self._index_pending, None
-        self._index_timer.stop()
-        if dataset is None or dataset is not self.dataset:
-            return
-        from penguin_studio.core.dataset.index import build_index
-
-        self._index_job = self.context.jobs.start(
-            lambda ctx, ds: build_index(ds, ctx), dataset, on_done=self._indexed,
-            on_error=self._index_failed)
+    def _index_progress(self, done: int, total: int) -> None:
+        if total:
+            self.browser.set_note(f"reading labels… {done:,} / {total:,}")
 
     def _index_failed(self, message: str) -> None:
-        self._index_job = None  # (a superseded job is cancelled, so it never fails here)
         self.browser.set_note("labels could not be read")
         self.context.status_message.emit(f"Could not read the labels: {message}", 0)
 
     def _indexed(self, index) -> None:
-        if index.dataset is not self.dataset:  # a superseded index that finished anyway
-            return
-        self._index_job = None
-        self.index = index
-        for doc in self.editor.documents():  # edits made while the index was being read
-            if not doc.locked and index.entry(doc.image) is not None:
-                index.update(doc.image, doc.boxes)
         self.browser.set_note("")
         self.browser.model.set_summaries(summaries_from_index(index))
         self._refresh_stats()
@@ -297,13 +282,7 @@ class DatasetPanel(QWidget):
         QTimer.singleShot(0, lambda: self.label_less.labels_changed(path))  # once saved
         doc = self.editor.document(path)
         QTimer.singleShot(0, lambda: self._announce_edit(doc))  # once the save is done
-        if self.index is not None and self.index.entry(path) is not None:
-            if doc.locked:
-                self.index.refresh(path)
-            else:
-                entry = self.index.update(path, doc.boxes)
-                if doc.unlabelled:  # an undo took the label file away again
-                    entry.status = LabelStatus.UNLABELLED
+        if self.indexer.label_edited(path, doc):
             self._stats_timer.start()
 
     def _announce_edit(self, doc) -> None:
@@ -390,82 +369,36 @@ class DatasetPanel(QWidget):
 
     # ----- doctor -------------------------------------------------------------------------
     def run_doctor(self) -> None:
-        from penguin_studio.core.dataset.doctor import run_doctor
-
-        if self.dataset is None or self._doctor_job is not None:
-            return
-        view = self.doctor or self.show_page("doctor")
-        view.set_running(True)
-        self._doctor_job = self.context.jobs.start(
-            lambda ctx, ds: run_doctor(ds, ctx), self.dataset, on_done=self._doctor_done,
-            on_error=self._doctor_failed, on_progress=view.set_progress,
-            on_cancel=lambda: self._doctor_failed("Cancelled."))
-
-    def _doctor_done(self, findings) -> None:
-        self._doctor_job = None
-        self.doctor.set_findings(findings)
-        model = self.browser.model
-        for key, reason in self.doctor.problems_by_image().items():
-            model.problems.setdefault(key, reason)
-        if model.filter.status == "problems":
-            model.refilter()
-
-    def _doctor_failed(self, message: str) -> None:
-        self._doctor_job = None
-        self.doctor.set_message(message)
-
-    def _cancel_doctor(self) -> None:
-        self._cancel(self._doctor_job)
-
-    def _apply_fixes(self) -> None:
-        from penguin_studio.core.dataset.doctor import apply_safe_fixes
-
-        findings = [f for f in self.doctor.findings if f.fixable]
-        files = {f.label for f in findings if f.label}
-        text = (f"Clip boxes to the image and drop exact duplicates in {len(files):,} label "
-                "files?\n\nEvery file is backed up first; files that cannot be parsed are "
-                "left alone.")
-        if not self.jobs.confirm("Apply safe fixes", text):
-            return
-        ds = self.dataset
-        self.jobs.run("Apply safe fixes", lambda ctx: apply_safe_fixes(ds, findings, ctx),
-                      on_done=lambda report: (self.editor.forget_documents(),
-                                              self.jobs.reopen(ds.yaml_path or ds.root,
-                                                               report.summary())))
+        """Show the Doctor page and run its checks (``doctor_actions``)."""
+        if self.dataset is not None:
+            self.doctor or self.show_page("doctor")
+            self.doctor_actions.run()
 
     # ----- app hooks ----------------------------------------------------------------------
-    @staticmethod
-    def _cancel(job) -> None:
-        if job is not None:
-            job.cancel()
+    def _busy(self) -> bool:
+        return (self.indexer.busy or self.editor.images.busy or self.doctor_actions.busy
+                or self.jobs.busy or self.proposal_tools.busy)
 
     def wait_until_idle(self, timeout_s: float = 20.0) -> bool:
-        """Before a screenshot: index read, visible thumbnails in, the editor's image shown."""
-        deadline = time.monotonic() + timeout_s
-        app = QApplication.instance()
-        while time.monotonic() < deadline:
-            app.processEvents()
-            busy = (self._index_job is not None or self._index_pending is not None
-                    or self.editor.images.busy
-                    or self._doctor_job is not None or self.jobs.busy
-                    or self.proposal_tools.busy)
-            if not busy:
-                break
-            time.sleep(0.005)
+        """Before a screenshot: index read, visible thumbnails in, the editor's image shown.
+        An event loop woken by each part's "done" signal (``ui.jobs.wait_until``)."""
+        deadline = QDeadlineTimer(int(timeout_s * 1000))
+        tools = self.proposal_tools
+        idle = wait_until(lambda: not self._busy(), self.indexer.settled,
+                          self.editor.images.loaded, self.doctor_actions.finished,
+                          self.jobs.idle, tools.scan_finished, tools.prelabel.finished,
+                          timeout_s=timeout_s)
         if self.current_page == "images":
-            return self.browser.wait_until_ready(max(0.1, deadline - time.monotonic()))
-        app.processEvents()
-        return time.monotonic() < deadline
+            return self.browser.wait_until_ready(max(0.1, deadline.remainingTime() / 1000))
+        return idle
 
     def has_unsaved_changes(self) -> bool:
         """True when an edit could not be saved (read-only folder…); ask before closing."""
         return bool(self.editor.unsaved_documents())
 
     def shutdown(self) -> None:
-        self._index_pending = None
-        self._index_timer.stop()
-        for job in (self._index_job, self._doctor_job):
-            self._cancel(job)
+        self.indexer.shutdown()
+        self.doctor_actions.shutdown()
         self.proposal_tools.shutdown()
         self.label_less.stop(kill=True)
         self.thumbnails.shutdown()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMenu, QWidget
 
 from penguin_studio.core.dataset.project import Dataset
@@ -36,6 +36,8 @@ def _scan_job(_ctx: JobContext, dataset: Dataset) -> tuple[dict[str, int], list[
 
 class ProposalTools(QObject):
     """Pre-labelling and proposal counts for the panel's browser and editor."""
+
+    scan_finished = Signal()  # the proposals folder's counts are in (or could not be read)
 
     def __init__(self, panel: QWidget, context, browser: ImageBrowser,
                  editor: AnnotationEditor, strip: JobStrip,
@@ -92,6 +94,7 @@ class ProposalTools(QObject):
         if dataset is not self._dataset():
             return
         self.scan_job = None
+        self.scan_finished.emit()
         counts, damaged = result
         self.browser.model.set_pending(counts)
         if damaged:
@@ -102,6 +105,7 @@ class ProposalTools(QObject):
 
     def _scan_failed(self, message: str) -> None:
         self.scan_job = None
+        self.scan_finished.emit()
         self.context.status_message.emit(f"Could not read the proposals: {message}", 8000)
 
     def _prelabelled(self, report) -> None:

@@ -96,7 +96,7 @@ class ImageListModel(QAbstractListModel):
             summary = summaries.get(record.key)
             if summary is not None:
                 record.summary = summary
-        self.refilter()
+        self.refresh_rows()
 
     def update_record(self, key: str, summary: LabelSummary) -> None:
         """One image's labels changed (an edit): repaint its cell, keep the filter as is."""
@@ -110,7 +110,7 @@ class ImageListModel(QAbstractListModel):
         """Proposals to review per image key (others have none); refilters."""
         for record in self._records:
             record.pending = counts.get(record.key, 0)
-        self.refilter()
+        self.refresh_rows()
 
     def update_pending(self, key: str, count: int) -> None:
         """One image's proposals were reviewed: repaint its badge, keep the filter as is."""
@@ -123,7 +123,7 @@ class ImageListModel(QAbstractListModel):
         """The label-next queue (key → rank, score); images not in it have no score."""
         for record in self._records:
             record.queue_rank, record.score = ranks.get(record.key, (None, None))
-        self.refilter()
+        self.refresh_rows()
 
     @property
     def informative_first(self) -> bool:
@@ -150,14 +150,34 @@ class ImageListModel(QAbstractListModel):
         self._apply_filter()
         self.endResetModel()
 
+    def refresh_rows(self) -> None:
+        """Refilter after the records' contents changed (the index was read, proposals
+        counted). When the same rows stay, as they do without a status or class filter, the
+        cells are only repainted: a reset would drop the selection and the scroll position
+        of someone who started browsing while the labels were being read."""
+        rows = self._filtered_rows()
+        if rows != self._rows:
+            self.beginResetModel()
+            self._set_rows(rows)
+            self.endResetModel()
+        elif rows:
+            self.dataChanged.emit(self.index(0), self.index(len(rows) - 1))
+
     def _apply_filter(self) -> None:
+        self._set_rows(self._filtered_rows())
+
+    def _filtered_rows(self) -> list[int]:
         keep = self._matcher()
-        self._rows = [i for i, r in enumerate(self._records) if keep(r)]
+        rows = [i for i, r in enumerate(self._records) if keep(r)]
         if self.informative_first:  # queue order first, then the rest in dataset order
             records, last = self._records, len(self._records)
-            self._rows.sort(key=lambda i: (records[i].queue_rank
-                                           if records[i].queue_rank is not None else last, i))
-        self._row_of = {self._records[i].key: row for row, i in enumerate(self._rows)}
+            rows.sort(key=lambda i: (records[i].queue_rank
+                                     if records[i].queue_rank is not None else last, i))
+        return rows
+
+    def _set_rows(self, rows: list[int]) -> None:
+        self._rows = rows
+        self._row_of = {self._records[i].key: row for row, i in enumerate(rows)}
 
     def _matcher(self):
         f = self._filter

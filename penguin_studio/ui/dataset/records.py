@@ -66,12 +66,18 @@ class ImageRecord:
         return self.path.name
 
 
+#: every record's summary until the index is read: one shared (never changed in place)
+#: object, not 10,000 new ones (and their dicts) for the collector to walk at open
+NOT_READ = LabelSummary(UNKNOWN)
+
+
 def records_for(dataset: Dataset) -> list[ImageRecord]:
     """One record per image, in split order; an image listed twice shows once (the doctor
     reports the duplicate). Pictures waiting in the "to label" set come last."""
-    records = [ImageRecord(path, split, str(path))
+    records = [ImageRecord(path, split, str(path), NOT_READ)
                for path, split in dataset.split_of().items()]
-    return records + [ImageRecord(path, TO_LABEL, str(path)) for path in dataset.to_label]
+    return records + [ImageRecord(path, TO_LABEL, str(path), NOT_READ)
+                      for path in dataset.to_label]
 
 
 def summaries_from_index(index: DatasetIndex) -> dict[str, LabelSummary]:

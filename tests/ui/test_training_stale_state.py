@@ -177,6 +177,7 @@ def test_page_one_says_when_no_pretrained_weights_exist(
     wiz = panel.wizard
     wiz.refresh_runs()
     page = wiz.recipe_page
+    page.buttons["freeze"].click()  # chosen by the user, though nothing here can start it
     assert page.recipe == "freeze" and page.no_weights.isVisibleTo(page)
     assert "No pretrained weights" in page.no_weights_label.text()
     asked: list = []

@@ -37,7 +37,14 @@ RECIPES = (
 
 
 class RecipePage(QWidget):
-    """Five big choices; ``resume`` also picks the run to continue."""
+    """Five big choices; ``resume`` also picks the run to continue.
+
+    Until the user chooses a recipe (a click on a card, *Use this*, *Use From scratch*, or
+    moving on to the next page with the one shown), the selection follows the advice: the
+    card selected is the one the suggestion names, so what is shown is what will run. On
+    the sample project, with no pretrained weights here, that is From scratch (feature
+    extraction could not start at all).
+    """
 
     changed = Signal()
     manage_models = Signal()
@@ -46,6 +53,7 @@ class RecipePage(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.chosen = False  # the user picked a recipe: advice no longer moves the selection
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<h3>How do you want to train?</h3>"))
         layout.addWidget(self._advice_row())
@@ -73,6 +81,7 @@ class RecipePage(QWidget):
             self.buttons[key] = button
             layout.addWidget(card)
             button.toggled.connect(lambda on: on and self.changed.emit())
+            button.clicked.connect(self.mark_chosen)  # user clicks only, not setChecked
         layout.addStretch(1)
         self.buttons["freeze"].setChecked(True)
 
@@ -95,9 +104,12 @@ class RecipePage(QWidget):
         return self.advice_box
 
     def set_advice(self, advice) -> None:
-        """Show a recommendation (``None`` hides it)."""
+        """Show a recommendation (``None`` hides it); select its recipe unless the user
+        has chosen one."""
         self.advice = advice
         self.advice_box.setVisible(advice is not None)
+        if advice is not None and not self.chosen and advice.recipe in self.buttons:
+            self.buttons[advice.recipe].setChecked(True)
         if advice is not None:
             self.advice_label.setText(f"<b>Suggested:</b> {advice.why}.")
             self.advice_label.setToolTip("From the train split (images, boxes per class, "
@@ -135,7 +147,13 @@ class RecipePage(QWidget):
         return next(k for k, b in self.buttons.items() if b.isChecked())
 
     def set_recipe(self, key: str) -> None:
+        """Select ``key`` as the user's choice (advice arriving later leaves it alone)."""
+        self.mark_chosen()
         self.buttons[key].setChecked(True)
+
+    def mark_chosen(self) -> None:
+        """The recipe shown is the user's choice from now on."""
+        self.chosen = True
 
     def set_resumable_runs(self, runs: list) -> None:
         """Offer the runs that can be resumed (newest first)."""
@@ -147,7 +165,7 @@ class RecipePage(QWidget):
         has = self.resume_combo.count() > 0
         self.buttons["resume"].setEnabled(has)
         if not has and self.recipe == "resume":
-            self.set_recipe("freeze")
+            self.buttons["freeze"].setChecked(True)
 
     @property
     def resume_dir(self) -> Path | None:

@@ -177,6 +177,8 @@ class TrainWizard(QWidget):
     # ----- navigation -------------------------------------------------------------------------
     def go(self, index: int) -> None:
         index = max(0, min(index, len(self.pages) - 1))
+        if index > 0:
+            self.recipe_page.mark_chosen()  # went on with the recipe shown: it is chosen
         self.stack.setCurrentIndex(index)
         for i, label in enumerate(self.steps):
             label.setStyleSheet("font-weight: bold;" if i == index else "color: gray;")

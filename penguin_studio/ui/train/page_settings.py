@@ -37,6 +37,7 @@ from penguin_studio.core.training.config import (
     TrainConfig,
     load_hyp_file,
 )
+from penguin_studio.ui.train.rate_box import LearningRateBox, significant
 
 OPTIMIZERS = ("auto", "SGD", "AdamW", "Adam", "MuSGD", "NAdam", "RAdam", "RMSProp")
 DEVICES = ("auto", "cpu", "0", "0,1", "mps")
@@ -149,10 +150,7 @@ class SettingsPage(QWidget):
         form2 = QFormLayout()
         self.optimizer = QComboBox()
         self.optimizer.addItems(OPTIMIZERS)
-        self.lr0 = QDoubleSpinBox()
-        self.lr0.setDecimals(5)
-        self.lr0.setRange(0.00001, 1.0)
-        self.lr0.setSingleStep(0.0005)
+        self.lr0 = LearningRateBox()
         self.warmup = QDoubleSpinBox()
         self.warmup.setRange(0, 100)
         self.warmup.setSuffix(" epochs")
@@ -278,7 +276,7 @@ class SettingsPage(QWidget):
             "project": self.project.text().strip() or None,
             "name": self.name.text().strip() or None,
             "optimizer": None if auto else optimizer,
-            "lr0": None if auto else round(self.lr0.value(), 6),
+            "lr0": None if auto else significant(self.lr0.value()),
             "warmup_epochs": None if self.warmup.value() == 3.0 else self.warmup.value(),
             "warmup_bias_lr": self._preset_warmup_bias,
         }

@@ -73,3 +73,8 @@ def test_statistics_of_a_real_dataset(tiny_dataset: Path) -> None:
     s = dataset_stats(open_dataset(tiny_dataset))
     assert s.images == 9 and set(s.boxes_per_class) <= {"penguin", "rock"} and s.boxes > 0
     assert 0 < s.median_box < 1
+
+
+def test_one_class_reads_in_the_singular() -> None:
+    advice = advise(stats(30, 0.25, classes=1), Hardware(cpu_cores=2), pretrained=False)
+    assert advice.why.startswith("30 images, 1 class, medium objects, CPU (2 cores): ")

@@ -115,7 +115,8 @@ def _describe(stats: DatasetStats, hw: Hardware) -> str:
         if stats.median_box >= 0.3 else "medium objects"
     where = f"GPU ({hw.gpu_memory_gb:g} GB)" if hw.gpu else f"CPU ({hw.cpu_cores} cores)"
     classes = len(stats.boxes_per_class)
-    return f"{stats.images} images, {classes} classes, {size}, {where}"
+    images = f"{stats.images} image{'' if stats.images == 1 else 's'}"
+    return f"{images}, {classes} class{'' if classes == 1 else 'es'}, {size}, {where}"
 
 
 # ----- measuring the inputs -------------------------------------------------------------------

@@ -107,6 +107,7 @@ def time_open(app, data_yaml: Path, home: Path) -> dict:
     os.environ["PENGUIN_STUDIO_HOME"] = str(home)
     from penguin_studio.ui.context import AppContext
     from penguin_studio.ui.dataset.panel import DatasetPanel
+    from penguin_studio.ui.jobs import wait_until
 
     context = AppContext()
     panel = DatasetPanel(context)
@@ -115,20 +116,14 @@ def time_open(app, data_yaml: Path, home: Path) -> dict:
     app.processEvents()
     t0 = time.perf_counter()
     context.open_path(data_yaml)
-    while panel.dataset is None:
-        app.processEvents()
-        time.sleep(0.0005)
+    wait_until(lambda: panel.dataset is not None, context.dataset_changed, timeout_s=120)
     t_listed = time.perf_counter() - t0
     browser = panel.browser
-    while not (browser.model.rowCount() and browser.thumbnails_ready()):
-        app.processEvents()
-        time.sleep(0.0005)
-    browser.view.viewport().repaint()  # the frame with every visible thumbnail in it
+    browser.wait_until_ready(120)  # ends with the frame with every visible thumbnail in it
     t_painted = time.perf_counter() - t0
     visible = len(browser.visible_keys())
-    while panel.index is None:  # the label index keeps going in the background
-        app.processEvents()
-        time.sleep(0.001)
+    # the label index keeps going in the background
+    wait_until(lambda: panel.index is not None, panel.indexer.settled, timeout_s=120)
     t_indexed = time.perf_counter() - t0
     panel.shutdown()
     context.shutdown()

@@ -6,12 +6,21 @@ smart-box clicks. It also attributes the seconds since the previous action on th
 to the action (capped at ``IDLE_CAP_S``, so a coffee break is not "labelling time"), which
 gives the user's own per-action times, and sums seconds per image.
 
-The time saved compares with drawing every box by hand. Published per-action costs
-(Papadopoulos et al., "Extreme clicking for efficient object annotation", ICCV 2017): about
-35 s for a careful hand-drawn box (34.5 s), about 7 s with extreme clicking (7.0 s); and
-verifying a proposed box (yes / no) about 1.6 s (Papadopoulos et al., "We don't need no
-bounding-boxes", CVPR 2016). An accepted proposal is costed as a verification, an adjusted
-one and a smart box as an extreme click, a rejected one as a verification.
+The time saved compares with drawing every box by hand. Published per-action costs:
+
+* about 35 s for one high-quality box drawn by hand: the ILSVRC crowd-sourcing figure of Su,
+  Deng and Fei-Fei ("Crowdsourcing annotations for visual object detection", AAAI HCOMP
+  workshop 2012), as quoted by Papadopoulos, Uijlings, Keller and Ferrari, "Extreme clicking
+  for efficient object annotation", ICCV 2017 (abstract: "took 35s for one high-quality box");
+* about 7 s for a box by extreme clicking, the same paper (abstract: "only 7s per box");
+* 1.6 s to verify a proposed box (yes / no), the verification time reported by Papadopoulos
+  et al., "We don't need no bounding-boxes: Training object class detectors using only human
+  verification", CVPR 2016. Its abstract says only that verification "is very quick" and cuts
+  total annotation time 6x-9x; the 1.6 s is in the body of the paper and was not re-checked
+  when this was written (the figure to re-read before quoting it).
+
+An accepted proposal is costed as a verification, an adjusted one and a smart box as an
+extreme click, a rejected one as a verification.
 
 Totals live in the dataset's ``.penguin-studio/effort.json``; a read-only dataset keeps them
 in memory and says so in :attr:`EffortStore.note`.

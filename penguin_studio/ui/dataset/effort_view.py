@@ -3,7 +3,9 @@
 Rows are the counted actions (``core/labelling/effort.py``), columns this dataset (all
 sessions) and this session, with the user's own measured seconds per action. Below: the time
 saved compared with drawing every box by hand, once with the published per-action costs
-(Papadopoulos et al. 2017) and once with the times measured here.
+(``core/labelling/effort.py`` names the sources: Su et al. 2012 as quoted by Papadopoulos et
+al. 2017 for a hand-drawn box, Papadopoulos et al. 2017 for extreme clicking, Papadopoulos et
+al. 2016 for a verification) and once with the times measured here.
 """
 
 from __future__ import annotations
@@ -87,5 +89,6 @@ class EffortView(QFrame):
         measured = total.saved_s(total.measured_costs())
         return (f"<b>Time saved: {format_duration(published)}</b> of "
                 f"{format_duration(boxes * HAND_BOX_S)} it would take to draw these {boxes:,} "
-                f"boxes by hand at {HAND_BOX_S:g} s each (published costs, Papadopoulos et al. "
-                f"2017) · with your own measured times: {format_duration(measured)}.")
+                f"boxes by hand at {HAND_BOX_S:g} s each (published costs: Su et al. 2012, "
+                f"Papadopoulos et al. 2016 and 2017) · with your own measured times: "
+                f"{format_duration(measured)}.")

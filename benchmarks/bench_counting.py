@@ -191,6 +191,12 @@ def summarise(videos: list[dict]) -> dict:
             (sum(sum(v["unique"].values()) for v in videos)
              - sum(sum(v["unique_true"].values()) for v in videos))
             / max(1, sum(sum(v["unique_true"].values()) for v in videos)), 4),
+        "videos_unique_within_10pct": sum(
+            all(abs(v["unique"].get(n, 0) - t) <= 0.1 * t for n, t in v["unique_true"].items()
+                if n == "penguin") for v in videos),
+        "videos_unique_all_within_10pct": sum(
+            abs(sum(v["unique"].values()) - sum(v["unique_true"].values()))
+            <= 0.1 * sum(v["unique_true"].values()) for v in videos),
         "crossing_error": crossing_error,
         "crossings_true": sum(sum(v["crossings_true"].values()) for v in videos),
         "idf1": round(float(np.mean([v["idf1"] for v in videos])), 4),

@@ -16,11 +16,19 @@ tracking too. :class:`TrackCounter` adds what a person counting animals needs on
 * the **history** of every confirmed track (CSV, MOTChallenge text) and counts over time.
 
 Feeding the tracker: the candidates are filtered at ``min(conf, 0.1)`` and the tracker's
-``track_high_thresh``/``new_track_thresh`` are set to the slider's confidence. ByteTrack's
-second stage then keeps an animal's ID through a dip in confidence (partly hidden, turning),
-while only detections above the slider start a track. NMS keeps a box only against
-higher-scoring boxes, so the boxes above the slider are exactly those ``predict(conf, iou)``
-gives.
+``track_high_thresh`` is set to the slider's confidence, ``new_track_thresh`` 0.1 above it
+(ByteTrack's own rule). Its second stage then keeps an animal's ID through a dip in
+confidence (partly hidden, turning), while only detections clearly above the slider start a
+track: a box that flickers just above it while two animals overlap starts none. NMS keeps a
+box only against higher-scoring boxes, so the boxes above the slider are exactly those
+``predict(conf, iou)`` gives. ``track_buffer`` (how long a lost track may be found again) is
+:data:`TRACK_BUFFER_S` seconds at the rate frames are fed, measured from their times.
+
+One animal, two IDs: a track born where a confirmed one ended within that buffer (or a few
+frames before it ended: a duplicate box) continues it (:mod:`.track_links`): the two count
+once, a crossing made in the gap counts, and both are exported and shown under the first
+ID. If the old track is seen again, they are two animals after all. On the walking-penguin
+benchmark this and the threshold took the unique count from +27 % to exact.
 
 A source that restarts (a camera reconnects) continues the same counts: :meth:`new_segment`
 resets the tracker but keeps the counts, shifts the IDs past those used, and leaves a gap in
@@ -37,7 +45,7 @@ import re
 import threading
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +55,7 @@ from penguin_studio.core import engine
 from penguin_studio.core.errors import UserError
 from penguin_studio.core.inference.counting import write_text_atomic
 from penguin_studio.core.inference.filtering import Detections, filter_detections
+from penguin_studio.core.inference.track_links import TrackEnd, find_predecessor
 
 #: ultralytics' multi-object trackers offered to users (cfg yamls in ultralytics/cfg/trackers).
 TRACKERS = ("bytetrack", "botsort")
@@ -55,6 +64,16 @@ DEFAULT_TRACKER = "bytetrack"
 DEFAULT_MIN_FRAMES = 5
 #: ByteTrack's second-stage threshold (its yaml default): weaker boxes may continue a track.
 LOW_CONF = 0.1
+#: How long a lost track waits to be found again, in seconds of the source: ultralytics'
+#: ``track_buffer`` counts frames (30, meant for 30 fps); the counter converts this with the
+#: frame rate it is fed at (a camera that drops frames feeds fewer per second).
+TRACK_BUFFER_S = 2.0
+#: A new track needs this much more confidence than the slider (ByteTrack's own rule,
+#: ``det_thresh = track_thresh + 0.1``): a box that flickers just above the slider during an
+#: occlusion must not start a second animal, while the slider's boxes keep tracks going.
+NEW_TRACK_MARGIN = 0.1
+#: A track is checked for continuing an ended one while it has been seen this few frames.
+LINK_FRAMES = 5
 #: Points of the trail drawn behind each animal.
 TRAIL_POINTS = 30
 #: A centre closer to the line than this (pixels) keeps its previous side.
@@ -278,9 +297,17 @@ class CountSummary:
 @dataclass
 class _Track:
     track_id: int
+    segment: int = 0
     frames: int = 0
     votes: Counter = field(default_factory=Counter)
+    first_frame: int = -1
+    first_box: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
     last_frame: int = -1
+    last_box: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    history: deque = field(default_factory=lambda: deque(maxlen=8))  # (frame, x, y)
+    parent: int | None = None  # the track this one continues (same animal, one count)
+    child: int | None = None  # the track that continues this one
+    link_event: CountEvent | None = None  # a crossing made in the gap between the two
     side: float = 0.0  # last side of the line it was clearly on (0: not yet)
     side_point: tuple[float, float] | None = None
     inside: bool | None = None
@@ -289,6 +316,13 @@ class _Track:
     @property
     def cls(self) -> int:
         return self.votes.most_common(1)[0][0] if self.votes else -1
+
+    def end(self) -> TrackEnd:
+        """Where it was last seen and how fast it moved (pixels per frame)."""
+        (f0, x0, y0), (f1, x1, y1) = self.history[0], self.history[-1]
+        steps = max(1, f1 - f0)
+        return TrackEnd(self.track_id, self.last_frame, self.last_box,
+                        ((x1 - x0) / steps, (y1 - y0) / steps))
 
 
 class _TrackerInput:
@@ -316,7 +350,7 @@ class TrackCounter:
     def __init__(self, names: list[str], tracker: str = DEFAULT_TRACKER,
                  min_frames: int = DEFAULT_MIN_FRAMES, line: CountingLine | None = None,
                  zone: CountingZone | None = None, conf: float = 0.25,
-                 keep_records: bool = True) -> None:
+                 keep_records: bool = True, fps: float | None = None) -> None:
         if min_frames < 1:
             raise UserError("--min-frames must be 1 or more.")
         if tracker not in TRACKERS:
@@ -329,6 +363,11 @@ class TrackCounter:
         self._tracker: Any = None  # made on the first frame: importing ultralytics takes
         self._conf = float(conf)   # seconds, and the GUI thread must not wait for it
         self._tracks: dict[int, _Track] = {}
+        self._young: set[int] = set()  # may still turn out to continue an ended track
+        self._recent: dict[int, _Track] = {}  # seen within the last buffer of frames
+        self._segment = 0
+        self._fps = float(fps) if fps else 0.0  # 0: measured from the frames' times
+        self._steps: deque = deque(maxlen=31)  # seconds between recent frames
         self._events: list[CountEvent] = []
         self.records: list[TrackBox] = []
         self.series: list[tuple[float, int, int, int]] = []  # time, unique, in, out
@@ -338,7 +377,8 @@ class TrackCounter:
         self._frame_base = 0
         self._time_base = 0.0
         self._last_frame, self._last_time = -1, 0.0
-        self.current: list[TrackBox] = []
+        self.current: list[TrackBox] = []  # shown on the last frame, under the animal's ID
+        self._shown: dict[int, int] = {}  # animal's ID -> the tracker's track shown now
 
     # ----- settings --------------------------------------------------------------------------
     def set_conf(self, conf: float) -> None:
@@ -350,13 +390,36 @@ class TrackCounter:
 
     def _apply_conf(self) -> None:
         args = self._tracker.args
-        args.track_high_thresh = args.new_track_thresh = self._conf
+        args.track_high_thresh = self._conf
+        args.new_track_thresh = min(self._conf + NEW_TRACK_MARGIN, max(self._conf, 0.95))
         args.track_low_thresh = min(LOW_CONF, self._conf)
+
+    @property
+    def fps(self) -> float:
+        """Frames fed per second: given, else measured from the frames' times (25 until
+        two frames came)."""
+        if self._fps > 0:
+            return self._fps
+        steps = sorted(self._steps)
+        return 1.0 / steps[len(steps) // 2] if steps else 25.0
+
+    @property
+    def buffer_frames(self) -> int:
+        """:data:`TRACK_BUFFER_S` in frames at the rate this counter is fed."""
+        return max(1, round(TRACK_BUFFER_S * self.fps))
+
+    def _apply_buffer(self) -> None:
+        frames = self.buffer_frames
+        self._tracker.args.track_buffer = frames
+        for name in ("max_frames_lost", "max_time_lost"):  # ultralytics 8.4 / before
+            if hasattr(self._tracker, name):
+                setattr(self._tracker, name, frames)
 
     def _ensure_tracker(self) -> Any:
         if self._tracker is None:
             self._tracker = make_tracker(self.kind, **TRACKER_OVERRIDES.get(self.kind, {}))
             self._apply_conf()
+            self._apply_buffer()
         return self._tracker
 
     def set_line(self, line: CountingLine | None) -> None:
@@ -406,12 +469,18 @@ class TrackCounter:
             if frame + self._frame_base <= self._last_frame:
                 self._frame_base = self._last_frame + 1 - frame
             frame, time_s = frame + self._frame_base, time_s + self._time_base
+            if self._last_frame >= 0 and time_s > self._last_time:
+                self._steps.append(time_s - self._last_time)
             tracker = self._ensure_tracker()
+            self._apply_buffer()
             out = tracker.update(_TrackerInput(dets.xyxy, dets.conf, dets.cls), image)
             boxes = [self._observe(row, frame, time_s) for row in np.asarray(out).reshape(-1, 8)]
+            self._link_young(frame, time_s)
             self.frames += 1
             self._last_frame, self._last_time = frame, time_s
-            self.current = boxes
+            self._shown = {self._root(b.track_id): b.track_id for b in boxes}
+            self.current = [b if self._root(b.track_id) == b.track_id
+                            else replace(b, track_id=self._root(b.track_id)) for b in boxes]
             summary = self._summary_locked()
             self.series.append((time_s, summary.total("unique"), summary.total("crossed_in"),
                                 summary.total("crossed_out")))
@@ -425,12 +494,18 @@ class TrackCounter:
         box = TrackBox(frame, time_s, track_id, int(cls), (x1, y1, x2, y2), score)
         track = self._tracks.get(track_id)
         if track is None:
-            track = self._tracks[track_id] = _Track(track_id)
+            track = self._tracks[track_id] = _Track(track_id, self._segment, first_frame=frame,
+                                                    first_box=box.xyxy)
+            self._young.add(track_id)
+        if track.child is not None:  # seen again: the track thought to continue it did not
+            self._unlink(self._tracks[track.child])
         track.frames += 1
         track.votes[box.cls] += 1
-        track.last_frame = frame
+        track.last_frame, track.last_box = frame, box.xyxy
+        self._recent[track_id] = track
         center = box.center
         track.trail.append(center)
+        track.history.append((frame, *center))
         self._check_line(track, center, frame, time_s)
         self._check_zone(track, center, frame, time_s)
         if self.keep_records:
@@ -463,9 +538,74 @@ class TrackCounter:
             self._events.append(CountEvent(frame, time_s, track.track_id, kind))
         track.inside = inside
 
+    # ----- one animal, two tracks ------------------------------------------------------------
+    def _link_young(self, frame: int, time_s: float) -> None:
+        """Young tracks born where an ended one was heading continue it (see track_links)."""
+        horizon = frame - self.buffer_frames - LINK_FRAMES - 1
+        self._recent = {k: t for k, t in self._recent.items() if t.last_frame >= horizon}
+        for track_id in sorted(self._young):
+            track = self._tracks[track_id]
+            if track.frames > LINK_FRAMES:
+                self._young.discard(track_id)
+                continue
+            ends = [t.end() for t in self._recent.values()
+                    if t.last_frame < frame and t.child is None and t.segment == track.segment
+                    and t.first_frame < track.first_frame
+                    and self._frames_up_to(t) >= self.min_frames]
+            parent = find_predecessor(ends, track.first_frame, track.first_box,
+                                      self.buffer_frames, LINK_FRAMES)
+            if parent is not None:
+                self._link(self._tracks[parent], track, time_s)
+
+    def _link(self, old: _Track, new: _Track, time_s: float) -> None:
+        new.parent, old.child = old.track_id, new.track_id
+        self._young.discard(new.track_id)
+        _f, x, y = new.history[0]
+        if self.line is not None and old.side and old.side_point is not None:
+            side = self.line.side(x, y)
+            if abs(side) > HYSTERESIS_PX and (side > 0) != (old.side > 0) \
+                    and self.line.within(old.side_point, (x, y)):
+                new.link_event = CountEvent(new.first_frame, time_s, new.track_id,
+                                            "in" if old.side > 0 else "out")
+                self._events.append(new.link_event)
+
+    def _unlink(self, new: _Track) -> None:
+        if new.parent is not None:
+            self._tracks[new.parent].child = None
+        new.parent = None
+        if new.link_event is not None and new.link_event in self._events:
+            self._events.remove(new.link_event)
+        new.link_event = None
+
+    def _frames_up_to(self, track: _Track) -> int:
+        """Frames seen of an animal up to this track (a flicker is no animal to continue)."""
+        frames = track.frames
+        while track.parent is not None:
+            track = self._tracks[track.parent]
+            frames += track.frames
+        return frames
+
+    def _root(self, track_id: int) -> int:
+        track = self._tracks.get(track_id)
+        while track is not None and track.parent is not None:
+            track = self._tracks[track.parent]
+        return track.track_id if track is not None else track_id
+
+    def _chains(self) -> dict[int, tuple[int, Counter]]:
+        """Per animal (the first track's ID): frames seen and class votes of all its tracks."""
+        chains: dict[int, tuple[int, Counter]] = {}
+        for track in self._tracks.values():
+            root = self._root(track.track_id)
+            frames, votes = chains.get(root, (0, Counter()))
+            chains[root] = (frames + track.frames, votes + track.votes)
+        return chains
+
     def new_segment(self) -> None:
         """The source restarted (a reconnect): a fresh tracker, the same counts, a gap."""
         with self._lock:
+            self._segment += 1
+            self._young.clear()
+            self._steps.clear()
             self._id_base = max([self._id_base, *self._tracks])
             self._frame_base = self._last_frame + 1
             self._time_base = self._last_time
@@ -477,29 +617,31 @@ class TrackCounter:
 
     # ----- reading ---------------------------------------------------------------------------
     def confirmed(self) -> list[int]:
+        """IDs of the animals counted (one per chain of tracks, see :meth:`_link`)."""
         with self._lock:
-            return [t.track_id for t in self._tracks.values() if t.frames >= self.min_frames]
+            return [root for root, (frames, _v) in self._chains().items()
+                    if frames >= self.min_frames]
 
     def summary(self) -> CountSummary:
         with self._lock:
             return self._summary_locked()
 
     def _summary_locked(self) -> CountSummary:
-        unique: Counter = Counter()
-        for track in self._tracks.values():
-            if track.frames >= self.min_frames:
-                unique[track.cls] += 1
+        chains = self._chains()
+        cls_of = {root: votes.most_common(1)[0][0] if votes else -1
+                  for root, (frames, votes) in chains.items() if frames >= self.min_frames}
+        unique: Counter = Counter(cls_of.values())
         events: dict[str, Counter] = {k: Counter() for k in ("in", "out", "enter", "exit")}
         for event in self._events:
-            track = self._tracks.get(event.track_id)
-            if track is not None and track.frames >= self.min_frames:
-                events[event.kind][track.cls] += 1
+            root = self._root(event.track_id)
+            if root in cls_of:
+                events[event.kind][cls_of[root]] += 1
         inside: Counter = Counter()
         if self.zone is not None:
             for track in self._tracks.values():
-                if track.inside and track.last_frame == self._last_frame \
-                        and track.frames >= self.min_frames:
-                    inside[track.cls] += 1
+                root = self._root(track.track_id)
+                if track.inside and track.last_frame == self._last_frame and root in cls_of:
+                    inside[cls_of[root]] += 1
         per_class = {}
         for c, name in enumerate(self.names):
             per_class[name] = ClassCounts(unique[c], events["in"][c], events["out"][c],
@@ -514,18 +656,32 @@ class TrackCounter:
     def trails(self) -> dict[int, list[tuple[float, float]]]:
         """Recent centre points of the tracks shown on the last frame."""
         with self._lock:
-            return {b.track_id: list(self._tracks[b.track_id].trail) for b in self.current}
+            return {shown: list(self._tracks[raw].trail) for shown, raw in self._shown.items()}
 
     def confirmed_records(self) -> list[TrackBox]:
-        """Every frame of every confirmed track (the tracks export)."""
+        """Every frame of every confirmed animal, under its ID (the tracks export)."""
         with self._lock:
-            keep = {t.track_id for t in self._tracks.values() if t.frames >= self.min_frames}
-            return [r for r in self.records if r.track_id in keep]
+            keep = set(self.confirmed())
+            roots = {tid: self._root(tid) for tid in self._tracks}
+            return [r if roots[r.track_id] == r.track_id else replace(r, track_id=roots[r.track_id])
+                    for r in self.records if roots[r.track_id] in keep]
 
     def track_class(self, track_id: int) -> int:
         with self._lock:
-            track = self._tracks.get(track_id)
-            return track.cls if track is not None else -1
+            root = self._root(track_id)
+            if root not in self._tracks:
+                return -1
+            votes = self._chains_of(root)
+            return votes.most_common(1)[0][0] if votes else -1
+
+    def _chains_of(self, root: int) -> Counter:
+        """Class votes of every track of one animal."""
+        votes: Counter = Counter()
+        track = self._tracks.get(root)
+        while track is not None:
+            votes += track.votes
+            track = self._tracks.get(track.child) if track.child is not None else None
+        return votes
 
 
 def _thinned(series: list[tuple[float, int, int, int]]) -> list[tuple[float, int, int, int]]:

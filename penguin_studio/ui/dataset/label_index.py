@@ -2,10 +2,11 @@
 
 The browser paints its first page from the cheap listing (``records_for``) alone; reading
 every label file (``core.dataset.index.build_index``, several threads) would compete for the
-GIL with those first thumbnails, so it starts when they are in (the loader goes ``idle``),
-or after ``FALLBACK_MS`` when they keep coming (the user scrolls at once), or at once when
-the browser is not on screen (nothing to paint). Edits made while it ran are applied to the
-result before anyone sees it, and later edits keep it in step (:meth:`label_edited`).
+GIL with those first thumbnails, so it starts once ``first_page_ready()`` holds (looked at
+after the open and after each thumbnail: at once when they were in memory or the browser is
+not on screen), or after ``FALLBACK_MS`` when thumbnails keep coming (the user scrolls at
+once). Edits made while it ran are applied to the result before anyone sees it, and later
+edits keep it in step (:meth:`label_edited`).
 """
 
 from __future__ import annotations
@@ -31,18 +32,18 @@ class LabelIndexer(QObject):
     settled = Signal()  # nothing pending or running any more (read, failed or superseded)
 
     def __init__(self, context, thumbnails, documents: Callable[[], Iterable[Any]],
-                 on_screen: Callable[[], bool], parent: QObject | None = None) -> None:
+                 first_page_ready: Callable[[], bool], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.context = context
         self.index = None
         self._documents = documents  # the editor's open label documents
-        self._on_screen = on_screen
+        self._first_page_ready = first_page_ready
         self._dataset = None
         self._pending = None
         self._job = None
         self._timer = QTimer(self, singleShot=True, interval=FALLBACK_MS)
         self._timer.timeout.connect(self._start)
-        thumbnails.idle.connect(lambda: self._pending is not None and self._start())
+        thumbnails.changed.connect(self._check)
 
     @property
     def busy(self) -> bool:
@@ -56,7 +57,12 @@ class LabelIndexer(QObject):
             self._pending = None
             self.settled.emit()
             return
-        self._timer.start(FALLBACK_MS if self._on_screen() else 0)
+        self._timer.start(FALLBACK_MS)
+        QTimer.singleShot(0, self, self._check)  # thumbnails in memory already, or none shown
+
+    def _check(self, *_args: Any) -> None:
+        if self._pending is not None and self._first_page_ready():
+            self._start()
 
     def _start(self) -> None:
         dataset, self._pending = self._pending, None

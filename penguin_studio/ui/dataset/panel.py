@@ -62,7 +62,7 @@ class DatasetPanel(QWidget):
         self.browser = ImageBrowser(self.thumbnails)
         self.editor = AnnotationEditor(self.thumbnails)
         self.indexer = LabelIndexer(context, self.thumbnails, self.editor.documents,
-                                    self.browser.isVisible, self)
+                                    self._first_page_ready, self)
         self.stats = None
         self.doctor = None
         self.jobs = DatasetJobs(self, context)
@@ -235,6 +235,10 @@ class DatasetPanel(QWidget):
         self.browser.set_note("reading labels…")
         self.indexer.dataset_opened(dataset)  # after the first thumbnails (label_index)
 
+    def _first_page_ready(self) -> bool:
+        """Every cell on screen has its thumbnail (or nothing is on screen)."""
+        return not self.browser.isVisible() or self.browser.thumbnails_ready()
+
     def _update_subtitle(self) -> None:
         ds = self.dataset
         splits = ", ".join(f"{len(v):,} {k}" for k, v in ds.splits.items())
@@ -370,9 +374,11 @@ class DatasetPanel(QWidget):
     # ----- doctor -------------------------------------------------------------------------
     def run_doctor(self) -> None:
         """Show the Doctor page and run its checks (``doctor_actions``)."""
-        if self.dataset is not None:
-            self.doctor or self.show_page("doctor")
-            self.doctor_actions.run()
+        if self.dataset is None:
+            return
+        if self.doctor is None:  # first run: the page is made and shown
+            self.show_page("doctor")
+        self.doctor_actions.run()
 
     # ----- app hooks ----------------------------------------------------------------------
     def _busy(self) -> bool:

@@ -36,6 +36,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -61,7 +62,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.quick:
         args.images, args.k, args.b, args.rounds = 60, 8, 8, 2
-        args.budget, args.imgsz = 20.0, 160
+        args.budget, args.imgsz = 30.0, 256
     return args
 
 
@@ -152,23 +153,24 @@ def hide(images: list[str]) -> None:
 
 
 # ----- one curve -------------------------------------------------------------------------------
-def train(data: Path, args: argparse.Namespace, name: str) -> tuple[float, Path | None]:
-    """mAP50 on val of a proposal model trained on the labelled images (auto-train recipe)."""
+def train(data: Path, args: argparse.Namespace, name: str, state) -> float:
+    """Train one proposal model on the labelled images with auto-train's own recipe and
+    bookkeeping (``state``: an ``AutoTrainState``, updated as the app updates it: the model
+    becomes the proposal model only if its mAP50 beats the last one); its val mAP50."""
     from penguin_studio.core.dataset.project import open_dataset
     from penguin_studio.core.jobs import JobContext
     from penguin_studio.core.labelling import autotrain as at
-    from penguin_studio.core.training import runs
     from penguin_studio.core.training.job import run_training
 
-    ds = open_dataset(data)
-    start = ("freeze", str(args.weights)) if args.weights and Path(args.weights).is_file() \
-        else None
-    config = at.proposal_config(ds, at.AutoTrainState(), args.budget, start=start,
+    pretrained = args.weights if args.weights and Path(args.weights).is_file() else None
+    config = at.proposal_config(open_dataset(data), state, args.budget, pretrained=pretrained,
                                 imgsz=args.imgsz, name=name, cache="none")
     outcome = run_training(config, ctx=JobContext())
-    record = runs.load_run(outcome.run_dir)
-    value = record.best.get(runs.MAP50)
-    return (float(value) if value == value and value is not None else 0.0), record.best_weights
+    if outcome.status != "completed":
+        raise SystemExit(f"Training {name} {outcome.status}: {outcome.message}")
+    result = at.keep_if_better(state, outcome.run_dir)
+    return float(result.map50) if result.map50 is not None and result.map50 == result.map50 \
+        else 0.0
 
 
 def proposals_for(weights: Path, images: list[str]) -> dict[str, list]:
@@ -198,25 +200,32 @@ def queue_order(data: Path, weights: Path | None, images: list[str]) -> list[str
 
 
 def run_curve(kind: str, data: Path, hidden: dict[str, list], first: list[str],
-              first_model: tuple[float, Path | None], first_costs: dict[str, float],
-              args: argparse.Namespace, log) -> dict[str, list]:
-    """Rounds of ``args.b`` images after the shared first ``k``; returns the curve(s)."""
+              first_state, first_costs: dict[str, float], args: argparse.Namespace,
+              log) -> dict[str, list]:
+    """Rounds of ``args.b`` images after the shared first ``k``; returns the curve(s).
+
+    A curve point is (annotator seconds so far, mAP50 of the proposal model in use): the
+    best model so far, as auto-train keeps it. ``<curve>_trained`` lists each round's own.
+    """
     rng = random.Random(args.seed + 1)
     rest = [p for p in hidden if p not in set(first)]
     rng.shuffle(rest)
     labelled = list(first)
     for image in labelled:
         reveal(image, hidden[image])
-    curves = {name: [[round(first_costs[name], 1), round(first_model[0], 4)]]
-              for name in (("manual", "assisted_random") if kind == "random"
-                           else ("assisted_queue",))}
+    state = replace(first_state)
+    names = ("manual", "assisted_random") if kind == "random" else ("assisted_queue",)
+    start = [round(first_costs[names[0]], 1), round(state.best_map50 or 0.0, 4)]
+    curves: dict[str, list] = {name: [list(start)] for name in names}
+    trained: list[float] = []
     seconds = dict(first_costs)
-    weights = first_model[1]
     for r in range(1, args.rounds + 1):
         if not rest:
             break
+        weights = Path(state.model) if state.model else None
         order = queue_order(data, weights, rest) if kind == "queue" else rest
-        batch, rest = order[:args.b], [p for p in rest if p not in set(order[:args.b])]
+        batch = order[:args.b]
+        rest = [p for p in rest if p not in set(batch)]
         props = proposals_for(weights, batch) if weights is not None else {p: [] for p in batch}
         for image in batch:
             truth = hidden[image]
@@ -228,12 +237,15 @@ def run_curve(kind: str, data: Path, hidden: dict[str, list], first: list[str],
                 seconds["assisted_queue"] += cost
             reveal(image, truth)
             labelled.append(image)
-        value, weights = train(data, args, f"{kind}-round-{r}")
-        for name in curves:
-            curves[name].append([round(seconds[name], 1), round(value, 4)])
-        log(f"  {kind} round {r}: {len(labelled)} labelled, mAP50 {value:.3f}, "
-            + ", ".join(f"{n} {seconds[n]:.0f} s" for n in curves))
+        trained.append(round(train(data, args, f"{kind}-round-{r}", state), 4))
+        for name in names:
+            curves[name].append([round(seconds[name], 1), round(state.best_map50 or 0.0, 4)])
+        log(f"  {kind} round {r}: {len(labelled)} labelled, mAP50 {trained[-1]:.3f} (in use "
+            f"{state.best_map50 or 0.0:.3f}), "
+            + ", ".join(f"{n} {seconds[n]:.0f} s" for n in names))
     hide([p for p in labelled if p not in set(first)])
+    for name in names:
+        curves[f"{name}_trained"] = trained
     return curves
 
 
@@ -261,14 +273,18 @@ def main(argv: list[str] | None = None) -> int:
             reveal(image, hidden[image])
         costs = {"manual": sum(manual_cost(hidden[p]) for p in first)}
         costs["assisted_random"] = costs["assisted_queue"] = costs["manual"]  # no model yet
-        model = train(data, args, "first")
+        from penguin_studio.core.labelling.autotrain import AutoTrainState
+
+        state = AutoTrainState()
+        first_map = train(data, args, "first", state)
         log(f"{len(hidden)} train images, {args.k} labelled by hand first: mAP50 "
-            f"{model[0]:.3f} ({costs['manual']:.0f} s)")
-        curves = run_curve("random", data, hidden, first, model, costs, args, log)
-        curves.update(run_curve("queue", data, hidden, first, model, costs, args, log))
+            f"{first_map:.3f} ({costs['manual']:.0f} s)")
+        found = run_curve("random", data, hidden, first, state, costs, args, log)
+        found.update(run_curve("queue", data, hidden, first, state, costs, args, log))
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
+    curves = {k: v for k, v in found.items() if not k.endswith("_trained")}
     best = max(m for c in curves.values() for _s, m in c)
     target = 0.9 * best
     reach = {name: seconds_to(c, target) for name, c in curves.items()}
@@ -284,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     log(f"  ratios: queue/manual {ratios['queue_vs_manual']} (goal <= 0.5), "
         f"queue/random {ratios['queue_vs_random']} (goal <= 0.85)")
     print(json.dumps({"benchmark": "labelling", "quick": args.quick, "curves": curves,
+                      "trained_map50": {k[:-8]: v for k, v in found.items()
+                                        if k.endswith("_trained")},
                       "best_map50": best, "seconds_to_90pct": reach, "ratios": ratios,
                       "goal": {"queue_vs_manual": 0.5, "queue_vs_random": 0.85},
                       "wall_s": round(time.monotonic() - started, 1)}))

@@ -59,6 +59,34 @@ def test_training_set_holds_only_labelled_images(tiny_dataset: Path) -> None:
     assert data["names"] == dict(enumerate(ds.names))
 
 
+def test_later_runs_continue_the_proposal_model_of_the_same_pretrained_start(
+        tmp_path: Path) -> None:
+    pretrained, model = tmp_path / "coco.pt", tmp_path / "proposal.pt"
+    pretrained.write_bytes(b"x")
+    model.write_bytes(b"x")
+    state = at.AutoTrainState()
+    assert at.start_weights(state) == ("scratch", at.SCRATCH_MODEL, "")  # nothing here
+    assert at.start_weights(state, pretrained) == ("freeze", str(pretrained), str(pretrained))
+    state.model, state.base = str(model), str(pretrained)
+    assert at.start_weights(state, pretrained) == ("freeze", str(model), str(pretrained))
+    other = tmp_path / "better.pt"  # another pretrained start: begin again from it
+    assert at.start_weights(state, other) == ("freeze", str(other), str(other))
+    state.base = ""
+    assert at.start_weights(state) == ("finetune", str(model), "")
+    state.next_base = "transient"
+    state.save(tmp_path)
+    loaded = at.AutoTrainState.load(tmp_path)
+    assert loaded.base == "" and loaded.next_base == "" and loaded.model == str(model)
+
+
+def test_each_batch_is_an_optimizer_step_and_validation_waits_for_the_end(
+        tiny_dataset: Path) -> None:
+    config = at.proposal_config(open_dataset(tiny_dataset), at.AutoTrainState(), batch=4)
+    kwargs = config.to_train_kwargs()
+    assert kwargs["nbs"] == kwargs["batch"] == 4 and kwargs["val"] is False
+    assert kwargs["time"] == at.BUDGET_S / 3600
+
+
 def test_a_proposal_run_is_an_ordinary_marked_run_and_refreshes_proposals(
         tiny_dataset: Path) -> None:
     ds = open_dataset(tiny_dataset)

@@ -166,24 +166,28 @@ def child(data_yaml: Path) -> int:
     window.show()
     QTimer.singleShot(0, lambda: window.context.open_startup_project(str(data_yaml)))
     panel = window.panel("dataset")
+    browser = panel.browser
     state = {"painted": False}
 
-    def poll() -> None:
-        browser = panel.browser
-        if not state["painted"] and browser.model.rowCount() and browser.thumbnails_ready():
-            browser.view.viewport().repaint()  # the frame with every visible thumbnail
-            state["painted"] = True
-            print(f"PAINTED {time.time():.6f} {len(browser.visible_keys())} "
-                  f"{time.process_time():.6f}", flush=True)
+    def painted() -> None:  # looked at as each thumbnail arrives: no polling timer
+        if state["painted"] or not (browser.model.rowCount() and browser.thumbnails_ready()):
+            return
+        browser.view.viewport().repaint()  # the frame with every visible thumbnail
+        state["painted"] = True
+        print(f"PAINTED {time.time():.6f} {len(browser.visible_keys())} "
+              f"{time.process_time():.6f}", flush=True)
+        indexed()
+
+    def indexed() -> None:
         if state["painted"] and panel.index is not None:
             print(f"INDEXED {time.time():.6f}", flush=True)
-            timer.stop()
             window.close()
             app.quit()
 
-    timer = QTimer(interval=2)
-    timer.timeout.connect(poll)
-    timer.start()
+    panel.thumbnails.changed.connect(painted)
+    browser.model.modelReset.connect(painted)  # thumbnails already in the disk cache
+    browser.model.dataChanged.connect(indexed)  # the index's summaries are in
+    browser.model.modelReset.connect(indexed)
     return app.exec()
 
 

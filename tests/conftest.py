@@ -143,14 +143,15 @@ def tiny_weights(tiny_dataset_master: Path, tmp_path_factory: pytest.TempPathFac
 
 @pytest.fixture
 def open_dataset_panel(qtbot):
-    """Open a Dataset panel on a data yaml, shown and indexed; ``panel.errors`` collects the
-    error messages it shows. Every panel opened is shut down after the test."""
+    """Open a Dataset panel on a data yaml, shown and indexed (``indexed=False``: returned
+    as soon as the dataset is shown, before its label index is read); ``panel.errors``
+    collects the error messages it shows. Every panel opened is shut down after the test."""
     from penguin_studio.ui.context import AppContext
     from penguin_studio.ui.dataset.panel import DatasetPanel
 
     opened: list = []
 
-    def open_panel(data: Path):
+    def open_panel(data: Path, indexed: bool = True):
         context = AppContext()
         panel = DatasetPanel(context)
         qtbot.addWidget(panel)
@@ -159,8 +160,9 @@ def open_dataset_panel(qtbot):
         qtbot.waitExposed(panel)
         with qtbot.waitSignal(context.dataset_changed, timeout=20000):
             context.open_path(data)
-        qtbot.waitUntil(lambda: panel.index is not None and not panel.proposal_tools.busy,
-                        timeout=20000)
+        if indexed:
+            qtbot.waitUntil(lambda: panel.index is not None
+                            and not panel.proposal_tools.busy, timeout=20000)
         panel.errors = []
         context.error.connect(lambda _t, msg: panel.errors.append(msg))
         opened.append(panel)

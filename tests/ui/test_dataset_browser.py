@@ -188,72 +188,44 @@ def test_opens_the_roboflow_export_with_a_missing_split(open_dataset_panel, qtbo
         panel.context.shutdown()
 
 
-def test_rows_show_before_the_index_and_end_as_a_full_read_says(qtbot, tiny_dataset) -> None:
+def test_rows_show_before_the_index_and_end_as_a_full_read_says(
+        qtbot, open_dataset_panel, tiny_dataset) -> None:
     """Opening paints the listing at once ("reading labels…"); once the background index is
     read, every record, count and filter is what a full read of the labels gives."""
     from penguin_studio.core.dataset import open_dataset
     from penguin_studio.core.dataset.index import build_index
-    from penguin_studio.ui.context import AppContext
-    from penguin_studio.ui.dataset.panel import DatasetPanel
     from penguin_studio.ui.dataset.records import LABELLED, UNKNOWN, LabelSummary
 
     label_path_for(sorted((tiny_dataset.parent / "images" / "train").glob("*.jpg"))[0]).unlink()
-    context = AppContext()
-    panel = DatasetPanel(context)
-    qtbot.addWidget(panel)
-    panel.resize(1200, 800)
-    panel.show()
-    qtbot.waitExposed(panel)
-    at_open: dict = {}
-    context.dataset_changed.connect(lambda _ds: at_open.update(  # after the panel's own slot
-        rows=panel.browser.model.rowCount(), index=panel.index,
-        statuses={r.summary.status for r in panel.browser.model.all_records()},
-        count=panel.browser.count_label.text()))
-    try:
-        with qtbot.waitSignal(context.dataset_changed, timeout=20000):
-            context.open_path(tiny_dataset)
-        assert at_open["rows"] == 12 and at_open["index"] is None
-        assert at_open["statuses"] == {UNKNOWN} and "reading labels" in at_open["count"]
-        assert panel.browser.wait_until_ready()  # the first page paints from the listing
-        qtbot.waitUntil(lambda: panel.index is not None, timeout=20000)
-        full = build_index(open_dataset(tiny_dataset))
-        model = panel.browser.model
-        assert {r.key: r.summary for r in model.all_records()} == \
-            {str(e.image): LabelSummary.of_entry(e) for e in full}
-        assert panel.browser.count_label.text() == "12 images"
-        model.set_filter(BrowserFilter(status=UNLABELLED))
-        assert model.rowCount() == 1
-        model.set_filter(BrowserFilter(status=LABELLED))
-        assert model.rowCount() == sum(e.status.value == LABELLED for e in full)
-        for cls, images in full.images_per_class().items():
-            model.set_filter(BrowserFilter(class_id=cls))
-            assert model.rowCount() == images
-        model.set_filter(BrowserFilter(split="val"))
-        assert model.rowCount() == full.split_stats()["val"].images
-    finally:
-        panel.shutdown()
-        context.shutdown()
+    panel = open_dataset_panel(tiny_dataset, indexed=False)
+    model = panel.browser.model
+    assert model.rowCount() == 12 and panel.index is None
+    assert {r.summary.status for r in model.all_records()} == {UNKNOWN}
+    assert "reading labels" in panel.browser.count_label.text()
+    assert panel.browser.wait_until_ready()  # the first page paints from the listing
+    qtbot.waitUntil(lambda: panel.index is not None, timeout=20000)
+    full = build_index(open_dataset(tiny_dataset))
+    assert {r.key: r.summary for r in model.all_records()} == \
+        {str(e.image): LabelSummary.of_entry(e) for e in full}
+    assert panel.browser.count_label.text() == "12 images"
+    model.set_filter(BrowserFilter(status=UNLABELLED))
+    assert model.rowCount() == 1
+    model.set_filter(BrowserFilter(status=LABELLED))
+    assert model.rowCount() == sum(e.status.value == LABELLED for e in full)
+    for cls, images in full.images_per_class().items():
+        model.set_filter(BrowserFilter(class_id=cls))
+        assert model.rowCount() == images
+    model.set_filter(BrowserFilter(split="val"))
+    assert model.rowCount() == full.split_stats()["val"].images
 
 
-def test_the_index_keeps_the_selection_made_while_it_was_read(qtbot, tiny_dataset) -> None:
+def test_the_index_keeps_the_selection_made_while_it_was_read(
+        qtbot, open_dataset_panel, tiny_dataset) -> None:
     """Rows that stay the same are repainted, not reset: what the user selected while the
     labels were being read stays selected."""
-    from penguin_studio.ui.context import AppContext
-    from penguin_studio.ui.dataset.panel import DatasetPanel
-
-    context = AppContext()
-    panel = DatasetPanel(context)
-    qtbot.addWidget(panel)
-    panel.resize(1200, 800)
-    panel.show()
-    try:
-        with qtbot.waitSignal(context.dataset_changed, timeout=20000):
-            context.open_path(tiny_dataset)
-        record = panel.browser.model.record_at(4)
-        assert panel.index is None and panel.browser.select(record.path)
-        qtbot.waitUntil(lambda: panel.index is not None, timeout=20000)
-        assert panel.browser.selected_records() == [record]
-        assert record.summary.status != "unknown"
-    finally:
-        panel.shutdown()
-        context.shutdown()
+    panel = open_dataset_panel(tiny_dataset, indexed=False)
+    record = panel.browser.model.record_at(4)
+    assert panel.index is None and panel.browser.select(record.path)
+    qtbot.waitUntil(lambda: panel.index is not None, timeout=20000)
+    assert panel.browser.selected_records() == [record]
+    assert record.summary.status != "unknown"

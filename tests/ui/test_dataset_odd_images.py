@@ -12,9 +12,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from penguin_studio.ui.context import AppContext
-from penguin_studio.ui.dataset.panel import DatasetPanel
-
 
 @pytest.fixture
 def odd_folder(tmp_path: Path) -> dict[str, tuple[Path, tuple[int, int]]]:
@@ -44,26 +41,17 @@ def odd_folder(tmp_path: Path) -> dict[str, tuple[Path, tuple[int, int]]]:
     return out
 
 
-def test_odd_images_show_and_open_at_their_trained_size(qtbot, odd_folder) -> None:
+def test_odd_images_show_and_open_at_their_trained_size(qtbot, odd_folder,
+                                                        open_dataset_panel) -> None:
     folder = next(iter(odd_folder.values()))[0].parent
-    context = AppContext()
-    panel = DatasetPanel(context)
-    qtbot.addWidget(panel)
-    panel.resize(1200, 800)
-    panel.show()
-    try:
-        with qtbot.waitSignal(context.dataset_changed, timeout=20000):
-            context.open_path(folder)
-        assert panel.browser.model.rowCount() == len(odd_folder)
-        assert panel.wait_until_idle()
-        for name, (path, (w, h)) in odd_folder.items():
-            pix = panel.thumbnails.pixmap(str(path))
-            assert pix is not None, (name, panel.thumbnails.error(str(path)))
-            assert (pix.width() >= pix.height()) == (w >= h), name  # orientation as trained
-            with qtbot.waitSignal(panel.editor.image_shown, timeout=20000):
-                panel.edit_image(path)
-            assert panel.editor.canvas.image_size == (w, h), name
-            assert panel.editor.canvas.editable, name
-    finally:
-        panel.shutdown()
-        context.shutdown()
+    panel = open_dataset_panel(folder, indexed=False)
+    assert panel.browser.model.rowCount() == len(odd_folder)
+    assert panel.wait_until_idle()
+    for name, (path, (w, h)) in odd_folder.items():
+        pix = panel.thumbnails.pixmap(str(path))
+        assert pix is not None, (name, panel.thumbnails.error(str(path)))
+        assert (pix.width() >= pix.height()) == (w >= h), name  # orientation as trained
+        with qtbot.waitSignal(panel.editor.image_shown, timeout=20000):
+            panel.edit_image(path)
+        assert panel.editor.canvas.image_size == (w, h), name
+        assert panel.editor.canvas.editable, name

@@ -229,3 +229,18 @@ def test_the_index_keeps_the_selection_made_while_it_was_read(
     qtbot.waitUntil(lambda: panel.index is not None, timeout=20000)
     assert panel.browser.selected_records() == [record]
     assert record.summary.status != "unknown"
+
+
+def test_waiting_for_the_panel_is_an_event_loop_not_a_spin(
+        qtbot, open_dataset_panel, tiny_dataset, monkeypatch) -> None:
+    """wait_until_idle (screenshots, benchmarks) wakes on the parts' finished signals; it
+    never spins processEvents, and it returns with the index read and the page painted."""
+    from PySide6.QtWidgets import QApplication
+
+    panel = open_dataset_panel(tiny_dataset, indexed=False)
+    spins: list = []
+    monkeypatch.setattr(QApplication, "processEvents",
+                        staticmethod(lambda *args: spins.append(args)))
+    assert panel.wait_until_idle()
+    assert panel.index is not None and panel.browser.thumbnails_ready()
+    assert not spins

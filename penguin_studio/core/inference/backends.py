@@ -279,10 +279,16 @@ def load_backend(weights: str | Path, imgsz: int, backend: str, torch_model: Any
 def _pin_full_precision(model: Any, folder: Path) -> None:
     """float32, not the bfloat16 OpenVINO picks on CPUs that have it: same boxes as torch."""
     from penguin_studio.core import engine
+    from penguin_studio.core.inference.backend_threads import register_openvino
 
-    model.add_callback("on_predict_start",
-                       lambda predictor: engine.pin_openvino_full_precision(predictor.model,
-                                                                            folder))
+    def pin(predictor: Any) -> None:  # once per predictor: three property reads a frame
+        if getattr(predictor, "_penguin_pinned", False):
+            return
+        engine.pin_openvino_full_precision(predictor.model, folder)
+        predictor._penguin_pinned = True
+
+    model.add_callback("on_predict_start", pin)
+    register_openvino(model, folder)  # after the pin: its thread counts are float32 too
 
 
 def result_was_cached(weights: str | Path, imgsz: int, backend: str) -> bool:
@@ -363,8 +369,12 @@ def _remember_choice(weights: str | Path, imgsz: int, entry: dict[str, Any]) -> 
     os.replace(tmp, path)
 
 
-def time_model(model: Any, frames: list[np.ndarray], imgsz: int) -> float:
-    """Median ms per frame of a raw-candidate predict, after two warm-up frames."""
+def time_model(model: Any, frames: list[np.ndarray], imgsz: int, backend: str = TORCH) -> float:
+    """Median ms per frame of a raw-candidate predict, after two warm-up frames, every
+    candidate with the same inference threads (one per core) and torch's set for it."""
+    from penguin_studio.core.inference.backend_threads import set_threads
+
+    set_threads(model, backend, max(1, os.cpu_count() or 1))
     for frame in frames[:2]:
         model.predict(frame, imgsz=imgsz, **RAW_KWARGS)
     times = []
@@ -422,7 +432,7 @@ def _measure_and_choose(weights: str | Path, imgsz: int, torch_model: Any, ctx: 
         if candidate.backend != backend:  # failed: fell back to torch, already measured
             notes.append(candidate.note)
             continue
-        timings[backend] = time_model(candidate.model, frames, imgsz)
+        timings[backend] = time_model(candidate.model, frames, imgsz, backend)
         loaded[backend] = candidate
     winner = min(timings, key=timings.__getitem__)
     _remember_choice(weights, imgsz, {"backend": winner, "ms": timings,

@@ -18,6 +18,7 @@ import numpy as np
 
 from penguin_studio.core import engine
 from penguin_studio.core.inference import backends
+from penguin_studio.core.inference.backend_threads import set_threads
 from penguin_studio.core.inference.filtering import Detections
 from penguin_studio.core.inference.predict import RAW_CONF, RAW_IOU, RAW_MAX_DET, raw_candidates
 from penguin_studio.core.inference.thread_chooser import ThreadChooser
@@ -49,25 +50,21 @@ class Detector:
         self.backend = backend
         self.backend_note = backend_note
 
-    @staticmethod
-    def _set_threads(count: int) -> None:
-        """Torch's thread count is process-wide and other panels change it: set it per frame
-        (about 0.1 µs when unchanged)."""
-        import torch
-
-        if torch.get_num_threads() != count:
-            torch.set_num_threads(count)
-
     def raw(self, image: np.ndarray, threads: int | None = None) -> Detections:
-        """Raw candidates of one frame, with ``threads`` torch threads (default: the best)."""
-        self._set_threads(threads or self.threads.best())
+        """Raw candidates of one frame, with ``threads`` inference threads (default: the
+        best); set per frame, since torch's count is process-wide and other panels change it
+        (see :mod:`~penguin_studio.core.inference.backend_threads`)."""
+        set_threads(self.model, self.backend, threads or self.threads.best())
         return raw_candidates(self.model, image, self.imgsz)[0]
 
     def warm_up(self, size: tuple[int, int]) -> None:
-        """Throw-away predictions: the first builds the predictor (a second or more), which
-        must not count as the first frame's inference time."""
+        """Throw-away predictions, one per thread count the chooser tries: the first builds
+        the predictor (a second or more) and an OpenVINO export compiles once per count,
+        neither of which may count as a frame's inference time."""
         width, height = size if size[0] > 0 else (640, 480)
-        self.raw(np.zeros((height, width, 3), dtype=np.uint8))
+        blank = np.zeros((height, width, 3), dtype=np.uint8)
+        for count in self.threads.options:
+            self.raw(blank, count)
 
 
 _MODELS: collections.OrderedDict[tuple[Any, ...], Any] = collections.OrderedDict()

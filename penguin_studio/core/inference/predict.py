@@ -151,6 +151,7 @@ class Predictor:
         #: machine, one fewer when other work keeps the cores busy (measured 2-9x there)
         self.threads = ThreadChooser()
         self._threads_now = self.threads.best()
+        self._model_now: Any = self.model
         self.model.add_callback("on_predict_start", self._set_threads)
         names = self.model.names
         self.info = ModelInfo(
@@ -175,6 +176,8 @@ class Predictor:
         """All candidates above 0.001 for a BGR image, and the inference time in ms."""
         model = self.model if augment else self.runner
         self._threads_now = self.threads.next()
+        self._model_now = model
+        self._set_threads(None)
         t0 = time.perf_counter()
         raw, inference_ms = raw_candidates(model, image, self.info.imgsz, augment)
         self.threads.record(self._threads_now, (time.perf_counter() - t0) * 1000.0)
@@ -183,11 +186,12 @@ class Predictor:
         return raw, inference_ms
 
     def _set_threads(self, _predictor: Any) -> None:
-        """``on_predict_start``: after ultralytics set its own count (cores - 1)."""
-        import torch
+        """Before each predict, and again at ``on_predict_start``: a new predictor sets
+        ultralytics' own count (cores - 1) in between (see :mod:`.backend_threads`)."""
+        from penguin_studio.core.inference.backend_threads import set_threads
 
-        if torch.get_num_threads() != self._threads_now:
-            torch.set_num_threads(self._threads_now)
+        model = self._model_now
+        set_threads(model, self.backend if model is self.runner else "torch", self._threads_now)
 
     def take_note(self) -> str:
         """The backend's status line, once (a reused predictor does not repeat it)."""

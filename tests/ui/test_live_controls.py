@@ -51,3 +51,18 @@ def test_sample_video_loops_by_default_and_resume_shows_play(qtbot, live: LivePa
     assert live.loop_check.isChecked()
     live.picker.select("sample")
     assert live.loop_check.isChecked()
+
+
+def test_every_pipeline_state_has_a_row_of_controls() -> None:
+    """The table names each state the pipeline reports; Start and Stop never both work,
+    and nothing but Stop works while a video opens."""
+    from penguin_studio.core.inference.live import ACTIVE_STATES, FINAL_STATES
+    from penguin_studio.ui.live.sidebar import CONTROL_STATES, controls_in
+
+    assert set(CONTROL_STATES) == {"idle", *ACTIVE_STATES, *FINAL_STATES}
+    for state, row in CONTROL_STATES.items():
+        assert row.start == (state not in ACTIVE_STATES) == row.setup
+        assert row.stop == (state in ACTIVE_STATES)
+        assert row.pause == row.record == (state in ("running", "paused"))
+    assert controls_in("opening") == controls_in("loading") and not controls_in("opening").pause
+    assert controls_in("a state from a newer pipeline") == CONTROL_STATES["idle"]

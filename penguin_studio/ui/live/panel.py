@@ -15,20 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QFileDialog,
-    QFrame,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QScrollArea,
-    QStyle,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QFileDialog, QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from penguin_studio.core import appdirs, engine
 from penguin_studio.core.errors import UserError
@@ -53,21 +40,25 @@ from penguin_studio.ui.jobs import JobGroup
 from penguin_studio.ui.live.banner import ProblemBanner
 from penguin_studio.ui.live.bridge import LiveBridge
 from penguin_studio.ui.live.controls import SourcePicker
-from penguin_studio.ui.live.snapshot_box import SnapshotConfirmation, snapshot_target_combo
+from penguin_studio.ui.live.sidebar import (
+    CaptureBox,
+    FilterBox,
+    ModelBox,
+    RunButtons,
+    SourceBox,
+    controls_in,
+    set_note,
+)
+from penguin_studio.ui.live.snapshot_box import SnapshotConfirmation
 from penguin_studio.ui.live.video_view import VideoView
-from penguin_studio.ui.widgets.backend_combo import BackendCombo
-from penguin_studio.ui.widgets.class_toggles import ClassToggles
-from penguin_studio.ui.widgets.sliders import FractionSlider
 from penguin_studio.ui.widgets.track_controls import TrackingBox, video_line_drawer
-from penguin_studio.ui.widgets.weights_picker import WeightsPicker, run_weights
+from penguin_studio.ui.widgets.weights_picker import run_weights
 
 STATE_BADGES = {"paused": "PAUSED", "ended": "END", "dropped": "DROPPED", "failed": "FAILED",
                 "stopped": "STOPPED"}
 #: The overlay's figures are rolling means: refreshing them 4× a second is readable and
 #: keeps the GUI thread's share of the GIL small.
 OVERLAY_PERIOD_S = 0.25
-PACES = (("Source speed", "source"), ("As fast as possible", "fast"))
-RECORD_FORMATS = (("MP4 (mp4v)", ".mp4"), ("AVI (MJPG)", ".avi"))
 
 
 def sample_video_path() -> Path:
@@ -115,13 +106,16 @@ class LivePanel(QWidget):
         self.snapshot_confirmation = SnapshotConfirmation()
         left.addWidget(self.snapshot_confirmation)
         left.addWidget(self.view, 1)
-        side = QWidget()
-        side_layout = QVBoxLayout(side)
         self.tracking = TrackingBox(self._context, video_line_drawer(self.view),
                                     lambda: self.bridge.pipeline)
         self.tracking.message.connect(self._set_note)
-        for group in (self._source_group(), self._model_group(), self._run_row(),
-                      self._filter_group(), self.tracking, self._capture_group()):
+        self.source_box, self.model_box = SourceBox(), ModelBox()
+        self.run_buttons, self.filter_box, self.capture = RunButtons(), FilterBox(), CaptureBox()
+        self._name_parts()
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        for group in (self.source_box, self.model_box, self.run_buttons, self.filter_box,
+                      self.tracking, self.capture):
             side_layout.addWidget(group)
         side_layout.addStretch(1)
         scroll = QScrollArea()
@@ -135,109 +129,24 @@ class LivePanel(QWidget):
         layout.addLayout(left, 1)
         layout.addWidget(scroll)
 
-    def _source_group(self) -> QGroupBox:
-        box = QGroupBox("Source")
-        self.picker = SourcePicker()
-        self.pace_combo = QComboBox()
-        for title, key in PACES:
-            self.pace_combo.addItem(title, key)
-        self.pace_combo.setToolTip("Video files: play at their own frame rate, or process "
-                                   "every frame as fast as the model allows.")
-        self.loop_check = QCheckBox("Loop")
-        self.loop_check.setToolTip("Start a video file again when it ends (on by default "
-                                   "for the 12-second sample video).")
-        row = QHBoxLayout()
-        row.addWidget(self.pace_combo, 1)
-        row.addWidget(self.loop_check)
-        layout = QVBoxLayout(box)
-        layout.addWidget(self.picker)
-        layout.addLayout(row)
-        return box
-
-    def _model_group(self) -> QGroupBox:
-        box = QGroupBox("Model")
-        self.weights = WeightsPicker()  # the picker of Detect and Evaluate, compacter here
-        self.weights.combo.setMinimumContentsLength(12)
-        self.weights.browse_button.setText("…")  # the sidebar is narrow
-        self.weights.browse_button.setToolTip("Choose a model file (.pt)")
-        browse = self.weights.browse_button
-        browse.setFixedWidth(max(32, browse.minimumSizeHint().width()))
-        # the names the panel had before the shared picker
+    def _name_parts(self) -> None:
+        """The sidebar's controls under the panel's own names (callers and tests use them)."""
+        source, model, run = self.source_box, self.model_box, self.run_buttons
+        self.picker, self.pace_combo, self.loop_check = (source.picker, source.pace_combo,
+                                                         source.loop_check)
+        self.weights, self.backend, self.weights_note = model.weights, model.backend, model.note
         self.weights_edit, self.weights_browse = (self.weights.combo.lineEdit(),
                                                   self.weights.browse_button)
-        self.weights_note = QLabel()
-        self.weights_note.setWordWrap(True)
-        self.weights_note.setStyleSheet("color: palette(mid);")
-        self.backend = BackendCombo()  # what runs the model (Settings' choice by default)
-        runs_on = QHBoxLayout()
-        runs_on.addWidget(QLabel("Runs on"))
-        runs_on.addWidget(self.backend, 1)
-        layout = QVBoxLayout(box)
-        layout.addWidget(self.weights)
-        layout.addLayout(runs_on)
-        layout.addWidget(self.weights_note)
-        return box
-
-    def _run_row(self) -> QWidget:
-        style = self.style()
-        self.start_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay),
-                                        "Start")
-        self.pause_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaPause),
-                                        "Pause")
-        self.stop_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaStop),
-                                       "Stop")
-        self.start_button.setDefault(True)
-        row = QWidget()
-        layout = QHBoxLayout(row)
-        layout.setContentsMargins(0, 4, 0, 4)
-        for button in (self.start_button, self.pause_button, self.stop_button):
-            layout.addWidget(button)
-        return row
-
-    def _filter_group(self) -> QGroupBox:
-        box = QGroupBox("Detections")
-        self.conf_slider = FractionSlider("Confidence", 0.25, minimum=0.001)
-        self.iou_slider = FractionSlider("IoU (NMS)", 0.70, minimum=0.05)
-        self.class_toggles = ClassToggles()
-        layout = QVBoxLayout(box)
-        layout.addWidget(self.conf_slider)
-        layout.addWidget(self.iou_slider)
-        layout.addWidget(self.class_toggles)
-        return box
-
-    def _capture_group(self) -> QGroupBox:
-        box = QGroupBox("Capture")
-        self.snapshot_split = snapshot_target_combo()
-        self.snapshot_button = QPushButton("Snapshot to dataset")
-        self.snapshot_button.setToolTip("Add this frame to the dataset, unlabelled, where "
-                                        "'Snapshots go to' says.")
-        self.proposals_button = QPushButton("Snapshot with detections as proposals")
-        self.proposals_button.setToolTip("Add this frame and keep the boxes shown as "
-                                         "unreviewed proposals, apart from your labels.")
-        self.record_button = QPushButton("Record")
-        self.record_button.setCheckable(True)
-        self.record_button.setIcon(self.style().standardIcon(
-            QStyle.StandardPixmap.SP_DialogSaveButton))
-        self.record_format = QComboBox()
-        for title, suffix in RECORD_FORMATS:
-            self.record_format.addItem(title, suffix)
-        row = QHBoxLayout()
-        row.addWidget(self.record_button, 1)
-        row.addWidget(self.record_format)
-        self.capture_note = QLabel()
-        self.capture_note.setWordWrap(True)
-        self.capture_note.setStyleSheet("color: palette(mid);")
-        self.capture_note.hide()
-        target = QHBoxLayout()
-        target.addWidget(QLabel("Snapshots go to"))
-        target.addWidget(self.snapshot_split, 1)
-        layout = QVBoxLayout(box)
-        layout.addLayout(target)
-        layout.addWidget(self.snapshot_button)
-        layout.addWidget(self.proposals_button)
-        layout.addLayout(row)
-        layout.addWidget(self.capture_note)
-        return box
+        self.start_button, self.pause_button, self.stop_button = (
+            run.start_button, run.pause_button, run.stop_button)
+        self.conf_slider, self.iou_slider, self.class_toggles = (
+            self.filter_box.conf_slider, self.filter_box.iou_slider,
+            self.filter_box.class_toggles)
+        capture = self.capture
+        self.snapshot_split, self.snapshot_button, self.proposals_button = (
+            capture.snapshot_split, capture.snapshot_button, capture.proposals_button)
+        self.record_button, self.record_format, self.capture_note = (
+            capture.record_button, capture.record_format, capture.note)
 
     def _connect(self) -> None:
         self.bridge.frame_ready.connect(self._on_frame)
@@ -249,10 +158,7 @@ class LivePanel(QWidget):
         self.reconnect_button.clicked.connect(self.reconnect)
         self.picker.refresh_requested.connect(self.refresh_cameras)
         self.picker.browse_requested.connect(self._browse_video)
-        self._loop_kind = ""
-        self.picker.changed.connect(self._loop_by_default)
-        self._loop_by_default()
-        self.weights.problem_changed.connect(self._weights_problem)
+        self.weights.problem_changed.connect(self._set_weights_note)
         self.weights.changed.connect(lambda _p: self.clear_results("Start to run this model."))
         self.conf_slider.value_changed.connect(lambda _v: self._apply_filter())
         self.iou_slider.value_changed.connect(lambda _v: self._apply_filter())
@@ -261,14 +167,6 @@ class LivePanel(QWidget):
         self.proposals_button.clicked.connect(lambda: self.snapshot(with_proposals=True))
         self.snapshot_confirmation.open_requested.connect(self.open_in_editor)
         self.record_button.toggled.connect(self._record_toggled)
-
-    def _loop_by_default(self) -> None:
-        """The sample video ends after 12 s, before a new user finds Pause: it loops unless
-        the user unticks Loop. Another kind of source starts with Loop off."""
-        kind = self.picker.kind
-        if kind != self._loop_kind:
-            self._loop_kind = kind
-            self.loop_check.setChecked(kind == SourcePicker.SAMPLE)
 
     # ----- public actions (buttons and tests) ---------------------------------------------
     @property
@@ -352,22 +250,22 @@ class LivePanel(QWidget):
         pipeline = self.pipeline
         if pipeline is None or not pipeline.running:
             self._set_note("Start the video first, then record.")
-            self._sync_record_button(False)
+            self.capture.sync_record_button(False)
             return
-        target = Path(path) if path else self._default_recording_path()
+        target = Path(path) if path else self.capture.default_recording_path()
         try:
             recorded = pipeline.start_recording(target, self._context.dataset)
         except UserError as exc:
             self._set_note(str(exc))
-            self._sync_record_button(False)
+            self.capture.sync_record_button(False)
             return
-        self._sync_record_button(True)
+        self.capture.sync_record_button(True)
         self._set_note(f"Recording to {recorded}…")
         self._update_overlay()
 
     def stop_recording(self) -> None:
         pipeline = self.pipeline
-        self._sync_record_button(False)
+        self.capture.sync_record_button(False)
         if pipeline is None:
             return
         self._start_job("Finishing the recording", lambda _ctx: pipeline.stop_recording(),
@@ -439,8 +337,7 @@ class LivePanel(QWidget):
         self._update_controls()
 
     def _settings(self) -> FilterSettings:
-        return FilterSettings(conf=self.conf_slider.value(), iou=self.iou_slider.value(),
-                              classes=self.class_toggles.selected())
+        return self.filter_box.settings()
 
     def _apply_filter(self) -> None:
         if self.pipeline is not None:
@@ -521,8 +418,7 @@ class LivePanel(QWidget):
         self.banner.show_problem(message, can_retry)
 
     def _set_note(self, text: str) -> None:
-        self.capture_note.setText(text)
-        self.capture_note.setVisible(bool(text))
+        set_note(self.capture_note, text)
         if text:
             self._context.status_message.emit(text, 8000)
 
@@ -548,40 +444,15 @@ class LivePanel(QWidget):
         elif not on and pipeline is not None and pipeline.recording:
             self.stop_recording()
 
-    def _sync_record_button(self, on: bool) -> None:
-        self.record_button.blockSignals(True)
-        self.record_button.setChecked(on)
-        self.record_button.blockSignals(False)
-        self.record_button.setText("Stop recording" if on else "Record")
-
-    def _default_recording_path(self) -> Path:
-        folder = appdirs.data_dir() / "recordings"
-        folder.mkdir(parents=True, exist_ok=True)
-        suffix = self.record_format.currentData()
-        return folder / f"live-{time.strftime('%Y%m%d-%H%M%S')}{suffix}"
-
     def _update_controls(self) -> None:
-        active = self.state in ACTIVE_STATES
-        self.start_button.setEnabled(not active)
-        self.pause_button.setEnabled(self.state in ("running", "paused"))
-        paused = self.state == "paused"
-        self.pause_button.setText("Resume" if paused else "Pause")
-        self.pause_button.setIcon(self.style().standardIcon(
-            QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause))
-        self.stop_button.setEnabled(active)
-        has_frame = self.bridge.latest() is not None
-        has_dataset = self._context.dataset is not None
-        for button in (self.snapshot_button, self.proposals_button):
-            button.setEnabled(has_frame and has_dataset)
-            if button.property("hint") is None:  # the tooltip comes back with a dataset
-                button.setProperty("hint", button.toolTip())
-            button.setToolTip(button.property("hint") if has_dataset else
-                              "Open a dataset first: snapshots are added to it.")
-        self.record_button.setEnabled(self.state in ("running", "paused")
-                                      or self.record_button.isChecked())
+        """Enable what works now: the state's row of ``CONTROL_STATES``, a frame, a dataset."""
+        controls = controls_in(self.state)
+        self.run_buttons.show_state(controls, paused=self.state == "paused")
+        self.capture.show_state(controls, has_frame=self.bridge.latest() is not None,
+                                has_dataset=self._context.dataset is not None)
         for widget in (self.picker, self.pace_combo, self.loop_check, self.weights,
                        self.backend):
-            widget.setEnabled(not active)
+            widget.setEnabled(controls.setup)
 
     def _on_dataset(self, dataset) -> None:
         """Suggest the dataset's newest best.pt unless the user picked another model."""
@@ -610,10 +481,6 @@ class LivePanel(QWidget):
         if path:
             self.set_source(path)
 
-    def _weights_problem(self, problem: str) -> None:
-        """Say at once what a picked file is when it is no model (the box turns red)."""
-        self._set_weights_note(problem)
-
     def _set_weights_note(self, text: str) -> None:
-        self.weights_note.setText(text)
-        self.weights_note.setVisible(bool(text))
+        """Which run the model is, or at once what a picked file is when it is no model."""
+        set_note(self.weights_note, text)

@@ -167,6 +167,8 @@ class ImageListModel(QAbstractListModel):
         self._set_rows(self._filtered_rows())
 
     def _filtered_rows(self) -> list[int]:
+        if self._filter == BrowserFilter():  # every record, in dataset order (at open)
+            return list(range(len(self._records)))
         keep = self._matcher()
         rows = [i for i, r in enumerate(self._records) if keep(r)]
         if self.informative_first:  # queue order first, then the rest in dataset order
@@ -177,7 +179,14 @@ class ImageListModel(QAbstractListModel):
 
     def _set_rows(self, rows: list[int]) -> None:
         self._rows = rows
-        self._row_of = {self._records[i].key: row for row, i in enumerate(rows)}
+        if self._shows_all():  # row i is record i: the same mapping, not a second dict
+            self._row_of = self._record_of
+        else:
+            self._row_of = {self._records[i].key: row for row, i in enumerate(rows)}
+
+    def _shows_all(self) -> bool:
+        """Every record is a row, in dataset order (no filter hides one, no queue order)."""
+        return len(self._rows) == len(self._records) and not self.informative_first
 
     def _matcher(self):
         f = self._filter
@@ -217,4 +226,6 @@ class ImageListModel(QAbstractListModel):
         return self._records
 
     def visible_records(self) -> list[ImageRecord]:
+        if self._shows_all():
+            return list(self._records)
         return [self._records[i] for i in self._rows]

@@ -47,7 +47,7 @@ from penguin_studio.ui.widgets.box_canvas import BoxCanvas
 from penguin_studio.ui.widgets.class_toggles import ClassToggles
 from penguin_studio.ui.widgets.elided_label import ElidedLabel
 from penguin_studio.ui.widgets.job_control import JobControl
-from penguin_studio.ui.widgets.sliders import FractionSlider
+from penguin_studio.ui.widgets.sliders import FractionSlider, threshold_row
 from penguin_studio.ui.widgets.weights_picker import (
     WeightsPicker,
     model_size_box,
@@ -134,10 +134,7 @@ class DetectPanel(QWidget):
         sources.addWidget(self.source_label, 1)
         sources.addWidget(self.progress)
         sources.addWidget(self.run_button)
-        sliders = QHBoxLayout()
-        sliders.addWidget(self.conf, 1)
-        sliders.addSpacing(24)
-        sliders.addWidget(self.iou, 1)
+        sliders = threshold_row(self.conf, self.iou)
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
@@ -436,8 +433,9 @@ class DetectPanel(QWidget):
         self.context.status_message.emit(text, 8000)
 
     # ----- lifecycle ----------------------------------------------------------------------
-    def wait_until_idle(self, timeout_s: float = 120.0) -> None:
-        self.job.wait_until_idle(timeout_s)
+    def wait_until_idle(self, timeout_s: float = 120.0) -> bool:
+        """Before a screenshot: the running job (if any) is over."""
+        return self.job.wait_until_idle(timeout_s)
 
     def shutdown(self) -> None:
         self.job.shutdown()

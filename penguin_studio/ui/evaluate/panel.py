@@ -28,7 +28,7 @@ from penguin_studio.core.dataset.project import SPLITS
 from penguin_studio.core.evaluation import DEFAULT_CONF, DEFAULT_MATCH_IOU, Evaluation
 from penguin_studio.ui.context import dataset_key
 from penguin_studio.ui.widgets.job_control import JobControl
-from penguin_studio.ui.widgets.sliders import FractionSlider
+from penguin_studio.ui.widgets.sliders import FractionSlider, threshold_row
 from penguin_studio.ui.widgets.weights_picker import (
     WeightsPicker,
     model_size_box,
@@ -125,10 +125,7 @@ class EvaluatePanel(QWidget):
         top.addWidget(self.imgsz)
         top.addWidget(self.progress)
         top.addWidget(self.run_button)
-        thresholds = QHBoxLayout()
-        thresholds.addWidget(self.conf, 1)
-        thresholds.addSpacing(24)
-        thresholds.addWidget(self.iou, 1)
+        thresholds = threshold_row(self.conf, self.iou)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(thresholds)
@@ -243,8 +240,9 @@ class EvaluatePanel(QWidget):
                                   "the true class; rows: what the model said.")
 
     # ----- lifecycle ----------------------------------------------------------------------
-    def wait_until_idle(self, timeout_s: float = 300.0) -> None:
-        self.job.wait_until_idle(timeout_s)
+    def wait_until_idle(self, timeout_s: float = 300.0) -> bool:
+        """Before a screenshot: the running job (if any) is over."""
+        return self.job.wait_until_idle(timeout_s)
 
     def shutdown(self) -> None:
         self.job.shutdown()

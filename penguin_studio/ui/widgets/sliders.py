@@ -35,3 +35,14 @@ class FractionSlider(QWidget):
 
     def set_value(self, value: float) -> None:
         self.slider.setValue(value)
+
+
+def threshold_row(*sliders: FractionSlider) -> QHBoxLayout:
+    """Sliders side by side, equally wide, 24 px apart: the confidence / IoU row of Detect
+    and Evaluate."""
+    row = QHBoxLayout()
+    for i, slider in enumerate(sliders):
+        if i:
+            row.addSpacing(24)
+        row.addWidget(slider, 1)
+    return row

@@ -119,6 +119,8 @@ def test_snapshots_go_into_the_dataset_and_recording_plays(qtbot, panel: LivePan
     target = tmp_path / "annotated.avi"
     panel.start_recording(target)
     assert panel.record_button.isChecked() and panel.pipeline.recording
+    # listening from now: on a loaded machine the 1.5 s clip can end during the snapshots
+    recorded = qtbot.waitSignal(panel.recording_saved, timeout=30000)
 
     with qtbot.waitSignal(panel.snapshot_saved, timeout=10000) as saved, \
             qtbot.waitSignal(panel._context.dataset_changed, timeout=10000) as reopened:
@@ -136,8 +138,7 @@ def test_snapshots_go_into_the_dataset_and_recording_plays(qtbot, panel: LivePan
     assert saved.args[0].proposals is not None and saved.args[0].proposals.is_file()
     assert saved.args[0].boxes > 0
 
-    with qtbot.waitSignal(panel.recording_saved, timeout=30000) as recorded:
-        pass  # the video ends; the recording is closed and read back
+    recorded.wait()  # the video ends; the recording is closed and read back
     report = recorded.args[0]
     assert report.path == target and report.frames_written > 0
     assert report.frames_readable == report.frames_written == verify_recording(target)

@@ -14,6 +14,7 @@ from penguin_studio.core import appdirs
 from penguin_studio.core.dataset import Dataset, open_dataset
 from penguin_studio.core.jobs import JobContext
 from penguin_studio.ui import settings
+from penguin_studio.ui.jobs import start_job
 from penguin_studio.ui.workers import JobRunner
 
 OPENED_MS = 8000  # how long "Opened …" stays in the status bar
@@ -74,10 +75,10 @@ class AppContext(QObject):
         """Open a dataset in the background; ``dataset_changed`` fires when it is ready."""
         text = str(Path(path).expanduser())
         self._set_loading(True)
-        self.status_message.emit(f"Opening {text}…", 0)
-        self.jobs.start(_open_job, text,
-                        on_done=lambda ds, p=text: self._opened(p, ds),
-                        on_error=lambda msg, p=text: self._open_failed(p, msg))
+        # the failure's own words ("Could not open …", the dialog) come from _open_failed
+        start_job(self, "Opening", _open_job, text, progress_text=f"Opening {text}…",
+                  error_dialog=False, on_done=lambda ds, p=text: self._opened(p, ds),
+                  on_failed=lambda msg, p=text: self._open_failed(p, msg))
 
     def _opened(self, path: str, dataset: Dataset) -> None:
         self.dataset = dataset
@@ -120,11 +121,11 @@ class AppContext(QObject):
                 self.dataset_changed.connect(self._announce_once(note))
             return
         self._set_loading(True)
-        self.status_message.emit("Creating the sample penguin project…", 0)
-        self.jobs.start(_sample_job, root,
-                        on_done=lambda yml: self._sample_ready(yml, note),
-                        on_error=lambda msg: self._open_failed(str(root), msg),
-                        on_progress=self._sample_progress)
+        start_job(self, "Creating the sample", _sample_job, root,
+                  progress_text="Creating the sample penguin project…", error_dialog=False,
+                  on_done=lambda yml: self._sample_ready(yml, note),
+                  on_failed=lambda msg: self._open_failed(str(root), msg),
+                  on_progress=self._sample_progress)
 
     def _sample_progress(self, done: int, total: int, message: str) -> None:
         self.status_message.emit(f"{message} {done}/{total}", 0)

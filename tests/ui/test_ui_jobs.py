@@ -69,3 +69,32 @@ def test_cancel_stops_the_job_and_says_so(qtbot) -> None:
     qtbot.waitUntil(lambda: not handle.running)
     assert seen[-1] == "Index cancelled."
     context.shutdown()
+
+
+def test_a_group_waits_for_its_jobs_and_stops_them_on_shutdown(qtbot) -> None:
+    """JobGroup: what a widget needs to stop its own jobs, on the context's one runner."""
+    from penguin_studio.ui.jobs import JobGroup, wait_until
+
+    context = AppContext()
+    group = JobGroup(context)
+    release = threading.Event()
+    handle = group.start("Wait", lambda _ctx: release.wait(5) and "done", quiet=True)
+    assert group.busy and len(context.jobs._threads) == 1  # the context's runner runs it
+    assert not wait_until(lambda: not group.busy, group.idle, timeout_s=0.05)  # timed out
+    release.set()
+    assert group.wait_until_idle(5) and not handle.running
+
+    started = threading.Event()
+
+    def until_cancelled(ctx: JobContext) -> None:
+        started.set()
+        while True:
+            ctx.step(0, 0)
+            ctx.token._event.wait(0.01)
+
+    handle = group.start("Loop", until_cancelled)
+    assert started.wait(5)
+    group.shutdown()  # returns once the thread has ended
+    assert not handle.thread.isRunning() and not group.busy
+    qtbot.waitUntil(lambda: not handle.running)  # its 'cancelled' still reaches the GUI
+    context.shutdown()

@@ -3,6 +3,7 @@ cache only when it fits."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -50,5 +51,9 @@ def test_a_run_reports_done_then_draws_results_png_but_no_labels_jpg(tiny_datase
     outcome = run_training(config, on_event=events.append)
     assert outcome.status == "completed", outcome.message
     assert events[-1]["type"] == "done"
-    assert (outcome.run_dir / "results.png").is_file()  # drawn after "done"
+    png = outcome.run_dir / "results.png"
+    deadline = time.monotonic() + 60
+    while not png.is_file() and time.monotonic() < deadline:  # no signal: a file appears
+        time.sleep(0.1)
+    assert png.is_file()  # drawn after "done", while the caller already has its result
     assert not (outcome.run_dir / "labels.jpg").exists()  # the app's Statistics show it

@@ -13,6 +13,7 @@ Exit status: 0 finished or stopped, 1 failed (an ``error`` event says why).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -48,8 +49,14 @@ class EventSink:
                 self._file.flush()
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
+        """Close the events file and the pipe: the parent reads its end of the stream now,
+        not when this process exits (later events are dropped)."""
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+            with contextlib.suppress(OSError, ValueError):
+                self._stream.close()
 
 
 def _take_over_stdout() -> IO[str]:
@@ -184,12 +191,13 @@ def _train_kwargs(config: Any, emit: Any) -> dict[str, Any]:
 
 
 def _plot_after_done(run_dir: Path) -> None:
-    """results.png once "done" was reported: off the path to the result (best effort)."""
+    """results.png once "done" was reported and the event pipe closed: the parent does not
+    wait for it (``TrainingProcess.events``), so it is off the path to the result."""
     from penguin_studio.core.training import startup
 
     try:
         startup.render_results_plot(run_dir)
-    except Exception:  # noqa: BLE001 - a missing plot must never fail a finished run
+    except (Exception, KeyboardInterrupt):  # a missing plot must never fail a finished run
         traceback.print_exc()
 
 
@@ -233,10 +241,21 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # UserError included: every failure ends as one error event
         outcome, code = error_event(exc), 1
     emit(outcome)
+    emit.close()  # the parent has its outcome: results.png is drawn off its path
     if outcome.get("type") == "done":
+        interrupt.clear()  # the parent closing stdin now must not interrupt the drawing
         _plot_after_done(config_path.parent)
-    emit.close()
     return code
+
+
+def exit_now(code: int) -> None:
+    """End the process without the interpreter's teardown of torch and ultralytics: every
+    file is written and the parent has the terminal event, and the teardown took seconds
+    after "done" (measured: 5 s under load, 0.4 s with this)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
 
 
 def error_event(exc: Exception) -> Event:
@@ -264,4 +283,4 @@ def _epochs_done(run_dir: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

@@ -152,7 +152,7 @@ class TrainingProcess:
             elif event["type"] in ("stopped", "done", "error"):
                 self._terminal = event
             yield event
-        returncode = self._proc.wait()
+        returncode = self._exit_code()
         with self._lock:
             if self._proc.stdin is not None:
                 with contextlib.suppress(OSError):
@@ -160,6 +160,16 @@ class TrainingProcess:
         crash = self._finish(returncode)
         if crash is not None:
             yield crash
+
+    def _exit_code(self) -> int:
+        """The child's exit status, once its event stream has ended. After "done" the child
+        only draws results.png (``child._plot_after_done``): that is not waited for, the
+        caller has its result now and the system reaps the child when it exits."""
+        assert self._proc is not None
+        if self._terminal is not None and self._terminal["type"] == "done":
+            code = self._proc.poll()
+            return 0 if code is None else code
+        return self._proc.wait()
 
     def _finish(self, returncode: int) -> Event | None:
         """Record the outcome; returns a synthetic ``error`` event if the child died silently."""

@@ -23,7 +23,6 @@ import argparse
 import logging
 import os
 import signal
-import sys
 import threading
 import time
 from pathlib import Path
@@ -35,6 +34,7 @@ from penguin_studio.core.training.child import (
     EventSink,
     _take_over_stdout,
     error_event,
+    exit_now,
     watch_stdin_for_stop,
 )
 from penguin_studio.core.training.events import EVENTS_FILE, Event
@@ -302,4 +302,4 @@ def _summary(search: Search) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

@@ -151,6 +151,7 @@ class ImageBrowser(QWidget):
 
     open_requested = Signal(object)  # ImageRecord
     selection_changed = Signal()
+    painted = Signal()  # the grid was just painted (emitted once the paint is done)
 
     def __init__(self, loader: ThumbnailLoader, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -272,6 +273,8 @@ class ImageBrowser(QWidget):
         return cell
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802
+        if watched is self.view.viewport() and event.type() == QEvent.Type.Paint:
+            QTimer.singleShot(0, self, self.painted.emit)  # after the paint this event asks
         if watched is self.view.viewport() and event.type() == QEvent.Type.Resize:
             if self.delegate.grid:
                 cell = self._grid_cell()

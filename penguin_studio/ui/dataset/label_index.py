@@ -2,11 +2,11 @@
 
 The browser paints its first page from the cheap listing (``records_for``) alone; reading
 every label file (``core.dataset.index.build_index``, several threads) would compete for the
-GIL with those first thumbnails, so it starts once ``first_page_ready()`` holds (looked at
-after the open and after each thumbnail: at once when they were in memory or the browser is
-not on screen), or after ``FALLBACK_MS`` when thumbnails keep coming (the user scrolls at
-once). Edits made while it ran are applied to the result before anyone sees it, and later
-edits keep it in step (:meth:`label_edited`).
+GIL with those first thumbnails and the frame that paints them, so it starts once
+``first_page_ready()`` holds, looked at after the open (at once when nothing is on screen)
+and after each paint of the browser (``painted``), or after ``FALLBACK_MS`` when thumbnails
+keep coming (the user scrolls at once). Edits made while it ran are applied to the result
+before anyone sees it, and later edits keep it in step (:meth:`label_edited`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal, SignalInstance
 
 from penguin_studio.core.dataset.status import LabelStatus
 
@@ -31,8 +31,9 @@ class LabelIndexer(QObject):
     progress = Signal(int, int)  # label files read, total
     settled = Signal()  # nothing pending or running any more (read, failed or superseded)
 
-    def __init__(self, context, thumbnails, documents: Callable[[], Iterable[Any]],
-                 first_page_ready: Callable[[], bool], parent: QObject | None = None) -> None:
+    def __init__(self, context, painted: SignalInstance,
+                 documents: Callable[[], Iterable[Any]], first_page_ready: Callable[[], bool],
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.context = context
         self.index = None
@@ -43,7 +44,7 @@ class LabelIndexer(QObject):
         self._job = None
         self._timer = QTimer(self, singleShot=True, interval=FALLBACK_MS)
         self._timer.timeout.connect(self._start)
-        thumbnails.changed.connect(self._check)
+        painted.connect(self._check)
 
     @property
     def busy(self) -> bool:
@@ -58,7 +59,7 @@ class LabelIndexer(QObject):
             self.settled.emit()
             return
         self._timer.start(FALLBACK_MS)
-        QTimer.singleShot(0, self, self._check)  # thumbnails in memory already, or none shown
+        QTimer.singleShot(0, self, self._check)  # nothing on screen: nothing to wait for
 
     def _check(self, *_args: Any) -> None:
         if self._pending is not None and self._first_page_ready():

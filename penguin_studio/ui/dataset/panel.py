@@ -61,7 +61,7 @@ class DatasetPanel(QWidget):
         self.thumbnails = ThumbnailLoader(self)
         self.browser = ImageBrowser(self.thumbnails)
         self.editor = AnnotationEditor(self.thumbnails)
-        self.indexer = LabelIndexer(context, self.thumbnails, self.editor.documents,
+        self.indexer = LabelIndexer(context, self.browser.painted, self.editor.documents,
                                     self._first_page_ready, self)
         self.stats = None
         self.doctor = None

@@ -370,11 +370,14 @@ def _remember_choice(weights: str | Path, imgsz: int, entry: dict[str, Any]) -> 
 
 
 def time_model(model: Any, frames: list[np.ndarray], imgsz: int, backend: str = TORCH) -> float:
-    """Median ms per frame of a raw-candidate predict, after two warm-up frames, every
-    candidate with the same inference threads (one per core) and torch's set for it."""
+    """Median ms per frame of a raw-candidate predict, after two warm-up frames.
+
+    Every candidate runs on one inference thread: the same count for all, and the one that
+    stays fast when other work keeps the cores busy (two torch threads then took 2-4 s a
+    frame on the 2-core development CPU, which made measuring take half a minute)."""
     from penguin_studio.core.inference.backend_threads import set_threads
 
-    set_threads(model, backend, max(1, os.cpu_count() or 1))
+    set_threads(model, backend, 1)
     for frame in frames[:2]:
         model.predict(frame, imgsz=imgsz, **RAW_KWARGS)
     times = []

@@ -23,6 +23,10 @@ class ThreadChooser:
     """
 
     PROBE_FRAMES = 3  # frames per trial (plus one that only warms the thread pool)
+    #: a trial ends after one frame when it is this many times slower than the other count:
+    #: on a loaded 2-core CPU two torch threads took 2-4 s per frame where one took 0.2 s
+    #: (bench_backends.py), and three such frames froze the picture for ten seconds
+    ABANDON = 2.0
     FIRST_PROBE = 30  # frames before the choice is checked again; doubles while it holds
     LONGEST_PROBE = 600
     SMOOTHING = 0.3
@@ -46,7 +50,7 @@ class ThreadChooser:
 
     def next(self) -> int:
         """How many threads the next frame should use."""
-        for option in self.options:
+        for option in sorted(self.options):  # fewest first: the cheap one to abandon for
             if self._samples[option] < self.PROBE_FRAMES:
                 return option
         if len(self.options) == 1:
@@ -68,6 +72,9 @@ class ThreadChooser:
             old = self.ms.get(threads)
             self.ms[threads] = ms if old is None else old + self.SMOOTHING * (ms - old)
             self._samples[threads] += 1
+            if self._hopeless(threads):
+                self._samples[threads] = max(self._samples[threads], self.PROBE_FRAMES)
+                self._probe_left = min(self._probe_left, 1)
         if self._probe_left > 0:
             self._probe_left -= 1
             if self._probe_left == 0:  # checked: wait longer next time if the choice held
@@ -75,3 +82,8 @@ class ThreadChooser:
                 self._interval = min(2 * self._interval, self.LONGEST_PROBE) if held \
                     else self.FIRST_PROBE
                 self._next_probe = self._frames + self._interval
+
+    def _hopeless(self, threads: int) -> bool:
+        """Whether ``threads`` just measured :attr:`ABANDON` times slower than another count."""
+        others = [self.ms[n] for n in self.options if n != threads and n in self.ms]
+        return bool(others) and self.ms[threads] > self.ABANDON * min(others)

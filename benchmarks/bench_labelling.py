@@ -24,8 +24,9 @@ lists each round's own). Training budgets are wall-clock seconds, as in the app:
 machine fewer steps fit and every mAP50 is lower.
 
 Reported per curve: the annotator seconds needed to reach 90% of the best mAP50 any curve
-reached, and the ratios (goal: queue <= 0.5x manual, <= 0.85x random). The last line is one
-JSON object.
+reached, and the ratios (goal: queue <= 0.5x manual, <= 0.85x random); where the queue got
+there and another curve never did, ``ratio_upper_bounds`` holds queue seconds / that curve's
+total. The last line is one JSON object.
 
 Run::
 
@@ -263,6 +264,25 @@ def seconds_to(curve: list, target: float) -> float | None:
     return next((s for s, m in curve if m >= target), None)
 
 
+def summarise(curves: dict[str, list]) -> dict:
+    """Best mAP50, seconds each curve needed to reach 90% of it, and the queue's ratios.
+
+    Where the queue got there and another curve never did, that curve needs more than all
+    it spent: ``ratio_upper_bounds`` holds queue seconds / that curve's total.
+    """
+    best = max(m for c in curves.values() for _s, m in c)
+    reach = {name: seconds_to(c, 0.9 * best) for name, c in curves.items()}
+    pairs = {"queue_vs_manual": ("assisted_queue", "manual"),
+             "queue_vs_random": ("assisted_queue", "assisted_random")}
+    ratios, bounds = {}, {}
+    for key, (a, b) in pairs.items():
+        ratios[key] = round(reach[a] / reach[b], 3) if reach[a] and reach[b] else None
+        if reach[a] and not reach[b]:
+            bounds[key] = round(reach[a] / curves[b][-1][0], 3)
+    return {"best_map50": best, "target_map50": round(0.9 * best, 4),
+            "seconds_to_90pct": reach, "ratios": ratios, "ratio_upper_bounds": bounds}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
@@ -295,24 +315,18 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     curves = {k: v for k, v in found.items() if not k.endswith("_trained")}
-    best = max(m for c in curves.values() for _s, m in c)
-    target = 0.9 * best
-    reach = {name: seconds_to(c, target) for name, c in curves.items()}
-
-    def ratio(a: str, b: str) -> float | None:
-        return round(reach[a] / reach[b], 3) if reach[a] and reach[b] else None
-
-    ratios = {"queue_vs_manual": ratio("assisted_queue", "manual"),
-              "queue_vs_random": ratio("assisted_queue", "assisted_random")}
-    log(f"best mAP50 {best:.3f}; annotator seconds to reach 90% of it ({target:.3f}):")
-    for name, value in reach.items():
+    summary = summarise(curves)
+    log(f"best mAP50 {summary['best_map50']:.3f}; annotator seconds to reach 90% of it:")
+    for name, value in summary["seconds_to_90pct"].items():
         log(f"  {name:16s} {value if value is not None else 'not reached'}")
-    log(f"  ratios: queue/manual {ratios['queue_vs_manual']} (goal <= 0.5), "
-        f"queue/random {ratios['queue_vs_random']} (goal <= 0.85)")
+    ratios, bounds = summary["ratios"], summary["ratio_upper_bounds"]
+    shown = {k: ratios[k] if ratios[k] is not None else
+             (f"< {bounds[k]}" if k in bounds else None) for k in ratios}
+    log(f"  ratios: queue/manual {shown['queue_vs_manual']} (goal <= 0.5), "
+        f"queue/random {shown['queue_vs_random']} (goal <= 0.85)")
     print(json.dumps({"benchmark": "labelling", "quick": args.quick, "curves": curves,
                       "trained_map50": {k[:-8]: v for k, v in found.items()
-                                        if k.endswith("_trained")},
-                      "best_map50": best, "seconds_to_90pct": reach, "ratios": ratios,
+                                        if k.endswith("_trained")}, **summary,
                       "goal": {"queue_vs_manual": 0.5, "queue_vs_random": 0.85},
                       "wall_s": round(time.monotonic() - started, 1)}))
     return 0

@@ -42,3 +42,22 @@ def test_the_simulated_annotator_costs_each_action() -> None:
     assert {k: v for k, v in actions.items() if v} == {"accepted": 1, "adjusted": 1,
                                                        "rejected": 1, "drawn": 1}
     assert seconds == pytest.approx(1.6 + 7 + 1.6 + 35)
+
+
+def test_ratios_and_bounds_at_ninety_percent_of_the_best() -> None:
+    spec = importlib.util.spec_from_file_location("bench_labelling", BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    curves = {"manual": [[100, 0.1], [400, 0.5], [800, 0.6]],
+              "assisted_random": [[100, 0.1], [300, 0.5], [500, 0.6]],
+              "assisted_queue": [[100, 0.1], [250, 0.7]]}
+    out = bench.summarise(curves)
+    assert out["best_map50"] == 0.7 and out["target_map50"] == 0.63
+    assert out["seconds_to_90pct"] == {"manual": None, "assisted_random": None,
+                                       "assisted_queue": 250}
+    assert out["ratios"] == {"queue_vs_manual": None, "queue_vs_random": None}
+    assert out["ratio_upper_bounds"] == {"queue_vs_manual": 0.312, "queue_vs_random": 0.5}
+    curves["assisted_queue"] = [[100, 0.1], [300, 0.6]]  # best 0.6: all reach 0.54
+    out = bench.summarise(curves)
+    assert out["ratios"] == {"queue_vs_manual": 0.375, "queue_vs_random": 0.6}
+    assert out["ratio_upper_bounds"] == {}

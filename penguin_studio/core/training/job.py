@@ -123,6 +123,15 @@ class TrainingProcess:
             except (BrokenPipeError, OSError, ValueError):
                 pass
 
+    def wait(self, timeout: float | None = None) -> int | None:
+        """Wait for the child to be gone, also after "done" (while it draws results.png),
+        e.g. so that benchmark runs never overlap; its exit status."""
+        if self._proc is None:
+            return None
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            return self._proc.wait(timeout)
+        return None
+
     def kill(self) -> None:
         """End the child at once (what the system does when memory runs out)."""
         if self._proc is not None and self._proc.poll() is None:

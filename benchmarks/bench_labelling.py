@@ -127,14 +127,7 @@ def prepare(args: argparse.Namespace, work: Path) -> tuple[Path, dict[str, list]
     if args.data is None:
         generate_sample(root, images=args.images, seed=args.seed)
     else:
-        source = open_dataset(args.data)
-        shutil.copytree(source.root, root, ignore=shutil.ignore_patterns("runs", ".penguin-studio"))
-        if source.yaml_path is not None:
-            rel = source.yaml_path.resolve().relative_to(source.root.resolve())
-            text = (root / rel).read_text(encoding="utf-8")
-            (root / rel).write_text(text.replace(str(source.root), str(root)), encoding="utf-8")
-            if rel.name != "data.yaml":
-                shutil.copy(root / rel, root / "data.yaml")
+        copy_dataset(open_dataset(args.data), root, args.seed)
     ds = open_dataset(root / "data.yaml")
     if not ds.images("val"):
         raise SystemExit("The dataset needs a labelled val split to measure mAP50.")
@@ -145,6 +138,37 @@ def prepare(args: argparse.Namespace, work: Path) -> tuple[Path, dict[str, list]
         if label.exists():
             label.unlink()
     return root / "data.yaml", hidden
+
+
+def copy_dataset(source, root: Path, seed: int) -> None:
+    """The labelled images of ``source`` copied into a plain train / val layout at ``root``.
+
+    Its own train split stays train and val + test become val; a dataset with no train or no
+    val split (aquarium-test holds only a test split) is split here, a third to val, in a
+    fixed random order.
+    """
+    import yaml
+
+    from penguin_studio.core.dataset.project import label_path_for
+
+    labelled = {s: [p for p in source.images(s) if label_path_for(p).exists()]
+                for s in ("train", "val", "test")}
+    train, val = labelled["train"], labelled["val"] + labelled["test"]
+    if not train or not val:
+        every = sorted(set(train + val))
+        random.Random(seed).shuffle(every)
+        cut = max(1, len(every) // 3)
+        train, val = every[cut:], every[:cut]
+    for split, images in (("train", train), ("val", val)):
+        for i, image in enumerate(images):
+            name = f"{i:05d}_{image.stem}"
+            (root / "images" / split).mkdir(parents=True, exist_ok=True)
+            (root / "labels" / split).mkdir(parents=True, exist_ok=True)
+            shutil.copy(image, root / "images" / split / f"{name}{image.suffix}")
+            shutil.copy(label_path_for(image), root / "labels" / split / f"{name}.txt")
+    data = {"path": str(root.resolve()), "train": "images/train", "val": "images/val",
+            "names": dict(enumerate(source.names))}
+    (root / "data.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
 
 def reveal(image: str, truth: list) -> None:

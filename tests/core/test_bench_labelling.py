@@ -61,3 +61,20 @@ def test_ratios_and_bounds_at_ninety_percent_of_the_best() -> None:
     out = bench.summarise(curves)
     assert out["ratios"] == {"queue_vs_manual": 0.375, "queue_vs_random": 0.6}
     assert out["ratio_upper_bounds"] == {}
+
+
+def test_a_dataset_with_only_a_test_split_is_split_for_the_benchmark(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("bench_labelling", BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    from penguin_studio.core.dataset.project import label_path_for, open_dataset
+
+    source = BENCH.parents[2] / "shared" / "data" / "aquarium-test" / "data.yaml"
+    if not source.exists():
+        pytest.skip("../shared/data/aquarium-test is not present")
+    data, hidden = bench.prepare(bench.parse_args(["--data", str(source)]), tmp_path)
+    ds = open_dataset(data)
+    assert (len(hidden), len(ds.images("val"))) == (42, 21)
+    assert ds.names == open_dataset(source).names
+    assert not any(label_path_for(Path(p)).exists() for p in hidden)  # hidden until labelled
+    assert all(label_path_for(p).exists() for p in ds.images("val"))

@@ -1,5 +1,6 @@
-"""The wizard's recipe page selects what it suggests until the user chooses, and the
-learning-rate field shows a rate as people write one, with the digits the run gets."""
+"""The recipe page keeps a recipe the user chose when advice comes (the wizard-level tests
+are in test_training_stale_state.py), and the learning-rate field shows a rate as people
+write one, with the digits the run gets."""
 
 from __future__ import annotations
 
@@ -8,35 +9,9 @@ from pathlib import Path
 import pytest
 
 from penguin_studio.core.training.advice import Advice
-from penguin_studio.core.training.config import MODE_TITLES
 from penguin_studio.ui.train.page_recipe import RecipePage
 from penguin_studio.ui.train.page_settings import SettingsPage
 from penguin_studio.ui.train.rate_box import LearningRateBox, format_rate
-
-
-@pytest.fixture
-def wizard(qtbot, tiny_dataset: Path):
-    from penguin_studio.ui.main_window import MainWindow
-
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    with qtbot.waitSignal(win.context.dataset_changed, timeout=20_000):
-        win.context.open_path(tiny_dataset)
-    yield win.show_panel("train").wizard
-    win.close()
-
-
-def test_with_no_pretrained_weights_the_suggested_from_scratch_is_what_is_selected(
-        qtbot, wizard) -> None:
-    """The sample project's case: no model on this computer, so the suggestion is From
-    scratch; the card selected (what Start runs) is the one the advice names."""
-    page = wizard.recipe_page
-    qtbot.waitUntil(lambda: page.advice is not None, timeout=20_000)
-    assert page.advice.recipe == "scratch" and "from scratch" in page.advice_label.text()
-    assert page.recipe == "scratch" and page.buttons["scratch"].isChecked()
-    assert wizard.config().mode == "scratch"
-    assert MODE_TITLES["scratch"] == page.buttons["scratch"].text()
 
 
 def _advice(recipe: str) -> Advice:
@@ -52,14 +27,6 @@ def test_a_choice_of_the_user_is_kept_when_advice_comes(qtbot) -> None:
     page.buttons["freeze"].click()
     page.set_advice(_advice("scratch"))
     assert page.recipe == "freeze" and page.advice.recipe == "scratch"
-
-
-def test_going_on_with_the_recipe_shown_chooses_it(qtbot, wizard) -> None:
-    page = wizard.recipe_page
-    qtbot.waitUntil(lambda: page.advice is not None, timeout=20_000)
-    wizard.go(1)
-    page.set_advice(_advice("hotstart"))  # e.g. a model downloaded meanwhile
-    assert page.recipe == "scratch"
 
 
 @pytest.mark.parametrize("value, text", [

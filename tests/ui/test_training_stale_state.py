@@ -11,6 +11,8 @@ import pytest
 from run_files import write_run
 
 from penguin_studio.core import appdirs
+from penguin_studio.core.training.advice import Advice
+from penguin_studio.core.training.config import MODE_TITLES
 from penguin_studio.core.training.job import Outcome
 
 
@@ -190,6 +192,29 @@ def test_page_one_says_when_no_pretrained_weights_exist(
     (weights / "mine.pt").write_bytes(b"imported")  # Models… → Import puts it here
     wiz.model_page.refresh_named_models()
     assert not page.no_weights.isVisibleTo(page)
+
+
+def test_with_no_pretrained_weights_the_suggested_from_scratch_is_what_is_selected(
+        qtbot, panel) -> None:
+    """The sample project's case: no model on this computer, so the suggestion is From
+    scratch; the card selected (what Start runs) is the one the advice names."""
+    wizard = panel.wizard
+    page = wizard.recipe_page
+    qtbot.waitUntil(lambda: page.advice is not None, timeout=20_000)
+    assert page.advice.recipe == "scratch" and "from scratch" in page.advice_label.text()
+    assert page.recipe == "scratch" and page.buttons["scratch"].isChecked()
+    assert wizard.config().mode == "scratch"
+    assert MODE_TITLES["scratch"] == page.buttons["scratch"].text()
+
+
+def test_going_on_with_the_recipe_shown_chooses_it(qtbot, panel) -> None:
+    wizard = panel.wizard
+    page = wizard.recipe_page
+    qtbot.waitUntil(lambda: page.advice is not None, timeout=20_000)
+    wizard.go(1)
+    later = Advice(recipe="hotstart", imgsz=320, batch=8, minutes=5)  # e.g. a model came
+    page.set_advice(later)
+    assert page.recipe == "scratch"
 
 
 def test_from_scratch_card_agrees_with_the_readme() -> None:

@@ -11,11 +11,16 @@ import pytest
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_labelling.py"
 
 
-@pytest.mark.slow
-def test_the_benchmark_reports_three_curves(tmp_path: Path, capsys) -> None:
+def _load_bench():
     spec = importlib.util.spec_from_file_location("bench_labelling", BENCH)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
+    return bench
+
+
+@pytest.mark.slow
+def test_the_benchmark_reports_three_curves(tmp_path: Path, capsys) -> None:
+    bench = _load_bench()
     assert bench.main(["--images", "24", "--k", "4", "--b", "3", "--rounds", "1",
                        "--budget", "4", "--imgsz", "64", "--keep", str(tmp_path / "w")]) == 0
     last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -29,9 +34,7 @@ def test_the_benchmark_reports_three_curves(tmp_path: Path, capsys) -> None:
 
 
 def test_the_simulated_annotator_costs_each_action() -> None:
-    spec = importlib.util.spec_from_file_location("bench_labelling", BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = _load_bench()
     from penguin_studio.core.dataset.labels import Box
 
     truth = [Box(0, 0.5, 0.5, 0.2, 0.2), Box(0, 0.2, 0.2, 0.1, 0.1), Box(1, 0.8, 0.8, 0.1, 0.1)]
@@ -45,9 +48,7 @@ def test_the_simulated_annotator_costs_each_action() -> None:
 
 
 def test_ratios_and_bounds_at_ninety_percent_of_the_best() -> None:
-    spec = importlib.util.spec_from_file_location("bench_labelling", BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = _load_bench()
     curves = {"manual": [[100, 0.1], [400, 0.5], [800, 0.6]],
               "assisted_random": [[100, 0.1], [300, 0.5], [500, 0.6]],
               "assisted_queue": [[100, 0.1], [250, 0.7]]}
@@ -64,9 +65,7 @@ def test_ratios_and_bounds_at_ninety_percent_of_the_best() -> None:
 
 
 def test_a_dataset_with_only_a_test_split_is_split_for_the_benchmark(tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("bench_labelling", BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = _load_bench()
     from penguin_studio.core.dataset.project import label_path_for, open_dataset
 
     source = BENCH.parents[2] / "shared" / "data" / "aquarium-test" / "data.yaml"

@@ -22,6 +22,11 @@ Run::
 
     .venv/bin/python benchmarks/bench_live.py [--quick] [--duration 120] [--weights best.pt]
 
+The panel runs the backend the app would (Automatic unless ``PENGUIN_STUDIO_BACKEND`` names
+one; ``PENGUIN_STUDIO_BACKEND=torch`` compares like with like here). Live on Automatic
+against Live on PyTorch and plain ``predict(stream=True)``, side by side with medians over
+rounds: ``benchmarks/bench_backends.py --live-only [--quick]``.
+
 Without ``--weights`` the model is ``yolov8n.yaml`` with random weights: throughput is what
 is measured here, not accuracy. Without ``--imgsz`` the model runs at its own size (640 for
 ``yolov8n.yaml``). The last line printed is a JSON object with the figures.

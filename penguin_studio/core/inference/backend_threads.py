@@ -1,11 +1,11 @@
 """How many threads a frame's inference uses, for each backend, set before each predict.
 
 Measured on the 2-core development CPU while other work kept it busy (load 8-10, yolov5nu
-at 416 px, ms per frame, median; /tmp-style profile kept in ``benchmarks/bench_live.py``'s
-``--profile``): an OpenVINO export spent 2-3 ms in ultralytics' torch pre- and
-post-processing with one torch thread and **110-130 ms each** with two, because those tiny
-tensor ops then wait on an OpenMP barrier with a thread the scheduler keeps descheduling.
-OpenVINO's own inference took 92-139 ms with one thread and 128-175 ms with two. So:
+at 416 px, ms per frame, median of 15 frames, ultralytics' ``result.speed``): an OpenVINO
+export spent 2-3 ms in ultralytics' torch pre- and post-processing with one torch thread and
+**110-130 ms each** with two, because those tiny tensor ops then wait on an OpenMP barrier
+with a thread the scheduler keeps descheduling. OpenVINO's own inference took 92-139 ms
+with one thread and 128-175 ms with two. So:
 
 * with an exported model torch only does the small pre/post-processing ops: one thread,
   always (they take about a millisecond);

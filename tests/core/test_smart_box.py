@@ -50,10 +50,12 @@ def test_grabcut_click_at_the_centre_of_a_penguin_gives_its_box(penguins) -> Non
         assert result.engine == "GrabCut"
         ious.append(_iou(result.box, gt))
     ious = np.array(ious)
-    # Measured on these penguins: about 74% at IoU >= 0.8 (a click on the white belly can
-    # still find the belly alone); the issue's goal is 80%.
-    assert np.mean(ious >= 0.8) >= 0.6, ious.round(2)
-    assert np.median(ious) >= 0.8
+    # Measured on these 41 penguins: 76% at IoU >= 0.8 (31 of 41; GrabCut's k-means is
+    # seeded, so the figure is exact). The issue's goal is 80%: not reached yet. What is
+    # left: a black back on dark rock or water taken for ground (the belly alone), blurred
+    # penguins, and spills along a horizon. Asserted a little under the measure.
+    assert np.mean(ious >= 0.8) >= 0.73, ious.round(2)
+    assert np.median(ious) >= 0.85
 
 
 def test_grabcut_rough_drag_20_percent_larger_snaps_to_the_penguin(penguins) -> None:
@@ -66,11 +68,23 @@ def test_grabcut_rough_drag_20_percent_larger_snaps_to_the_penguin(penguins) -> 
         result = engine.propose("k", image, Prompt(box=rough))
         ious.append(_iou(result.box, gt))
     ious = np.array(ious)
-    # Measured: median 0.92, about 65-70% at IoU >= 0.85 (a black back on dark rock is
-    # sometimes cut off); a box 20% larger on each axis scores 1/1.44 = 0.69 before snapping.
-    assert np.median(ious) >= 0.85, ious.round(2)
-    assert np.mean(ious >= 0.85) >= 0.55
-    assert np.mean(ious) > 1 / 1.44 + 0.1
+    # The issue's bound: a rough drag snaps to IoU >= 0.85, asserted for 80% of the
+    # penguins (measured 85%, 35 of 41; 80-85% with other k-means seeds). A box 20% larger
+    # on each axis scores 1/1.44 = 0.69 before snapping.
+    assert np.mean(ious >= 0.85) >= 0.8, ious.round(2)
+    assert np.median(ious) >= 0.9
+    assert np.mean(ious) > 1 / 1.44 + 0.15
+
+
+def test_the_same_click_gives_the_same_box(penguins) -> None:
+    """GrabCut starts from k-means with OpenCV's global RNG: seeded, a click does not
+    depend on what was clicked before."""
+    image, gt = penguins[3]
+    centre = ((gt[0] + gt[2]) / 2, (gt[1] + gt[3]) / 2)
+    engine = GrabCutEngine()
+    first = engine.propose("k", image, Prompt(positive=(centre,))).box
+    engine.propose("k", penguins[5][0], Prompt(positive=((30.0, 30.0),)))
+    assert engine.propose("k", image, Prompt(positive=(centre,))).box == first
 
 
 def test_a_box_never_leaves_the_image(penguins) -> None:

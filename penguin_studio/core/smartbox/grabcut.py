@@ -29,7 +29,12 @@ TINY_FRACTION = 0.2
 CONTEXT_PAD = 0.5
 EXTEND_PAD = 0.6   # the second look around a click's find: this much of its size all round
 EXTEND_MIN, EXTEND_MAX = 1.05, 4.0  # how much bigger a second look may make it
-NEAR = 0.15  # a piece this close to the main one (fraction of its size) belongs to it
+NEAR = 0.25  # a piece this close to the main one (fraction of its size) belongs to it
+PIECE = 0.03  # ... when at least this fraction of its area (feet, beak, a flipper)
+BAND = 0.05   # inner band of a seed box (fraction of its side) that is probably background
+SMOOTH = (5, 30, 5)  # bilateral filter (diameter, colour and space sigma) before GrabCut
+SNAP = 1.4    # a click's find is snapped again as a rough box this much larger
+SEED = 0      # OpenCV's RNG seed for GrabCut's k-means: the same click, the same box
 CENTRE_SEED = 0.2  # half-axes (of the box) of the sure-object seed in a rough box's middle
 SHADOW_RANGE = (0.45, 0.92)  # a shadow keeps this fraction of the ground's light
 SHADOW_HUE = 0.12
@@ -62,7 +67,8 @@ class GrabCutEngine:
             result = _from_rect(image, prompt.box, prompt) or _nothing()
         else:
             part = _from_click(image, prompt)
-            result = _nothing() if part is None else _extend(image, part, prompt)
+            result = _nothing() if part is None else _snap(image, _extend(image, part, prompt),
+                                                           prompt)
         result.seconds = time.perf_counter() - start
         return result
 
@@ -115,6 +121,18 @@ def _extend(image: np.ndarray, part: SmartBoxResult, prompt: Prompt) -> SmartBox
         return part
     grown = _area(found[0].box) / max(1.0, _area(part.box))
     return found[0] if EXTEND_MIN < grown < EXTEND_MAX else part
+
+
+def _snap(image: np.ndarray, found: SmartBoxResult, prompt: Prompt) -> SmartBoxResult:
+    """Treat a click's find as a rough drag 40% larger and snap that: a rough box around
+    the whole object is what GrabCut separates best (a box from a click often holds only
+    part of it, or a little of the ground), so the second look mends most of those."""
+    x0, y0, x1, y1 = found.box  # type: ignore[misc]
+    px, py = (x1 - x0) * (SNAP - 1) / 2, (y1 - y0) * (SNAP - 1) / 2
+    h, w = image.shape[:2]
+    rect = _clip([x0 - px, y0 - py, x1 + px, y1 + py], w, h)
+    again = _from_rect(image, rect, Prompt(negative=prompt.negative, box=rect))
+    return found if again is None else again
 
 
 def _area(box: Box) -> float:
@@ -177,6 +195,9 @@ def _segment(image: np.ndarray, rect: Box, prompt: Prompt, sure: list | None = N
         patch = cv2.resize(patch, (max(1, round((x1 - x0) * scale)),
                                    max(1, round((y1 - y0) * scale))),
                            interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    # sensor noise and the ground's specks otherwise enter both colour models: a penguin's
+    # black back then looks like the speckled rock it stands on
+    patch = cv2.bilateralFilter(patch, *SMOOTH)
     ph, pw = patch.shape[:2]
 
     def to_patch(x: float, y: float) -> tuple[int, int]:
@@ -188,7 +209,9 @@ def _segment(image: np.ndarray, rect: Box, prompt: Prompt, sure: list | None = N
     if inner.size == 0 or float(inner.reshape(-1, 3).std(axis=0).max()) < FEATURELESS_STD:
         return None
     mask = np.full((ph, pw), cv2.GC_BGD, np.uint8)
-    mask[r0[1]:r1[1] + 1, r0[0]:r1[0] + 1] = cv2.GC_PR_FGD
+    mask[r0[1]:r1[1] + 1, r0[0]:r1[0] + 1] = cv2.GC_PR_BGD  # a rough box's rim: ground
+    bx, by = round(BAND * (r1[0] - r0[0])), round(BAND * (r1[1] - r0[1]))
+    mask[r0[1] + by:r1[1] + 1 - by, r0[0] + bx:r1[0] + 1 - bx] = cv2.GC_PR_FGD
     radius = max(1, round(min(pw, ph) * 0.02))
     for x, y in prompt.positive:
         cv2.circle(mask, to_patch(x, y), radius, cv2.GC_FGD, -1)
@@ -205,6 +228,7 @@ def _segment(image: np.ndarray, rect: Box, prompt: Prompt, sure: list | None = N
     for x, y in prompt.negative:
         cv2.circle(mask, to_patch(x, y), radius, cv2.GC_BGD, -1)
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.setRNGSeed(SEED)
     try:
         cv2.grabCut(patch, mask, None, bgd, fgd, ITERATIONS, cv2.GC_INIT_WITH_MASK)
     except cv2.error:
@@ -252,8 +276,9 @@ def _near(stats: np.ndarray, main: np.ndarray, frac: float) -> np.ndarray:
 def _object_part(fg: np.ndarray, seeds: list[tuple[int, int]]) -> np.ndarray | None:
     """The connected foreground holding the seeds (or the largest), plus pieces near it.
 
-    Penguins come apart into body, beak and feet under GrabCut; pieces at least a tenth the
-    size of the main one are kept so the box reaches the feet, specks of noise are not.
+    Penguins come apart into body, beak and feet under GrabCut; pieces near the main one
+    and at least ``PIECE`` of its size are kept so the box reaches the feet; specks of
+    noise (smaller, once the patch is smoothed) are not.
     """
     fg = cv2.morphologyEx(fg.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
@@ -267,6 +292,6 @@ def _object_part(fg: np.ndarray, seeds: list[tuple[int, int]]) -> np.ndarray | N
             break
     if main is None:
         main = int(np.argmax(areas)) + 1
-    keep = (areas >= 0.1 * areas[main - 1]) & _near(stats[1:], stats[main], NEAR)
+    keep = (areas >= PIECE * areas[main - 1]) & _near(stats[1:], stats[main], NEAR)
     keep[main - 1] = True
     return np.isin(labels, np.nonzero(keep)[0] + 1)

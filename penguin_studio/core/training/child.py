@@ -255,6 +255,11 @@ def exit_now(code: int) -> None:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
+    mp = sys.modules.get("multiprocessing")
+    if mp is not None:  # dataloader workers (GPU runs): what the skipped atexit would end
+        for worker in mp.active_children():
+            with contextlib.suppress(Exception):
+                worker.terminate()
     os._exit(code)
 
 

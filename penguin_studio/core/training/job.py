@@ -150,7 +150,8 @@ class TrainingProcess:
                 f"epoch {event['epoch'] + 1}/{event['epochs']}")
 
     def events(self) -> Iterator[Event]:
-        """Every event until the child exits; ends with a terminal event, always."""
+        """Every event up to the terminal one (``done``, ``stopped``, ``error``), which it
+        always ends with: a synthetic ``error`` when the child died without one."""
         assert self._proc is not None and self._proc.stdout is not None
         for raw in self._proc.stdout:
             event = decode(raw)
@@ -161,6 +162,9 @@ class TrainingProcess:
             elif event["type"] in ("stopped", "done", "error"):
                 self._terminal = event
             yield event
+            if self._terminal is not None:
+                break  # the last event: no need to wait for an end of the stream that
+                # forked dataloader workers, holding the pipe too, may delay
         returncode = self._exit_code()
         with self._lock:
             if self._proc.stdin is not None:

@@ -17,7 +17,6 @@ from penguin_studio.core.inference.live import (
     FilterSettings,
     LivePipeline,
     Recorder,
-    ThreadChooser,
     class_color,
     draw_detections,
     save_snapshot,
@@ -195,35 +194,3 @@ def test_snapshot_with_detections_saves_unreviewed_proposals(tiny_dataset: Path)
 def test_snapshot_needs_a_dataset() -> None:
     with pytest.raises(UserError, match="Open a dataset first"):
         save_snapshot(None, np.zeros((8, 8, 3), np.uint8))
-
-
-def test_thread_chooser_measures_both_counts_and_keeps_the_faster() -> None:
-    chooser = ThreadChooser(cores=4)
-    assert chooser.options == [4, 3]
-    speed = {4: 30.0, 3: 50.0}  # an idle machine: every core helps
-
-    def run(frames: int) -> list[int]:
-        used = []
-        for _ in range(frames):
-            threads = chooser.next()
-            chooser.record(threads, speed[threads])
-            used.append(threads)
-        return used
-
-    first = run(20)
-    assert set(first[:10]) == {3, 4}, "both counts are tried first"
-    assert first[-5:] == [4] * 5
-    speed[4] = 400.0  # other programs now keep the cores busy: all cores collapses
-    later = run(4 * ThreadChooser.LONGEST_PROBE)
-    assert later[-5:] == [3] * 5, "the collapse was noticed"
-    assert 4 in later[100:], "the slow count is still checked now and then"
-    assert later.count(4) < 0.02 * len(later), "…but rarely"
-    speed[4] = 10.0  # quiet again: a check finds all cores faster and goes back to it
-    assert run(ThreadChooser.LONGEST_PROBE + 20)[-5:] == [4] * 5
-
-
-def test_thread_chooser_respects_a_fixed_count() -> None:
-    chooser = ThreadChooser(cores=8, fixed=2)
-    for _ in range(5):
-        assert chooser.next() == 2
-        chooser.record(2, 10.0)

@@ -1,4 +1,5 @@
-"""The thread chooser gives up on a count at once when it is hopelessly slower."""
+"""The thread chooser: measures both counts, keeps the faster, re-checks now and then, and
+gives up on a count at once when it is hopelessly slower."""
 
 from __future__ import annotations
 
@@ -12,6 +13,29 @@ def play(chooser: ThreadChooser, speed: dict[int, float], frames: int) -> list[i
         chooser.record(threads, speed[threads])
         used.append(threads)
     return used
+
+
+def test_thread_chooser_measures_both_counts_and_keeps_the_faster() -> None:
+    chooser = ThreadChooser(cores=4)
+    assert chooser.options == [4, 3]
+    speed = {4: 30.0, 3: 50.0}  # an idle machine: every core helps
+    first = play(chooser, speed, 20)
+    assert set(first[:10]) == {3, 4}, "both counts are tried first"
+    assert first[-5:] == [4] * 5
+    speed[4] = 400.0  # other programs now keep the cores busy: all cores collapses
+    later = play(chooser, speed, 4 * ThreadChooser.LONGEST_PROBE)
+    assert later[-5:] == [3] * 5, "the collapse was noticed"
+    assert 4 in later[100:], "the slow count is still checked now and then"
+    assert later.count(4) < 0.02 * len(later), "…but rarely"
+    speed[4] = 10.0  # quiet again: a check finds all cores faster and goes back to it
+    assert play(chooser, speed, ThreadChooser.LONGEST_PROBE + 20)[-5:] == [4] * 5
+
+
+def test_thread_chooser_respects_a_fixed_count() -> None:
+    chooser = ThreadChooser(cores=8, fixed=2)
+    for _ in range(5):
+        assert chooser.next() == 2
+        chooser.record(2, 10.0)
 
 
 def test_a_collapsing_count_costs_two_frames_per_check_not_four() -> None:

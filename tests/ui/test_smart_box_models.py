@@ -7,9 +7,9 @@ from pathlib import Path
 import torch
 
 from penguin_studio.core.training import models
+from penguin_studio.ui.context import AppContext
 from penguin_studio.ui.train.models_dialog import ModelManagerDialog
 from penguin_studio.ui.widgets import smart_box_weights
-from penguin_studio.ui.workers import JobRunner
 
 
 def _fake_mobile_sam(folder: Path) -> Path:
@@ -24,8 +24,8 @@ def test_sam_weights_are_listed_imported_and_the_choice_is_remembered(qtbot, tmp
                                                                      monkeypatch) -> None:
     monkeypatch.setenv("PENGUIN_STUDIO_HOME", str(tmp_path / "home"))  # imports stay here
     smart_box_weights.choose_weights("grabcut")
-    jobs = JobRunner()
-    dialog = ModelManagerDialog(jobs)
+    context = AppContext()
+    dialog = ModelManagerDialog(context)
     qtbot.addWidget(dialog)
     names = [dialog.table.item(i, 0).text() for i in range(dialog.table.rowCount())]
     assert "mobile_sam.pt — MobileSAM, for Smart box" in names
@@ -40,14 +40,14 @@ def test_sam_weights_are_listed_imported_and_the_choice_is_remembered(qtbot, tmp
     dialog.smart.grabcut_button.click()
     assert smart_box_weights.chosen_weights() == "grabcut"
     dialog.shutdown()
-    jobs.shutdown()
+    context.jobs.shutdown()
 
 
 def test_a_foreign_file_is_not_taken_as_sam_weights(qtbot, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("PENGUIN_STUDIO_HOME", str(tmp_path / "home"))  # imports stay here
     smart_box_weights.choose_weights("grabcut")
-    jobs = JobRunner()
-    dialog = ModelManagerDialog(jobs)
+    context = AppContext()
+    dialog = ModelManagerDialog(context)
     qtbot.addWidget(dialog)
     other = tmp_path / "notes-model.pt"
     torch.save({"fc.weight": torch.zeros(1)}, other)
@@ -57,4 +57,4 @@ def test_a_foreign_file_is_not_taken_as_sam_weights(qtbot, tmp_path, monkeypatch
     assert "not Segment Anything weights" in dialog.message.text()
     assert smart_box_weights.chosen_weights() == "grabcut"
     dialog.shutdown()
-    jobs.shutdown()
+    context.jobs.shutdown()

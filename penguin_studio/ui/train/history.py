@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from penguin_studio.core.training import runs, verdict
 from penguin_studio.core.training.curves import METRIC_TITLES, METRICS, Curves
 from penguin_studio.core.training.events import format_duration
+from penguin_studio.ui.jobs import start_job
 from penguin_studio.ui.train.plots import overlay_curve, plain_axes
 
 COLUMNS = ("Run", "Recipe", "Status", "Epochs", "mAP50", "mAP50-95", "Precision", "Recall",
@@ -101,9 +102,10 @@ class RunHistory(QWidget):
             return
         self._ticket += 1
         ticket = self._ticket  # only the newest listing is shown (an older one may end later)
-        self.context.jobs.start(_list_runs, str(ds.yaml_path), str(ds.root),
-                                on_done=lambda r: ticket == self._ticket and self.set_records(r),
-                                on_error=lambda msg: self.empty.setText(msg))
+        start_job(self.context, "Listing runs", _list_runs, str(ds.yaml_path), str(ds.root),
+                  quiet=True, error_dialog=False,
+                  on_done=lambda r: ticket == self._ticket and self.set_records(r),
+                  on_failed=lambda msg: self.empty.setText(msg))
 
     def set_records(self, records: list[runs.RunRecord]) -> None:
         self.records = list(reversed(records))  # newest first

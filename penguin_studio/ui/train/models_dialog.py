@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from penguin_studio.core import appdirs
 from penguin_studio.core.training import models
 from penguin_studio.ui.file_dialogs import start_folder
+from penguin_studio.ui.jobs import start_job
 from penguin_studio.ui.train.smart_box_models import SmartBoxChoice, sam_caption
 
 
@@ -39,9 +40,9 @@ class ModelManagerDialog(QDialog):
 
     models_changed = Signal()
 
-    def __init__(self, jobs, parent: QWidget | None = None) -> None:
+    def __init__(self, context, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.jobs = jobs
+        self.context = context  # ui.context.AppContext: downloads run through ui.jobs
         self.setWindowTitle("Pretrained models")
         self.resize(640, 480)
         self._job = None
@@ -135,9 +136,11 @@ class ModelManagerDialog(QDialog):
         self.progress.setVisible(True)
         self.progress.setRange(0, 0)
         self.message.setText(f"Downloading {name}…")
-        self._job = self.jobs.start(_download, name, on_done=self._downloaded,
-                                    on_error=self._failed, on_progress=self._progress,
-                                    on_cancel=self._cancelled)
+        # the dialog shows the progress and the outcome; a failure is its red line, no dialog
+        self._job = start_job(self.context, "Download", _download, name, quiet=True,
+                              error_dialog=False, on_done=self._downloaded,
+                              on_failed=self._failed, on_progress=self._progress,
+                              on_cancelled=self._cancelled)
         self._update_buttons()
 
     def _progress(self, done: int, total: int, message: str) -> None:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from penguin_studio.core import appdirs
 from penguin_studio.core.training import architectures, models
 from penguin_studio.core.training import runs as run_catalogue
+from penguin_studio.ui.jobs import start_job
 
 FROZEN = QColor("#57606a")
 TRAINED = QColor("#1a7f37")
@@ -41,9 +42,9 @@ class ModelPage(QWidget):
     manage_models = Signal()
     title = "Data & model"
 
-    def __init__(self, jobs=None, parent: QWidget | None = None) -> None:
+    def __init__(self, context=None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._jobs = jobs  # ui.workers.JobRunner, for reading a checkpoint's layers
+        self._context = context  # ui.context.AppContext, for reading a checkpoint's layers
         self._recipe = "freeze"
         self._arch_cache: dict[str, dict | None] = {}
         self._build()
@@ -268,14 +269,15 @@ class ModelPage(QWidget):
         key = str(self.weights or "")
         if key and key not in self._arch_cache:
             arch = architectures.model_yaml(key)
-            if arch is not None or not Path(key).is_file() or self._jobs is None:
+            if arch is not None or not Path(key).is_file() or self._context is None:
                 self._arch_cache[key] = arch
             else:
                 self._arch_cache[key] = None
                 self.layer_list.clear()
                 self.layer_list.addItem("Reading the checkpoint…")
-                self._jobs.start(_read_arch, key, on_done=lambda a, k=key: self._got_arch(k, a),
-                                 on_error=lambda msg, k=key: self._got_arch(k, None, msg))
+                start_job(self._context, "Reading the checkpoint", _read_arch, key, quiet=True,
+                          error_dialog=False, on_done=lambda a, k=key: self._got_arch(k, a),
+                          on_failed=lambda msg, k=key: self._got_arch(k, None, msg))
                 return
         self._apply_default_freeze()
 

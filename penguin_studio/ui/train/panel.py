@@ -183,7 +183,7 @@ class TrainPanel(QWidget):
         from penguin_studio.ui.train.models_dialog import ModelManagerDialog
 
         if self._models_dialog is None:
-            self._models_dialog = ModelManagerDialog(self.context.jobs, self)
+            self._models_dialog = ModelManagerDialog(self.context, self)
             self._models_dialog.models_changed.connect(self.wizard.model_page.refresh_named_models)
         self._models_dialog.refresh()
         self._models_dialog.show()

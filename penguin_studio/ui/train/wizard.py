@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from penguin_studio.core.training import models, runs
 from penguin_studio.core.training.config import TrainConfig
+from penguin_studio.ui.jobs import start_job
 from penguin_studio.ui.train.page_model import ModelPage
 from penguin_studio.ui.train.page_recipe import RecipePage
 from penguin_studio.ui.train.page_review import ReviewPage
@@ -49,7 +50,7 @@ class TrainWizard(QWidget):
         self.context = context
         self.dataset = None
         self.recipe_page = RecipePage()
-        self.model_page = ModelPage(jobs=context.jobs)
+        self.model_page = ModelPage(context=context)
         self.settings_page = SettingsPage()
         self.review_page = ReviewPage()
         self.pages = [self.recipe_page, self.model_page, self.settings_page, self.review_page]
@@ -114,9 +115,8 @@ class TrainWizard(QWidget):
         pretrained = any(m.on_disk for m in models.list_models()) or any(
             r.best_weights is not None for r in self._history())
         self._advice_for = ds
-        self.context.jobs.start(_advise, ds, pretrained,
-                                on_done=lambda a, d=ds: self._advised(d, a),
-                                on_error=lambda _msg: None)
+        start_job(self.context, "Recipe advice", _advise, ds, pretrained, quiet=True,
+                  error_dialog=False, on_done=lambda a, d=ds: self._advised(d, a))
 
     def _advised(self, dataset, advice) -> None:
         import shiboken6
@@ -222,9 +222,9 @@ class TrainWizard(QWidget):
         ticket = self._preview_id
         config = self.config()
         self.review_page.show_pending()
-        self.context.jobs.start(_preview, config,
-                                on_done=lambda plan: self._previewed(ticket, config, plan),
-                                on_error=lambda msg: self._preview_failed(ticket, msg))
+        start_job(self.context, "Planning", _preview, config, quiet=True, error_dialog=False,
+                  on_done=lambda plan: self._previewed(ticket, config, plan),
+                  on_failed=lambda msg: self._preview_failed(ticket, msg))
 
     def _previewed(self, ticket: int, config: TrainConfig, plan: TrainConfig) -> None:
         if ticket != self._preview_id:

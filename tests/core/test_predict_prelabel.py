@@ -84,14 +84,6 @@ def test_review_errors_are_clear(half_labelled, tiny_weights):
     assert not label_path_for(image).exists()
 
 
-def test_lenient_class_mapping_by_name_for_live_snapshots():
-    assert pl.class_mapping(["a", "b"], ["a", "b"]) == ({0: 0, 1: 1}, "")
-    mapping, note = pl.class_mapping(["person", "penguin"], ["rock", "Penguin"])
-    assert mapping == {1: 1} and "person" in note
-    with pytest.raises(pl.UserError, match="None of the model's classes"):
-        pl.class_mapping(["car"], ["penguin"])
-
-
 def test_proposal_classes_must_be_the_datasets_in_any_order():
     rule = pl.proposal_class_mapping
     assert rule(["penguin", "rock"], ["penguin", "rock"]) == {0: 0, 1: 1}

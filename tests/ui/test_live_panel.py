@@ -11,6 +11,7 @@ import pytest
 from live_panel import open_live_panel
 from local_servers import mjpeg_server, silent_server
 from PySide6.QtCore import QThread, QTimer
+from renamed_weights import renamed_weights
 from threads import live_threads
 
 from penguin_studio.core.dataset import open_dataset
@@ -143,6 +144,22 @@ def test_snapshots_go_into_the_dataset_and_recording_plays(qtbot, panel: LivePan
     assert report.path == target and report.frames_written > 0
     assert report.frames_readable == report.frames_written == verify_recording(target)
     assert not panel.record_button.isChecked()
+
+
+def test_a_snapshot_with_proposals_from_a_model_of_other_classes_keeps_the_frame(
+        qtbot, panel: LivePanel, clip: Path, tiny_weights: Path, tmp_path: Path) -> None:
+    other = renamed_weights(tiny_weights, tmp_path / "other.pt", ["penguin", "seal"])
+    panel.set_weights(other)
+    panel.set_source(clip)
+    panel.conf_slider.set_value(0.001)
+    start_and_wait(qtbot, panel)
+    wait_frames(qtbot, panel, 2)
+    with qtbot.waitSignal(panel.snapshot_saved, timeout=10000) as saved:
+        panel.proposals_button.click()
+    report = saved.args[0]
+    assert report.image.is_file() and report.proposals is None
+    assert "(penguin, seal) differ from the dataset's (penguin, rock)" in report.refused
+    assert report.refused in panel.snapshot_confirmation.text.text()
 
 
 def test_a_source_that_fails_to_open_shows_the_message(qtbot, panel: LivePanel,

@@ -3,11 +3,10 @@
 The proposals' file format, their location and the review decisions (accept, reject, adjust,
 mark) are dataset content and live in :mod:`penguin_studio.core.dataset.proposals`; they are
 re-exported here under their old names, so existing imports keep working. This module runs
-the model: :func:`prelabel` (the job) and :func:`save_proposals` (a live snapshot's
-detections). :func:`prelabel` refuses a model whose classes differ from the dataset's with
-the one rule every proposal path uses,
-:func:`~penguin_studio.core.dataset.proposals.proposal_class_mapping`; a live snapshot keeps
-the older, lenient :func:`class_mapping` (classes the dataset lacks are left out).
+the model: :func:`prelabel` (the job) and :func:`proposals_from_detections` (also a live
+snapshot's detections, ``core.inference.snapshot``), with the class mapping of the one rule
+every proposal path uses, :func:`~penguin_studio.core.dataset.proposals.proposal_class_mapping`
+(a model whose classes differ from the dataset's is refused).
 """
 
 from __future__ import annotations
@@ -47,11 +46,10 @@ from penguin_studio.core.errors import UserError
 from penguin_studio.core.jobs import JobContext
 
 __all__ = ["ACCEPTED", "ADJUSTED", "FORMAT_VERSION", "PROPOSALS_DIR", "REJECTED", "STATUSES",
-           "UNREVIEWED", "ImageProposals", "PrelabelReport", "Proposal", "Which", "accept",
-           "adjust", "boxes_to_add", "class_mapping", "discard", "find_proposals_path",
+           "UNREVIEWED", "ImageProposals", "PrelabelReport", "Proposal", "UserError", "Which",
+           "accept", "adjust", "boxes_to_add", "discard", "find_proposals_path",
            "load_proposals", "mark", "pending_images", "prelabel", "proposal_class_mapping",
-           "proposals_from_detections",
-           "proposals_path", "reject", "save_proposals", "unlabelled_images"]
+           "proposals_from_detections", "proposals_path", "reject", "unlabelled_images"]
 
 
 @dataclass
@@ -142,32 +140,3 @@ def proposals_from_detections(image_path: Path, root: Path, dets, shape: tuple[i
         proposals.append(Proposal(box.cls, box.cx, box.cy, box.w, box.h, round(score, 4)))
     return ImageProposals(image_path, proposals_path(image_path, root), weights, conf,
                           datetime.now(timezone.utc).isoformat(timespec="seconds"), proposals)
-
-
-def save_proposals(dataset: Dataset, image_path: Path, dets, shape: tuple[int, ...],
-                   model_names: list[str], weights: str = "",
-                   conf: float = 0.0) -> tuple[ImageProposals, str]:
-    """Store detections of a new image as proposals to review; returns them and a class note."""
-    mapping, note = class_mapping(model_names, list(dataset.names)) if model_names else \
-        ({int(c): int(c) for c in set(dets.cls.tolist())}, "")
-    props = proposals_from_detections(image_path, dataset.root, dets, shape, mapping,
-                                      weights, conf)
-    _save(props)
-    return props, note
-
-
-def class_mapping(model_names: list[str], dataset_names: list[str]) -> tuple[dict[int, int], str]:
-    """Model class id → dataset class id, matched by name when the two lists differ."""
-    identity = {i: i for i in range(len(model_names))}
-    if not dataset_names or list(model_names) == list(dataset_names):
-        return identity, ""
-    by_name = {n.lower(): i for i, n in enumerate(dataset_names)}
-    mapping = {i: by_name[n.lower()] for i, n in enumerate(model_names) if n.lower() in by_name}
-    if not mapping:
-        raise UserError("None of the model's classes (" + ", ".join(model_names[:6]) +
-                        ") are classes of this dataset (" + ", ".join(dataset_names[:6]) +
-                        "); pick a model trained on these classes.")
-    dropped = [n for i, n in enumerate(model_names) if i not in mapping]
-    note = f"Classes not in the dataset are not proposed: {', '.join(dropped[:6])}." \
-        if dropped else "Model classes were matched to the dataset's by name."
-    return mapping, note

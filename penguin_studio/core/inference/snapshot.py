@@ -28,6 +28,9 @@ class SnapshotReport:
     boxes: int = 0
     notes: list[str] = field(default_factory=list)
     split: str = "to-label"
+    #: Why proposals were asked for but not written (the model's classes differ from the
+    #: dataset's): the one rule's message, naming both class lists. The image is saved.
+    refused: str = ""
 
     def message(self) -> str:
         where = ("the 'to label' set (not trained on until labelled and assigned)"
@@ -35,9 +38,11 @@ class SnapshotReport:
         text = f"Saved {self.image.name} to {where}, in {self.image.parent}"
         if self.proposals is not None:
             text += f", with {self.boxes} unreviewed proposal(s) to review"
+        elif self.refused:
+            text += ", unlabelled and without proposals"
         else:
             text += " (unlabelled)"
-        return " ".join([text + ".", *self.notes])
+        return " ".join([text + ".", *([self.refused] if self.refused else []), *self.notes])
 
 
 def snapshot_folder(dataset: Any, split: str = "train") -> Path:
@@ -66,19 +71,26 @@ def save_snapshot(dataset: Any, image: np.ndarray, detections: Detections | None
     The default, ``to-label``, keeps it out of training until it is labelled and assigned
     (an unlabelled training image teaches "nothing here"); see ``core.dataset.to_label``.
 
-    With ``detections``, they are saved as *unreviewed proposals*, never as ground truth:
-    through ``core.inference.prelabel`` when that module offers ``save_proposals``, otherwise
-    as YOLO lines under ``<dataset root>/.penguin-studio/live-proposals/`` (deletable).
+    With ``detections``, they are saved as *unreviewed proposals*, never as ground truth, in
+    the format the editor reviews (``core.dataset.proposals``). Which model may propose is
+    the one rule of every proposal path,
+    :func:`~penguin_studio.core.dataset.proposals.proposal_class_mapping`: a model whose
+    ``names`` differ from the dataset's classes proposes nothing, but the frame is still
+    saved (a snapshot is the user's picture, not the model's) and the report's ``refused``
+    says why. The rule is checked before the image is written, so a refusal never leaves
+    half a snapshot behind and arrives with the save confirmation.
     """
     if dataset is None:
         raise UserError("Open a dataset first: snapshots are added to its training images.")
     folder = snapshot_folder(dataset, split)
+    mapping, refused = (None, "") if detections is None else \
+        _proposal_mapping(names or [], list(dataset.names))
     path = _write_new_image(folder, image, prefix)
-    if detections is None:
-        return SnapshotReport(path, split=split)
-    proposals, notes = _save_proposals(dataset, path, image.shape, detections, names or [],
-                                       str(weights), conf)
-    return SnapshotReport(path, proposals, len(detections), notes, split=split)
+    if detections is None or mapping is None:
+        return SnapshotReport(path, split=split, refused=refused)
+    proposals, boxes, notes = _save_proposals(dataset, path, image.shape, detections, mapping,
+                                              str(weights), conf)
+    return SnapshotReport(path, proposals, boxes, notes, split=split)
 
 
 def _write_new_image(folder: Path, image: np.ndarray, prefix: str) -> Path:
@@ -134,13 +146,29 @@ def _link_exclusive(tmp: Path, path: Path) -> bool:
         return True
 
 
-def _save_proposals(dataset: Any, image_path: Path, shape: tuple[int, ...], dets: Detections,
-                    names: list[str], weights: str = "",
-                    conf: float = 0.0) -> tuple[Path, list[str]]:
-    """Unreviewed proposals for a snapshot, reviewed in the annotation editor like any
-    pre-labelling; no label file (ground truth) is written."""
-    from penguin_studio.core.inference import prelabel
+def _proposal_mapping(names: list[str],
+                      dataset_names: list[str]) -> tuple[dict[int, int] | None, str]:
+    """The rule's class mapping, or None and its refusal (a message, not an exception:
+    the snapshot is saved either way)."""
+    from penguin_studio.core.dataset.proposals import proposal_class_mapping
 
-    props, note = prelabel.save_proposals(dataset, image_path, dets, shape, names,
-                                          str(weights), conf)
-    return props.path, [note] if note else []
+    try:
+        return proposal_class_mapping(names, dataset_names), ""
+    except UserError as exc:
+        return None, str(exc)
+
+
+def _save_proposals(dataset: Any, image_path: Path, shape: tuple[int, ...], dets: Detections,
+                    mapping: dict[int, int], weights: str = "",
+                    conf: float = 0.0) -> tuple[Path, int, list[str]]:
+    """Unreviewed proposals for a snapshot (their file, how many, a note), reviewed in the
+    annotation editor like any pre-labelling; no label file (ground truth) is written."""
+    from penguin_studio.core.dataset.proposals import save
+    from penguin_studio.core.inference.prelabel import proposals_from_detections
+
+    props = proposals_from_detections(image_path, dataset.root, dets, shape, mapping,
+                                      weights, conf)
+    save(props)
+    by_name = mapping != {i: i for i in range(len(mapping))}
+    note = ["Model classes were matched to the dataset's by name."] if by_name else []
+    return props.path, len(props.proposals), note

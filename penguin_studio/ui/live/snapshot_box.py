@@ -80,6 +80,7 @@ class SnapshotConfirmation(QFrame):
         where = ("'to label' (not trained on until you label it and assign a split)"
                  if report.split == TO_LABEL else f"the {report.split} split")
         extra = f", with {report.boxes} proposal(s) to review" if report.proposals else ""
-        self.text.setText(f"✓ Saved {report.image.name} to {where}{extra}.")
+        refused = f" No proposals: {report.refused}" if report.refused else ""
+        self.text.setText(f"✓ Saved {report.image.name} to {where}{extra}.{refused}")
         self.text.setToolTip(report.message())
         self.show()

@@ -12,7 +12,7 @@ from renamed_weights import renamed_weights
 from penguin_studio.core.dataset import open_dataset
 from penguin_studio.core.dataset.proposals import PROPOSALS_DIR, load_proposals
 from penguin_studio.core.inference.detector import load_detector
-from penguin_studio.core.inference.filtering import Detections, filter_detections
+from penguin_studio.core.inference.filtering import filter_detections
 from penguin_studio.core.inference.snapshot import save_snapshot
 
 pytestmark = pytest.mark.slow
@@ -20,20 +20,22 @@ pytestmark = pytest.mark.slow
 FRAME = np.random.default_rng(3).integers(0, 255, (96, 128, 3), dtype=np.uint8)
 
 
-def live_detections(weights: Path) -> tuple[Detections, list[str]]:
-    """What the Live panel hands a snapshot: the shown boxes and the model's class names."""
+def snapshot_with(tiny_dataset: Path, tiny_weights: Path, tmp_path: Path, names: list[str]):
+    """A snapshot with proposals as the Live panel takes one (the shown boxes and the model's
+    class names), from a copy of the tiny model whose classes are called ``names``."""
+    dataset = open_dataset(tiny_dataset)
+    weights = renamed_weights(tiny_weights, tmp_path / "renamed.pt", names)
     detector = load_detector(weights)
     dets = filter_detections(detector.raw(FRAME), 0.0001, 0.7, nms=detector.nms)
     assert len(dets) > 0, "the tiny model must propose something at this confidence"
-    return dets, list(detector.names)
+    report = save_snapshot(dataset, FRAME, dets, list(detector.names), str(weights), 0.0001)
+    return dataset, dets, report
 
 
 def test_a_model_of_other_classes_saves_the_frame_without_proposals(
         tiny_dataset: Path, tiny_weights: Path, tmp_path: Path) -> None:
-    dataset = open_dataset(tiny_dataset)
-    other = renamed_weights(tiny_weights, tmp_path / "other.pt", ["penguin", "seal"])
-    dets, names = live_detections(other)
-    report = save_snapshot(dataset, FRAME, dets, names, str(other), 0.0001)
+    dataset, _dets, report = snapshot_with(tiny_dataset, tiny_weights, tmp_path,
+                                           ["penguin", "seal"])
     assert report.image.is_file(), "the user's frame is never lost"
     assert report.proposals is None and report.boxes == 0
     assert not (dataset.root / PROPOSALS_DIR).exists()
@@ -47,10 +49,8 @@ def test_a_model_of_other_classes_saves_the_frame_without_proposals(
 
 def test_the_same_classes_in_another_order_are_mapped_by_name(
         tiny_dataset: Path, tiny_weights: Path, tmp_path: Path) -> None:
-    dataset = open_dataset(tiny_dataset)
-    swapped = renamed_weights(tiny_weights, tmp_path / "swapped.pt", ["rock", "penguin"])
-    dets, names = live_detections(swapped)
-    report = save_snapshot(dataset, FRAME, dets, names, str(swapped), 0.0001)
+    dataset, dets, report = snapshot_with(tiny_dataset, tiny_weights, tmp_path,
+                                          ["rock", "penguin"])
     assert not report.refused and report.boxes == len(dets)
     props = load_proposals(report.image, dataset.root)
     assert [p.cls for p in props.proposals] == [1 - int(c) for c in dets.cls.tolist()]

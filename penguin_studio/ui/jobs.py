@@ -74,14 +74,15 @@ def start_job(context, title: str, fn: Callable[..., Any], *args: Any,
               on_cancelled: Callable[[], None] | None = None,
               on_progress: Callable[[int, int, str], None] | None = None,
               progress_text: str = "", done_text: Callable[[Any], str] | str | None = None,
-              cancelled_text: str = "", strip=None, error_dialog: bool = True,
+              cancelled_text: str | None = "", strip=None, error_dialog: bool = True,
               quiet: bool = False,
               on_ended: Callable[[JobHandle], None] | None = None) -> JobHandle:
     """Run ``fn(ctx, *args)`` off the GUI thread; every outcome reaches the status bar.
 
     ``done_text`` (a text, or a function of the result) is shown when it succeeds;
     ``error_dialog`` False keeps a failure to one status-bar line (background work the user
-    did not ask for, such as auto-train). ``quiet`` shows nothing while it runs.
+    did not ask for, such as auto-train). ``quiet`` shows nothing while it runs;
+    ``cancelled_text`` None says nothing when it is cancelled (a newer job replaced it).
     ``on_ended(handle)`` runs once the job's thread has ended, after the outcome.
     """
     handle = JobHandle(title)
@@ -116,7 +117,8 @@ def start_job(context, title: str, fn: Callable[..., Any], *args: Any,
 
     def cancelled() -> None:
         finish()
-        say(cancelled_text or f"{title} cancelled.", DONE_MS)
+        if cancelled_text is not None:  # None: a superseded job, cancelled by no one
+            say(cancelled_text or f"{title} cancelled.", DONE_MS)
         if on_cancelled is not None:
             on_cancelled()
 

@@ -71,6 +71,26 @@ def test_cancel_stops_the_job_and_says_so(qtbot) -> None:
     context.shutdown()
 
 
+def test_a_superseded_job_is_cancelled_unsaid(qtbot) -> None:
+    """cancelled_text=None: a job a newer one replaced (a rescan) says nothing."""
+    context = AppContext()
+    seen = _messages(context)
+    started = threading.Event()
+
+    def job(ctx: JobContext) -> None:
+        started.set()
+        while True:
+            ctx.step(0, 0)
+            ctx.token._event.wait(0.01)
+
+    handle = start_job(context, "Scan", job, quiet=True, cancelled_text=None)
+    assert started.wait(5)
+    handle.cancel()
+    qtbot.waitUntil(lambda: not handle.running)
+    assert seen == []
+    context.shutdown()
+
+
 def test_a_group_waits_for_its_jobs_and_stops_them_on_shutdown(qtbot) -> None:
     """JobGroup: what a widget needs to stop its own jobs, on the context's one runner."""
     from penguin_studio.ui.jobs import JobGroup, wait_until

@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 
 from penguin_studio.ui.dataset.browser_model import ImageListModel
 from penguin_studio.ui.dataset.dataset_jobs import DatasetJobs
+from penguin_studio.ui.jobs import start_job
 
 
 class DoctorActions(QObject):
@@ -56,10 +57,12 @@ class DoctorActions(QObject):
         if dataset is None or self._job is not None or self.view is None:
             return
         self.view.set_running(True)
-        self._job = self.context.jobs.start(
-            lambda ctx, ds: run_doctor(ds, ctx), dataset, on_done=self._done,
-            on_error=self._failed, on_progress=self.view.set_progress,
-            on_cancel=lambda: self._failed("Cancelled."))
+        # the Doctor page shows the progress, the findings and a failure in place
+        self._job = start_job(
+            self.context, "Doctor", lambda ctx, ds: run_doctor(ds, ctx), dataset,
+            quiet=True, error_dialog=False, on_done=self._done, on_failed=self._failed,
+            on_progress=self.view.set_progress,
+            on_cancelled=lambda: self._failed("Cancelled."))
 
     def _done(self, findings) -> None:
         from penguin_studio.core.dataset.doctor import problems_by_image

@@ -18,6 +18,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal, SignalInstance
 
 from penguin_studio.core.dataset.status import LabelStatus
+from penguin_studio.ui.jobs import start_job
 
 #: the longest the index waits for the first page of thumbnails
 FALLBACK_MS = 1000
@@ -72,9 +73,11 @@ class LabelIndexer(QObject):
             return
         from penguin_studio.core.dataset.index import build_index  # numpy: not at start-up
 
-        self._job = self.context.jobs.start(
-            lambda ctx, ds: build_index(ds, ctx), dataset,
-            on_done=self._done, on_error=self._failed,
+        # the panel shows the progress (browser note) and the failure (its own status line)
+        self._job = start_job(
+            self.context, "Reading labels", lambda ctx, ds: build_index(ds, ctx), dataset,
+            quiet=True, error_dialog=False, cancelled_text=None,
+            on_done=self._done, on_failed=self._failed,
             on_progress=lambda n, total, _m: self.progress.emit(n, total))
 
     def _failed(self, message: str) -> None:

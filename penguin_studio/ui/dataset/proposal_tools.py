@@ -24,6 +24,7 @@ from penguin_studio.ui.dataset.job_strip import JobStrip
 from penguin_studio.ui.dataset.prelabel_actions import PrelabelActions
 from penguin_studio.ui.dataset.proposal_review import pending_counts
 from penguin_studio.ui.dataset.records import UNLABELLED, ImageRecord
+from penguin_studio.ui.jobs import start_job
 
 
 def proposals_folder(dataset: Dataset) -> Path:
@@ -86,9 +87,12 @@ class ProposalTools(QObject):
         if dataset is None or not proposals_folder(dataset).is_dir():
             return
         self._show_after_scan = show
-        self.scan_job = self.context.jobs.start(
-            _scan_job, dataset, on_done=lambda result, ds=dataset: self._scanned(ds, result),
-            on_error=lambda msg: self._scan_failed(msg))
+        # a failure is this tool's own status line; a rescan replaces the last one unsaid
+        self.scan_job = start_job(
+            self.context, "Reading proposals", _scan_job, dataset, quiet=True,
+            error_dialog=False, cancelled_text=None,
+            on_done=lambda result, ds=dataset: self._scanned(ds, result),
+            on_failed=lambda msg: self._scan_failed(msg))
 
     def _scanned(self, dataset: Dataset, result: tuple[dict[str, int], list[str]]) -> None:
         if dataset is not self._dataset():

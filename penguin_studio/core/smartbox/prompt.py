@@ -72,7 +72,6 @@ def mask_to_result(mask: np.ndarray, engine: str, scale: float = 1.0,
     ``mask`` pixel (x, y) is image pixel ``offset + (x, y) / scale``; ``size`` (w, h) clips.
     Returns None for an empty mask.
     """
-    import cv2
 
     ys, xs = np.nonzero(mask)
     if xs.size == 0:
@@ -82,8 +81,42 @@ def mask_to_result(mask: np.ndarray, engine: str, scale: float = 1.0,
            ox + (xs.max() + 1) / scale, oy + (ys.max() + 1) / scale)
     if size is not None:
         box = clip_box(box, size[0], size[1])
+    outline = [c.reshape(-1, 2).astype(np.float32) / scale + np.float32([ox, oy])
+               for c in _main_contours(mask)]
+    return SmartBoxResult(box, engine, outline)
+
+
+OUTLINE_PIECES = 12     # contours drawn at most: the largest ones
+OUTLINE_SHARE = 0.005   # ... each at least this share of the largest one's area
+OUTLINE_EPSILON = 0.75  # polygon simplification, in mask pixels (at least)
+OUTLINE_POINTS = 400    # points per polygon at most (simplified further until it fits)
+
+
+def _main_contours(mask: np.ndarray) -> list[np.ndarray]:
+    """The mask's outline as a few simplified polygons. A ragged mask (SAM with poor
+    weights, GrabCut on noise) has thousands of specks: drawing each on every repaint held
+    the GUI thread for hundreds of milliseconds, and specks tell the user nothing."""
+    import cv2
+
     contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL,
                                    cv2.CHAIN_APPROX_SIMPLE)
-    outline = [c.reshape(-1, 2).astype(np.float32) / scale + np.float32([ox, oy])
-               for c in contours if len(c) >= 3]
-    return SmartBoxResult(box, engine, outline)
+    if not contours:
+        return []
+    areas = np.array([cv2.contourArea(c) for c in contours])
+    order = np.argsort(-areas)[:OUTLINE_PIECES]
+    floor = OUTLINE_SHARE * areas[order[0]]
+    kept = [_simplified(contours[i]) for i in order if areas[i] >= floor]
+    return [c for c in kept if len(c) >= 3]
+
+
+def _simplified(contour: np.ndarray) -> np.ndarray:
+    """``contour`` with at most ``OUTLINE_POINTS`` points: a ragged 18,000-point border
+    took Qt 100-250 ms to draw antialiased, on every repaint."""
+    import cv2
+
+    epsilon = OUTLINE_EPSILON
+    simple = cv2.approxPolyDP(contour, epsilon, True)
+    while len(simple) > OUTLINE_POINTS:
+        epsilon *= 2
+        simple = cv2.approxPolyDP(contour, epsilon, True)
+    return simple

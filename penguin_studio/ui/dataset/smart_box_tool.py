@@ -41,6 +41,11 @@ if TYPE_CHECKING:
 AUTO_ACCEPT_KEY = "smart_box/auto_accept"
 DRAG_PX = 5           # a press that moves further than this is a rough drag, not a click
 DECODED_IMAGES = 2    # decoded photos kept by the worker (an 8000×6000 one is 144 MB)
+# queued jobs run highest first: a click never waits behind queued embeddings, and the
+# image on screen is embedded before the next one of the queue (a running job is not
+# interrupted: a click that comes while the next image is embedded waits for it); opening
+# the engine goes first, as every other job needs it
+OPEN, CLICK, CURRENT, PREFETCH = 3, 2, 1, 0
 OUTLINE = QColor(255, 255, 255, 110)
 RUBBER = QColor("#ffd43b")
 
@@ -73,9 +78,9 @@ class SmartBoxWorker(QObject):
         self._images: OrderedDict[str, Any] = OrderedDict()  # touched only in the worker
         self._closing = False
 
-    def _submit(self, fn: Callable[[], None]) -> None:
+    def _submit(self, fn: Callable[[], None], priority: int = CURRENT) -> None:
         if not self._closing:
-            self._pool.start(_Job(fn))
+            self._pool.start(_Job(fn), priority)
 
     def open(self, weights: str) -> None:
         def job() -> None:
@@ -89,9 +94,9 @@ class SmartBoxWorker(QObject):
                                f"({type(exc).__name__}: {exc}). Using GrabCut instead.")
             self._engine = opened.engine
             self.signals.opened.emit(opened.engine, opened.engine.name, opened.note)
-        self._submit(job)
+        self._submit(job, OPEN)
 
-    def embed(self, key: str) -> None:
+    def embed(self, key: str, priority: int = CURRENT) -> None:
         def job() -> None:
             engine = self._engine
             if engine is None or not engine.needs_embedding or engine.cached(key):
@@ -104,7 +109,7 @@ class SmartBoxWorker(QObject):
             start = time.perf_counter()
             engine.embed(key, image)
             self.signals.embedded.emit(key, time.perf_counter() - start)
-        self._submit(job)
+        self._submit(job, priority)
 
     def propose(self, request: int, key: str, prompt: Prompt) -> None:
         def job() -> None:
@@ -117,7 +122,7 @@ class SmartBoxWorker(QObject):
                 result = SmartBoxResult(None, self._engine.name,
                                         hint=f"Smart box failed: {type(exc).__name__}: {exc}")
             self.signals.proposed.emit(request, result)
-        self._submit(job)
+        self._submit(job, CLICK)
 
     def _image(self, key: str) -> Any:
         from penguin_studio.core.errors import UserError
@@ -180,6 +185,18 @@ class SmartBoxTool(QObject):
         self.canvas.overlays.append(self.paint)
         editor.image_shown.connect(self._image_shown)
         self.canvas.drawing_armed.connect(self._drawing_armed)
+
+    @property
+    def outline(self) -> list:
+        """The mask's contours (image pixels) drawn faintly under the box."""
+        return self._outline
+
+    @outline.setter
+    def outline(self, contours: list) -> None:
+        # built once per result: a paint then only maps them (Python loops over the
+        # points on every repaint cost 15-35 ms of the GUI thread on the loaded machine)
+        self._outline = contours
+        self._polygons = [QPolygonF([QPointF(x, y) for x, y in c.tolist()]) for c in contours]
 
     def _drawing_armed(self, on: bool) -> None:
         if on and self.active:
@@ -250,7 +267,7 @@ class SmartBoxTool(QObject):
         self.worker.embed(str(path))
         editor = self.editor
         if 0 <= editor.index + 1 < len(editor.sequence):
-            self.worker.embed(str(editor.sequence[editor.index + 1].path))
+            self.worker.embed(str(editor.sequence[editor.index + 1].path), PREFETCH)
 
     def _key(self) -> str:
         record = self.editor.current_record
@@ -452,11 +469,10 @@ class SmartBoxTool(QObject):
         painter.resetTransform()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         transform = canvas.viewportTransform()
-        if self.outline:
+        if self._polygons:
             painter.setPen(QPen(OUTLINE, 1.2))
-            for points in self.outline:
-                painter.drawPolygon(transform.map(QPolygonF([QPointF(float(x), float(y))
-                                                             for x, y in points])))
+            for polygon in self._polygons:
+                painter.drawPolygon(transform.map(polygon))
         if self.preview is not None and self.preview.box is not None:
             x0, y0, x1, y1 = self.preview.box
             rect = canvas.to_view(QRectF(QPointF(x0, y0), QPointF(x1, y1)))

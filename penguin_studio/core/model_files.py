@@ -151,9 +151,14 @@ def _checkpoint_problem(file: Path) -> str | None:
 def _sam_problem(file: Path, classes: set[str]) -> str | None:
     """A Segment Anything checkpoint (SAM, SAM 2, FastSAM) named as such, with where it goes:
     users download ``mobile_sam.pt`` and pick it wherever a model is asked for."""
-    from penguin_studio.core.smartbox.weights import identify_sam
+    from penguin_studio.core.smartbox.catalogue import sam_in, tasks_of
 
-    model = identify_sam(file, classes)
+    if tasks_of(classes) and not file.name.lower().startswith("fastsam"):
+        return None  # an ultralytics model: a SAM state dict names no model class
+    try:
+        model = sam_in(file.name, classes, pickled_strings(file))
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError):
+        return None
     if model is None:
         return None
     return (f"{file.name} is a Segment Anything model ({model.label}) for Smart box, not a "

@@ -89,6 +89,9 @@ def test_track_draw_a_line_reconnect_and_restart(qtbot, tiny_dataset: Path, tiny
     other = tmp_path / "other.pt"
     other.write_bytes(Path(tiny_weights).read_bytes())
     assert panel.tracking.counter_for(str(walk.video), str(other)) is not counter
+    # another source: counts start again too
+    assert panel.tracking.counter_for(str(tmp_path / "other.mp4"), str(tiny_weights)) \
+        is not counter
     panel.shutdown()
 
     # a restart: the line drawn on this source is still there

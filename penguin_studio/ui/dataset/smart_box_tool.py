@@ -13,8 +13,9 @@ the engine off the GUI thread and shows or commits what comes back:
 
 The mask's outline is drawn faintly under the box, so the user sees what the engine found.
 All engine work (opening SAM weights, embedding an image, decoding a click) runs in a
-one-thread pool in order; the image embedding starts as soon as an image opens (and the
-next image of the queue after it), so a click costs only the prompt decoder.
+one-thread pool, queued jobs by priority (opening, then clicks, then the image on screen,
+then the next one); the image embedding starts as soon as an image opens (and the next
+image of the queue after it), so a click costs only the prompt decoder.
 """
 
 from __future__ import annotations

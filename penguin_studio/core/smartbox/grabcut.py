@@ -32,6 +32,7 @@ EXTEND_MIN, EXTEND_MAX = 1.05, 4.0  # how much bigger a second look may make it
 NEAR = 0.25  # a piece this close to the main one (fraction of its size) belongs to it
 PIECE = 0.03  # ... when at least this fraction of its area (feet, beak, a flipper)
 BAND = 0.05   # inner band of a seed box (fraction of its side) that is probably background
+TIGHT = 0.8   # a find this close to the dragged box: the box was drawn tight
 SMOOTH = (5, 30, 5)  # bilateral filter (diameter, colour and space sigma) before GrabCut
 SNAP = 1.4    # a click's find is snapped again as a rough box this much larger
 SEED = 0      # OpenCV's RNG seed for GrabCut's k-means: the same click, the same box
@@ -168,16 +169,30 @@ def _grow(rect: Box, found: Box, touching: tuple[bool, ...], w: int, h: int) -> 
 
 
 def _from_rect(image: np.ndarray, box: Box, prompt: Prompt) -> SmartBoxResult | None:
+    """Snap a dragged box. Its rim is first taken as probably ground (a rough drag); when
+    the find fills the box anyway, the box was drawn tight and is snapped again without
+    that rim, so an exact drag is not eaten into."""
     found = _segment(image, box, prompt)
-    return None if found is None else found[0]
+    if found is None:
+        return None
+    if _iou(found[0].box, box) >= TIGHT:
+        again = _segment(image, box, prompt, band=0.0)
+        return found[0] if again is None else again[0]
+    return found[0]
+
+
+def _iou(a: Box, b: Box) -> float:
+    from penguin_studio.core.boxes import box_iou
+
+    return float(box_iou(np.array(a), np.array(b))[0, 0])
 
 
 def _clip(rect: list[float] | Box, w: int, h: int) -> Box:
     return (max(0.0, rect[0]), max(0.0, rect[1]), min(float(w), rect[2]), min(float(h), rect[3]))
 
 
-def _segment(image: np.ndarray, rect: Box, prompt: Prompt, sure: list | None = None
-             ) -> tuple[SmartBoxResult, tuple[bool, bool, bool, bool]] | None:
+def _segment(image: np.ndarray, rect: Box, prompt: Prompt, sure: list | None = None,
+             band: float = BAND) -> tuple[SmartBoxResult, tuple[bool, bool, bool, bool]] | None:
     """GrabCut inside ``rect`` on a scaled crop with a margin of background around it.
 
     Returns the result and which sides of ``rect`` (left, top, right, bottom) the object
@@ -210,7 +225,7 @@ def _segment(image: np.ndarray, rect: Box, prompt: Prompt, sure: list | None = N
         return None
     mask = np.full((ph, pw), cv2.GC_BGD, np.uint8)
     mask[r0[1]:r1[1] + 1, r0[0]:r1[0] + 1] = cv2.GC_PR_BGD  # a rough box's rim: ground
-    bx, by = round(BAND * (r1[0] - r0[0])), round(BAND * (r1[1] - r0[1]))
+    bx, by = round(band * (r1[0] - r0[0])), round(band * (r1[1] - r0[1]))
     mask[r0[1] + by:r1[1] + 1 - by, r0[0] + bx:r1[0] + 1 - bx] = cv2.GC_PR_FGD
     radius = max(1, round(min(pw, ph) * 0.02))
     for x, y in prompt.positive:

@@ -203,6 +203,9 @@ def filter_cost(video: Path, args: argparse.Namespace, detector: Any) -> dict[st
 # ----- 2./3./4. the live panel ---------------------------------------------------------------
 
 
+PLAY_LIMIT_S = 1800.0  # a run that has not ended by then (past ``seconds``) is stuck
+
+
 class PanelRun:
     """The real Live panel, offscreen, on the benchmark video."""
 
@@ -223,20 +226,20 @@ class PanelRun:
     def play(self, pace: str, loop: bool = False, seconds: float | None = None,
              threads: int | None = None, on_tick=None) -> dict[str, float]:
         """Play until the video ends (or ``seconds``); figures over the running phase only."""
-        from PySide6.QtCore import QEventLoop, QTimer
+        from PySide6.QtCore import QTimer
+
+        from penguin_studio.ui.jobs import wait_until
 
         panel = self.panel
         panel.pace_combo.setCurrentIndex(panel.pace_combo.findData(pace))
         panel.loop_check.setChecked(loop)
         panel.bridge.options["threads"] = threads
         marks: dict[str, float] = {}
-        loop_ = QEventLoop()
 
         def on_state(state: str, message: str) -> None:
             marks.setdefault(state, time.perf_counter())
             if state in ("ended", "failed", "stopped", "dropped"):
                 marks["message"] = message  # type: ignore[assignment]
-                loop_.quit()
 
         panel.state_changed.connect(on_state)
         ticker = QTimer()
@@ -246,9 +249,16 @@ class PanelRun:
         if seconds is not None:
             QTimer.singleShot(int(seconds * 1000), panel.stop)
         panel.start()
-        loop_.exec()
+        if not marks and panel.banner.isVisible():  # refused at once: no state will come
+            panel.state_changed.disconnect(on_state)
+            raise SystemExit(f"live run refused: {panel.banner.text.text()}")
+        ended = wait_until(lambda: "message" in marks, panel.state_changed,
+                           timeout_s=(seconds or 0) + PLAY_LIMIT_S)
         ticker.stop()
         panel.state_changed.disconnect(on_state)
+        if not ended:
+            panel.stop()
+            raise SystemExit(f"live run did not end within {PLAY_LIMIT_S:.0f} s")
         if "running" not in marks:
             raise SystemExit(f"live run failed: {marks.get('message')}")
         stats = panel.pipeline.stats_snapshot()
@@ -388,6 +398,8 @@ def main() -> int:
               f"{memory['rss_end_mb']:.1f} MB (growth {memory['growth_mb']:+.1f} MB, "
               f"max {memory['rss_max_mb']:.1f})", flush=True)
         run.close()
+        # one pass, not a wait: close() waited for the threads; this delivers their queued
+        # ends (JobRunner forgets them, deleteLater) before the temporary folder goes
         app.processEvents()
     result = summarize(args, pairs, costs, paced, memory)
     print(json.dumps(result))

@@ -52,7 +52,8 @@ def test_a_failure_is_one_line_and_the_dialog_unless_background(qtbot) -> None:
     context.shutdown()
 
 
-def test_cancel_stops_the_job_and_says_so(qtbot) -> None:
+def _cancelled_messages(qtbot, title: str, **options) -> list[str]:
+    """Start a job that runs until cancelled, cancel it once it runs: what the bar said."""
     context = AppContext()
     seen = _messages(context)
     started = threading.Event()
@@ -63,32 +64,21 @@ def test_cancel_stops_the_job_and_says_so(qtbot) -> None:
             ctx.step(0, 0)
             ctx.token._event.wait(0.01)
 
-    handle = start_job(context, "Index", job)
+    handle = start_job(context, title, job, **options)
     assert started.wait(5)
     handle.cancel()
     qtbot.waitUntil(lambda: not handle.running)
-    assert seen[-1] == "Index cancelled."
     context.shutdown()
+    return seen
+
+
+def test_cancel_stops_the_job_and_says_so(qtbot) -> None:
+    assert _cancelled_messages(qtbot, "Index")[-1] == "Index cancelled."
 
 
 def test_a_superseded_job_is_cancelled_unsaid(qtbot) -> None:
     """cancelled_text=None: a job a newer one replaced (a rescan) says nothing."""
-    context = AppContext()
-    seen = _messages(context)
-    started = threading.Event()
-
-    def job(ctx: JobContext) -> None:
-        started.set()
-        while True:
-            ctx.step(0, 0)
-            ctx.token._event.wait(0.01)
-
-    handle = start_job(context, "Scan", job, quiet=True, cancelled_text=None)
-    assert started.wait(5)
-    handle.cancel()
-    qtbot.waitUntil(lambda: not handle.running)
-    assert seen == []
-    context.shutdown()
+    assert _cancelled_messages(qtbot, "Scan", quiet=True, cancelled_text=None) == []
 
 
 def test_a_group_waits_for_its_jobs_and_stops_them_on_shutdown(qtbot) -> None:

@@ -27,9 +27,10 @@ one; ``PENGUIN_STUDIO_BACKEND=torch`` compares like with like here). Live on Aut
 against Live on PyTorch and plain ``predict(stream=True)``, side by side with medians over
 rounds: ``benchmarks/bench_backends.py --live-only [--quick]``.
 
-Without ``--weights`` the model is ``yolov8n.yaml`` with random weights: throughput is what
-is measured here, not accuracy. Without ``--imgsz`` the model runs at its own size (640 for
-``yolov8n.yaml``). The last line printed is a JSON object with the figures.
+Without ``--weights`` the model is ``../shared/data/weights/yolov5nu-coco-backbone.pt`` (a
+real checkpoint: the Live panel refuses an untrained ``.yaml`` architecture); throughput is
+what is measured here, not accuracy. Without ``--imgsz`` the model runs at its own size.
+The last line printed is a JSON object with the figures.
 """
 
 from __future__ import annotations
@@ -47,12 +48,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+SHARED_BACKBONE = (Path(__file__).resolve().parents[2] / "shared" / "data" / "weights"
+                   / "yolov5nu-coco-backbone.pt")
+
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--weights", default="yolov8n.yaml", help="model (default: random yolov8n)")
+    p.add_argument("--weights", default=str(SHARED_BACKBONE),
+                   help="a .pt (default: the shared yolov5nu backbone)")
     p.add_argument("--imgsz", type=int, default=0,
-                   help="inference size (default: the model's own, 640 for yolov8n.yaml)")
+                   help="inference size (default: the model's own)")
     p.add_argument("--seconds", type=float, default=5.0, help="length of the generated video")
     p.add_argument("--fps", type=float, default=30.0, help="frame rate of the generated video")
     p.add_argument("--repeats", type=int, default=5, help="alternating throughput pairs")

@@ -88,30 +88,36 @@ def mask_to_result(mask: np.ndarray, engine: str, scale: float = 1.0,
 
 OUTLINE_PIECES = 12     # contours drawn at most: the largest ones
 OUTLINE_SHARE = 0.005   # ... each at least this share of the largest one's area
-OUTLINE_EPSILON = 0.75  # polygon simplification, in mask pixels (at least)
+OUTLINE_SIDE = 256      # contours are traced on the mask scaled down to this side at most
+OUTLINE_EPSILON = 0.75  # polygon simplification, in (scaled) mask pixels, at least
 OUTLINE_POINTS = 400    # points per polygon at most (simplified further until it fits)
 
 
 def _main_contours(mask: np.ndarray) -> list[np.ndarray]:
-    """The mask's outline as a few simplified polygons. A ragged mask (SAM with poor
-    weights, GrabCut on noise) has thousands of specks: drawing each on every repaint held
-    the GUI thread for hundreds of milliseconds, and specks tell the user nothing."""
+    """The mask's outline as a few simplified polygons, in mask pixels. A ragged mask (SAM
+    with poor weights, GrabCut on noise) has thousands of specks and jagged borders: drawn
+    antialiased on every repaint they held the GUI thread for 100-600 ms, and tell the user
+    nothing. Traced on the mask scaled down (a blur of the jags), the largest few only."""
     import cv2
 
-    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL,
-                                   cv2.CHAIN_APPROX_SIMPLE)
+    small, factor = mask.astype(np.uint8), 1.0
+    if max(mask.shape) > OUTLINE_SIDE:
+        factor = max(mask.shape) / OUTLINE_SIDE
+        size = (max(1, round(mask.shape[1] / factor)), max(1, round(mask.shape[0] / factor)))
+        small = (cv2.resize(small * 255, size, interpolation=cv2.INTER_AREA) >= 128)
+        small = small.astype(np.uint8)
+    contours, _ = cv2.findContours(small, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
         return []
     areas = np.array([cv2.contourArea(c) for c in contours])
     order = np.argsort(-areas)[:OUTLINE_PIECES]
     floor = OUTLINE_SHARE * areas[order[0]]
     kept = [_simplified(contours[i]) for i in order if areas[i] >= floor]
-    return [c for c in kept if len(c) >= 3]
+    return [(c.astype(np.float32) + 0.5) * factor - 0.5 for c in kept if len(c) >= 3]
 
 
 def _simplified(contour: np.ndarray) -> np.ndarray:
-    """``contour`` with at most ``OUTLINE_POINTS`` points: a ragged 18,000-point border
-    took Qt 100-250 ms to draw antialiased, on every repaint."""
+    """``contour`` with at most ``OUTLINE_POINTS`` points."""
     import cv2
 
     epsilon = OUTLINE_EPSILON

@@ -314,3 +314,18 @@ def test_fastsam_picks_the_smallest_mask_under_the_click_and_the_best_for_a_box(
     assert pick(Prompt(positive=((99, 99),)), 1.0) is None
     # coordinates are scaled to the masks' resolution (an image twice the size)
     assert pick(Prompt(positive=((100, 100),)), 0.5) == 1
+
+
+def test_a_click_uses_every_core_only_on_an_idle_machine(monkeypatch) -> None:
+    import torch
+
+    from penguin_studio.core.smartbox import sam
+
+    monkeypatch.setattr(sam.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(sam.os, "getloadavg", lambda: (0.4, 0.5, 0.5))
+    assert sam.decode_threads() == 2
+    monkeypatch.setattr(sam.os, "getloadavg", lambda: (7.5, 8.0, 8.0))  # a shared CI box
+    assert sam.decode_threads() == 1
+    before = torch.get_num_threads()
+    seen = sam._with_threads(2, torch.get_num_threads)
+    assert seen == 2 and torch.get_num_threads() == before  # restored after the click

@@ -26,9 +26,10 @@ GOAL_S = 0.050  # the issue: the GUI thread never blocked > 50 ms
 #: late by up to its own period, and CPU time is counted in scheduler ticks).
 CPU_MARGIN_S = 0.020
 #: The CI machine's 2 cores are shared with other engineers' tests and training runs (load
-#: 7-9 while this was written): a GUI thread that is ready to run can still wait this long
-#: for a core or for the GIL held by a descheduled worker. Measured wall-clock gaps were
-#: 60-132 ms in most runs and 820 ms in one; only a freeze beyond this is a failure.
+#: 1-9 while this was written): a GUI thread that is ready to run can still wait this long
+#: for a core or for the GIL held by a descheduled worker; only a freeze beyond this is a
+#: failure. Measured (random-weight MobileSAM, 2 images, 4 clicks): longest gap 14-57 ms,
+#: of it 9-18 ms of GUI-thread work, idle loop 5-9 ms, clicks 65-84 ms, at load 1-1.5.
 LOADED_MARGIN_S = 1.0
 
 

@@ -31,6 +31,26 @@ def test_the_app_collects_cycles_on_a_gui_thread_timer(qtbot) -> None:
     assert seen_in == [threading.main_thread().name]
 
 
+def test_after_a_large_import_the_survivors_are_frozen_and_new_cycles_still_die(qtbot) -> None:
+    """Full collections would otherwise rescan torch's and ultralytics' objects on the GUI
+    thread every time (0.5-1 s on a loaded machine)."""
+    app = create_application()
+    collector = gui_gc.install(app)
+    kept = [_Node() for _ in range(1000)]  # long-lived objects made since the last freeze
+    frozen_before = gc.get_freeze_count()
+    collector._modules_at_freeze -= gui_gc.FREEZE_AFTER_MODULES  # as if a library was imported
+    collector.check()
+    assert gc.get_freeze_count() >= frozen_before + len(kept)
+
+    freed = []
+    victim = _Node()
+    weakref.finalize(victim, lambda: freed.append(True))
+    del victim
+    garbage = [_Node() for _ in range(2000)]
+    del garbage
+    qtbot.waitUntil(lambda: bool(freed), timeout=5000)  # a cycle made after it is collected
+
+
 def test_loading_a_labels_cache_leaves_automatic_collection_off(tiny_dataset) -> None:
     """ultralytics' cache loader turns the collector on again after every load; through the
     engine it keeps the state it found, so a validation in a worker thread cannot collect."""

@@ -95,3 +95,23 @@ def test_evaluate_panel_screenshot(panel, qtbot, tmp_path):
         qtbot.wait(20)
         shot = tmp_path / f"evaluate{index}.png"
         assert panel.grab().save(str(shot)) and shot.stat().st_size > 10_000
+    # what a person sees on the Curves tab: each plot draws the "all classes" curve in its
+    # pen colour and the confidence marker in orange, not an empty frame
+    panel.tabs.setCurrentWidget(panel.curves)
+    qtbot.wait(20)
+    for key, plot in panel.curves.plots.items():
+        pixels = _rgb_pixels(plot.grab().toImage())
+        assert _count_near(pixels, (31, 60, 110)) > 100, f"no 'all classes' curve on {key}"
+        assert _count_near(pixels, (240, 140, 30)) > 20, f"no confidence marker on {key}"
+
+
+def _rgb_pixels(image) -> np.ndarray:
+    from PySide6.QtGui import QImage
+
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), -1)
+    return rows[:, : image.width() * 3].reshape(image.height(), image.width(), 3).astype(int)
+
+
+def _count_near(pixels: np.ndarray, rgb: tuple[int, int, int], tolerance: int = 30) -> int:
+    return int((np.abs(pixels - np.array(rgb)).max(axis=2) <= tolerance).sum())

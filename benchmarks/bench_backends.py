@@ -283,7 +283,13 @@ def live(weights: Path, args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
 def main() -> int:
     args = parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-backends-"))
+    # removed on every exit (an error or Ctrl-C included): models, videos and export cache
+    with tempfile.TemporaryDirectory(prefix="bench-backends-", ignore_cleanup_errors=True) as tmp:
+        return run(args, Path(tmp))
+
+
+def run(args: argparse.Namespace, work: Path) -> int:
+    """The whole benchmark, with every file it makes under ``work``."""
     os.environ["PENGUIN_STUDIO_HOME"] = str(work / "home")  # an empty export cache
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     os.environ.setdefault("YOLO_VERBOSE", "False")

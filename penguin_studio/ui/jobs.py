@@ -17,6 +17,7 @@ that spins ``processEvents``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +25,10 @@ from typing import Any
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal, SignalInstance
 
 DONE_MS = 8000  # how long a job's done / cancelled line stays in the status bar
-FAILED_MS = 5000
+FAILED_MS = 5000  # "Title failed." next to the error dialog, which holds the details
+FAILED_LINE_MS = 10000  # a background failure without a dialog: long enough to read
+
+log = logging.getLogger("penguin_studio.jobs")  # every failure, after its line is gone
 
 
 @dataclass(eq=False)  # one handle per job: hashable by identity
@@ -80,8 +84,9 @@ def start_job(context, title: str, fn: Callable[..., Any], *args: Any,
     """Run ``fn(ctx, *args)`` off the GUI thread; every outcome reaches the status bar.
 
     ``done_text`` (a text, or a function of the result) is shown when it succeeds;
-    ``error_dialog`` False keeps a failure to one status-bar line (background work the user
-    did not ask for, such as auto-train). ``quiet`` shows nothing while it runs;
+    ``error_dialog`` False keeps a failure to one status-bar line for ``FAILED_LINE_MS``
+    (background work the user did not ask for, such as auto-train); every failure is also
+    logged to ``penguin_studio.jobs``. ``quiet`` shows nothing while it runs;
     ``cancelled_text`` None says nothing when it is cancelled (a newer job replaced it).
     ``on_ended(handle)`` runs once the job's thread has ended, after the outcome.
     """
@@ -107,11 +112,12 @@ def start_job(context, title: str, fn: Callable[..., Any], *args: Any,
 
     def failed(message: str) -> None:
         finish()
+        log.warning("%s failed: %s", title, message)
         if error_dialog:
             say(f"{title} failed.", FAILED_MS)
             context.error.emit(title, message)
-        else:
-            say(f"{title} failed: {message}", 0)
+        else:  # timed: a later job's success must not sit under an old failure
+            say(f"{title} failed: {message}", FAILED_LINE_MS)
         if on_failed is not None:
             on_failed(message)
 

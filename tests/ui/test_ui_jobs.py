@@ -108,3 +108,30 @@ def test_a_group_waits_for_its_jobs_and_stops_them_on_shutdown(qtbot) -> None:
     assert not handle.thread.isRunning() and not group.busy
     qtbot.waitUntil(lambda: not handle.running)  # its 'cancelled' still reaches the GUI
     context.shutdown()
+
+
+def test_a_background_failure_leaves_the_status_bar_in_time(qtbot, monkeypatch, caplog) -> None:
+    """The main window's bar shows the failure, then clears it by itself (a later quiet
+    job's success must not sit under it forever); the failure stays in the log."""
+    from penguin_studio.ui import jobs
+    from penguin_studio.ui.app import create_application
+    from penguin_studio.ui.main_window import MainWindow
+
+    assert jobs.FAILED_LINE_MS == 10_000
+    monkeypatch.setattr(jobs, "FAILED_LINE_MS", 300)  # the same timer, shorter to wait for
+    create_application()
+    window = MainWindow()
+    qtbot.addWidget(window)
+    bar = window.statusBar()
+
+    def job(_ctx: JobContext) -> None:
+        raise UserError("The model file is gone.")
+
+    handle = start_job(window.context, "Auto-train", job, error_dialog=False)
+    qtbot.waitUntil(lambda: not handle.running, timeout=10_000)
+    assert bar.currentMessage() == "Auto-train failed: The model file is gone."
+    quiet = start_job(window.context, "Index", lambda _ctx: None, quiet=True)
+    qtbot.waitUntil(lambda: not quiet.running, timeout=10_000)
+    qtbot.waitUntil(lambda: bar.currentMessage() == "", timeout=10_000)
+    assert "Auto-train failed: The model file is gone." in caplog.text
+    window.close()

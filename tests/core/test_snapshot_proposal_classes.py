@@ -12,7 +12,7 @@ from renamed_weights import renamed_weights
 from penguin_studio.core.dataset import open_dataset
 from penguin_studio.core.dataset.proposals import PROPOSALS_DIR, load_proposals
 from penguin_studio.core.inference.detector import load_detector
-from penguin_studio.core.inference.filtering import filter_detections
+from penguin_studio.core.inference.filtering import Detections, filter_detections
 from penguin_studio.core.inference.snapshot import save_snapshot
 
 pytestmark = pytest.mark.slow
@@ -55,3 +55,14 @@ def test_the_same_classes_in_another_order_are_mapped_by_name(
     props = load_proposals(report.image, dataset.root)
     assert [p.cls for p in props.proposals] == [1 - int(c) for c in dets.cls.tolist()]
     assert "matched to the dataset's by name" in report.message()
+
+
+def test_without_a_model_the_refusal_says_a_model_is_missing(tiny_dataset: Path) -> None:
+    """No model (no class names): the line says what is missing and what to do, not that
+    "this model's classes (none) differ" from the dataset's."""
+    dataset = open_dataset(tiny_dataset)
+    report = save_snapshot(dataset, FRAME, Detections.empty(), None)
+    assert report.image.is_file() and report.proposals is None
+    line = report.message()
+    assert "No model was loaded" in line and "start Live with a model" in line
+    assert "(none)" not in line and "differ" not in line

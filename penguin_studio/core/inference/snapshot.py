@@ -152,6 +152,10 @@ def _proposal_mapping(names: list[str],
     the snapshot is saved either way)."""
     from penguin_studio.core.dataset.proposals import proposal_class_mapping
 
+    if not names:  # no model ran: say so, rather than "this model's classes (none) differ"
+        return None, ("No model was loaded, so there are no detections to keep as proposals: "
+                      "start Live with a model trained on this dataset's classes, then take "
+                      "the snapshot with proposals again.")
     try:
         return proposal_class_mapping(names, dataset_names), ""
     except UserError as exc:

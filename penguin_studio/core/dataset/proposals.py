@@ -82,6 +82,13 @@ def proposal_class_mapping(model_names: Sequence[str],
                     "dataset's classes: train one (auto-train does) or pick another.")
 
 
+def mapping_note(mapping: dict[int, int]) -> str:
+    """What a proposal path tells the user when :func:`proposal_class_mapping` matched the
+    classes by name, not by id (the same names in another order); "" when ids match."""
+    return "" if mapping == {i: i for i in range(len(mapping))} else \
+        "Model classes were matched to the dataset's by name."
+
+
 @dataclass
 class Proposal:
     """One proposed box (normalized YOLO), its model confidence and its review status."""

@@ -35,6 +35,7 @@ from penguin_studio.core.dataset.proposals import (
     discard,
     find_proposals_path,
     load_proposals,
+    mapping_note,
     mark,
     pending_images,
     proposal_class_mapping,
@@ -93,8 +94,7 @@ def prelabel(dataset: Dataset, weights: str | Path, conf: float = 0.25,
     report = PrelabelReport()
     predictor = Predictor(weights, imgsz, backend, ctx)  # refused below even with nothing to do
     mapping = proposal_class_mapping(predictor.info.names, dataset.names)
-    if mapping != {i: i for i in range(len(mapping))}:
-        report.warning = "Model classes were matched to the dataset's by name."
+    report.warning = mapping_note(mapping)
     if not todo:
         return report
     for done, image_path in enumerate(todo):

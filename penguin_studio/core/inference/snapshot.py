@@ -167,12 +167,10 @@ def _save_proposals(dataset: Any, image_path: Path, shape: tuple[int, ...], dets
                     conf: float = 0.0) -> tuple[Path, int, list[str]]:
     """Unreviewed proposals for a snapshot (their file, how many, a note), reviewed in the
     annotation editor like any pre-labelling; no label file (ground truth) is written."""
-    from penguin_studio.core.dataset.proposals import save
+    from penguin_studio.core.dataset.proposals import mapping_note, save
     from penguin_studio.core.inference.prelabel import proposals_from_detections
 
     props = proposals_from_detections(image_path, dataset.root, dets, shape, mapping,
                                       weights, conf)
     save(props)
-    by_name = mapping != {i: i for i in range(len(mapping))}
-    note = ["Model classes were matched to the dataset's by name."] if by_name else []
-    return props.path, len(props.proposals), note
+    return props.path, len(props.proposals), [note for note in [mapping_note(mapping)] if note]

@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from penguin_studio.core.errors import UserError
 from penguin_studio.core.training.yaml_files import read_yaml_file
 
 #: Architectures offered for training from scratch (``YOLO("yolov8n.yaml")``).
@@ -116,11 +117,17 @@ def architecture_yaml(name: str) -> Path | None:
 def _load_yaml(path: str) -> dict[str, Any]:
     """An architecture YAML (ultralytics' own or the user's); a broken one is one UserError."""
     data = read_yaml_file(Path(path), "Model YAML not found", "Cannot read model YAML")
-    return data if isinstance(data, dict) else {}
+    if not (isinstance(data, dict) and isinstance(data.get("backbone"), list)
+            and isinstance(data.get("head"), list)):
+        raise UserError(f"{Path(path).name} is not a model architecture: it has no backbone "
+                        f"and head layer lists (pick one such as yolov8n.yaml).")
+    return data
 
 
 def model_yaml(name: str) -> dict[str, Any] | None:
-    """The architecture dict (``backbone``/``head`` lists) for a named model or YAML file."""
+    """The architecture dict (``backbone``/``head`` lists) for a named model or YAML file;
+    None for a name that is neither. A YAML that cannot be read or is no architecture (a
+    data yaml, say) is one :class:`UserError` in plain words."""
     path = architecture_yaml(name)
     if path is None and str(name).endswith((".yaml", ".yml")) and Path(name).is_file():
         path = Path(name)
@@ -143,7 +150,10 @@ def backbone_size(arch: dict[str, Any]) -> int:
 
 def default_freeze(name: str) -> int | None:
     """Backbone size for a named model/YAML (YOLOv8: 10, YOLO11/26: 11), None if unknown."""
-    arch = model_yaml(name)
+    try:
+        arch = model_yaml(name)
+    except UserError:  # an unreadable YAML: whoever reads it for its layers says why
+        arch = None
     if arch is not None:
         return backbone_size(arch)
     fam = family(name)

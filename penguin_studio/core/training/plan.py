@@ -54,6 +54,7 @@ def resolve_architecture(model: str) -> str:
         return model
     path = Path(model).expanduser()
     if path.is_file():
+        architectures.model_yaml(str(path))  # a broken or non-architecture YAML: say so now
         return str(path.resolve())
     known = ", ".join(a for a in architectures.ARCHITECTURES if a.endswith(("n.yaml", "s.yaml")))
     raise UserError(f"Unknown architecture '{model}': use one of {known}… or a model YAML file.")

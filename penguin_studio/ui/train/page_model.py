@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from penguin_studio.core import appdirs
+from penguin_studio.core.errors import UserError
 from penguin_studio.core.training import architectures, models
 from penguin_studio.core.training import runs as run_catalogue
 from penguin_studio.ui.jobs import start_job
@@ -47,6 +48,7 @@ class ModelPage(QWidget):
         self._context = context  # ui.context.AppContext, for reading a checkpoint's layers
         self._recipe = "freeze"
         self._arch_cache: dict[str, dict | None] = {}
+        self._arch_errors: dict[str, str] = {}  # why a file's layers could not be read
         self._build()
         self.refresh_named_models()
 
@@ -246,6 +248,8 @@ class ModelPage(QWidget):
                 appdirs.weights_dir() / weights).is_file():
             note = (f"⚠ {weights} is not on this computer: download it once with Models… (on "
                     f"a connected machine), or pick a .pt file you have.")
+        elif weights in self._arch_errors:
+            note = f"⚠ {self._arch_errors[weights]}"
         self.weights_note.setText(note)
         self.weights_note.setVisible(bool(note))
 
@@ -268,7 +272,11 @@ class ModelPage(QWidget):
             return
         key = str(self.weights or "")
         if key and key not in self._arch_cache:
-            arch = architectures.model_yaml(key)
+            try:
+                arch = architectures.model_yaml(key)
+            except UserError as exc:  # a YAML typed as the weights: one note, no traceback
+                self._got_arch(key, None, str(exc))
+                return
             if arch is not None or not Path(key).is_file() or self._context is None:
                 self._arch_cache[key] = arch
             else:
@@ -284,8 +292,8 @@ class ModelPage(QWidget):
     def _got_arch(self, key: str, arch: dict | None, error: str = "") -> None:
         self._arch_cache[key] = arch
         if error:
-            self.weights_note.setText(f"⚠ {error}")
-            self.weights_note.setVisible(True)
+            self._arch_errors[key] = error
+            self._update_weights_note()
         if key == str(self.weights or ""):
             self._apply_default_freeze()
 

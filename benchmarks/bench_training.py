@@ -129,23 +129,32 @@ def run_app(config, first_batch: list[float] | None = None) -> tuple[float, floa
     return wall, marks["done"] - marks["start"]
 
 
+OPEN_TIMEOUT_S = 120.0  # opening the generated dataset in the window
+GUI_RUN_TIMEOUT_S = 1800.0  # the GUI run: minutes at most, even on a loaded machine
+
+
 def run_gui(config) -> dict[str, float]:
-    """Start the run from the Train panel and record a 10 ms timer's lateness meanwhile."""
+    """Start the run from the Train panel and record a 10 ms timer's lateness meanwhile.
+    Each wait has a timeout (a job that never signals fails the benchmark, never hangs)."""
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from penguin_studio.ui.app import create_application
 
     _app = create_application(offscreen=True)  # noqa: F841 - keeps the QApplication alive
-    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+    from PySide6.QtCore import QElapsedTimer, QTimer
 
+    from penguin_studio.ui.jobs import wait_until
     from penguin_studio.ui.main_window import MainWindow
 
     window = MainWindow()
     window.resize(1280, 800)
     window.show()
-    loop = QEventLoop()
-    window.context.dataset_changed.connect(lambda _d: loop.quit())
+    opened: list = []
+    window.context.dataset_changed.connect(opened.append)
     window.context.open_path(config.data)
-    loop.exec()
+    if not wait_until(lambda: bool(opened), window.context.dataset_changed,
+                      timeout_s=OPEN_TIMEOUT_S):
+        raise RuntimeError(f"GUI run: {config.data} did not open in {OPEN_TIMEOUT_S:.0f} s "
+                           f"(status bar: {window.statusBar().currentMessage()!r})")
     panel = window.show_panel("train")
 
     clock = QElapsedTimer()
@@ -162,15 +171,23 @@ def run_gui(config) -> dict[str, float]:
     timer.timeout.connect(tick)
     t0 = time.perf_counter()
     sup = panel.start(config)
+    if sup is None:
+        raise RuntimeError("GUI run: the Train panel did not start the run")
     clock.start()
     timer.start()
-    done = QEventLoop()
     outcome: list = []
-    sup.ended.connect(lambda o: (outcome.append(o), done.quit()))
-    sup.failed.connect(lambda msg: (outcome.append(msg), done.quit()))
-    done.exec()
+    sup.ended.connect(outcome.append)
+    sup.failed.connect(outcome.append)
+    ended = wait_until(lambda: bool(outcome), sup.ended, sup.failed,
+                       timeout_s=GUI_RUN_TIMEOUT_S)
     wall = time.perf_counter() - t0
     timer.stop()
+    if not ended:
+        sup.kill()
+        sup.wait(30_000)
+        window.close()
+        raise RuntimeError(f"GUI run: no outcome from the training in "
+                           f"{GUI_RUN_TIMEOUT_S:.0f} s (the run was killed)")
     window.close()
     if not outcome or getattr(outcome[0], "status", "") != "completed":
         raise RuntimeError(f"GUI run failed: {outcome}")

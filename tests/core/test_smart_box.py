@@ -32,8 +32,8 @@ def _free_penguins(count: int) -> list[tuple[np.ndarray, np.ndarray]]:
 
 @pytest.fixture(scope="module")
 def penguins() -> list[tuple[np.ndarray, np.ndarray]]:
-    found = _free_penguins(30)
-    assert len(found) >= 25
+    found = _free_penguins(40)  # the benchmark's 40 images: 46 penguins
+    assert len(found) >= 40
     return found
 
 
@@ -50,11 +50,11 @@ def test_grabcut_click_at_the_centre_of_a_penguin_gives_its_box(penguins) -> Non
         assert result.engine == "GrabCut"
         ious.append(_iou(result.box, gt))
     ious = np.array(ious)
-    # Measured on these 41 penguins: 76% at IoU >= 0.8 (31 of 41; GrabCut's k-means is
-    # seeded, so the figure is exact). The goal is 80%: not reached yet. What is
-    # left: a black back on dark rock or water taken for ground (the belly alone), blurred
-    # penguins, and spills along a horizon. Asserted a little under the measure.
-    assert np.mean(ious >= 0.8) >= 0.73, ious.round(2)
+    # The goal: 80% at IoU >= 0.8. Measured on these 46 penguins: 83% (38 of 46;
+    # GrabCut's k-means is seeded, so the figure is exact), 78% before a lopsided find was
+    # looked at again centred on the click. What is left: a black back on dark rock or
+    # water taken for ground (the belly alone), blurred penguins, a lying penguin's spill.
+    assert np.mean(ious >= 0.8) >= 0.8, ious.round(2)
     assert np.median(ious) >= 0.85
 
 
@@ -69,7 +69,7 @@ def test_grabcut_rough_drag_20_percent_larger_snaps_to_the_penguin(penguins) -> 
         ious.append(_iou(result.box, gt))
     ious = np.array(ious)
     # The bound: a rough drag snaps to IoU >= 0.85, asserted for 80% of the
-    # penguins (measured 85%, 35 of 41; 80-85% with other k-means seeds). A box 20% larger
+    # penguins (measured 87%, 40 of 46; 80-85% with other k-means seeds). A box 20% larger
     # on each axis scores 1/1.44 = 0.69 before snapping.
     assert np.mean(ious >= 0.85) >= 0.8, ious.round(2)
     assert np.median(ious) >= 0.9

@@ -35,6 +35,8 @@ BAND = 0.05   # inner band of a seed box (fraction of its side) that is probably
 TIGHT = 0.8   # a find this close to the dragged box: the box was drawn tight
 SMOOTH = (5, 30, 5)  # bilateral filter (diameter, colour and space sigma) before GrabCut
 SNAP = 1.4    # a click's find is snapped again as a rough box this much larger
+LOPSIDED = 1.8  # a find reaching this many times further on one side of the click than on
+                # the other has most likely run into a neighbour (or along a horizon)
 SEED = 0      # OpenCV's RNG seed for GrabCut's k-means: the same click, the same box
 CENTRE_SEED = 0.2  # half-axes (of the box) of the sure-object seed in a rough box's middle
 SHADOW_RANGE = (0.45, 0.92)  # a shadow keeps this fraction of the ground's light
@@ -68,8 +70,8 @@ class GrabCutEngine:
             result = _from_rect(image, prompt.box, prompt) or _nothing()
         else:
             part = _from_click(image, prompt)
-            result = _nothing() if part is None else _snap(image, _extend(image, part, prompt),
-                                                           prompt)
+            result = _nothing() if part is None else _centred(
+                image, _snap(image, _extend(image, part, prompt), prompt), prompt)
         result.seconds = time.perf_counter() - start
         return result
 
@@ -134,6 +136,36 @@ def _snap(image: np.ndarray, found: SmartBoxResult, prompt: Prompt) -> SmartBoxR
     rect = _clip([x0 - px, y0 - py, x1 + px, y1 + py], w, h)
     again = _from_rect(image, rect, Prompt(negative=prompt.negative, box=rect))
     return found if again is None else again
+
+
+def _centred(image: np.ndarray, found: SmartBoxResult, prompt: Prompt) -> SmartBoxResult:
+    """Look again in a box centred on the click when the find is lopsided around it.
+
+    People click on the middle of the object they mean. A find that reaches twice as far
+    on one side of the click as on the other has usually run into a touching neighbour of
+    the same colours (two penguins side by side) or spilled along a horizon. The near side
+    is mirrored about the click, enlarged like a rough drag, and snapped; that find is
+    taken only when it lies wholly inside the centred box: a click on a penguin's head
+    gives a centred box that cuts through its body, which the find then touches, and the
+    first find (the whole penguin) is kept.
+    """
+    if found.box is None or len(prompt.positive) != 1:
+        return found
+    (cx, cy), (x0, y0, x1, y1) = prompt.positive[0], found.box
+    halves = []
+    for low, high, centre in ((x0, x1, cx), (y0, y1, cy)):
+        near, far = sorted((centre - low, high - centre))
+        halves.append((near if far > LOPSIDED * near else (high - low) / 2, far > LOPSIDED * near))
+    if not (halves[0][1] or halves[1][1]):
+        return found
+    hx, hy = SNAP * halves[0][0], SNAP * halves[1][0]
+    h, w = image.shape[:2]
+    rect = _clip([cx - hx, cy - hy, cx + hx, cy + hy], w, h)
+    again = _segment(image, rect, Prompt(negative=prompt.negative, box=rect))
+    if again is None or any(again[1]) or _tiny(again[0].box, rect):
+        return found
+    check = _snap(image, again[0], prompt)
+    return check if _same(check.box, again[0].box) else found
 
 
 def _area(box: Box) -> float:

@@ -35,14 +35,14 @@ def test_sample_video_loops_by_default_and_resume_shows_play(qtbot, live: LivePa
     assert live.pipeline.loop
     assert shows_icon(live.pause_button, QStyle.StandardPixmap.SP_MediaPause)
     live.pause_button.click()
-    qtbot.waitUntil(lambda: live.state == "paused", timeout=5000)
+    qtbot.waitUntil(lambda: live.state == "paused", timeout=20000)
     assert live.pause_button.text() == "Resume"
     assert shows_icon(live.pause_button, QStyle.StandardPixmap.SP_MediaPlay)
     live.pause_button.click()
-    qtbot.waitUntil(lambda: live.state == "running", timeout=5000)
+    qtbot.waitUntil(lambda: live.state == "running", timeout=20000)
     assert shows_icon(live.pause_button, QStyle.StandardPixmap.SP_MediaPause)
     live.stop_button.click()
-    qtbot.waitUntil(lambda: live.state == "stopped", timeout=5000)
+    qtbot.waitUntil(lambda: live.state == "stopped", timeout=20000)
 
     live.set_source(tmp_path / "clip.mp4")  # another source starts with Loop off…
     assert not live.loop_check.isChecked()

@@ -46,8 +46,8 @@ def test_snapshot_goes_to_label_and_opens_in_the_editor(qtbot, panels, clip: Pat
     assert live.snapshot_split.currentData() == TO_LABEL  # the default, on screen
     start(qtbot, live, clip)
     context = dataset_panel.context
-    with qtbot.waitSignal(live.snapshot_saved, timeout=10000) as saved, \
-            qtbot.waitSignal(context.dataset_changed, timeout=20000):
+    with qtbot.waitSignal(live.snapshot_saved, timeout=30000) as saved, \
+            qtbot.waitSignal(context.dataset_changed, timeout=30000):
         live.snapshot_button.click()
     image = saved.args[0].image
     assert image.parent == tiny_dataset.parent / "images" / "to-label"
@@ -55,13 +55,13 @@ def test_snapshot_goes_to_label_and_opens_in_the_editor(qtbot, panels, clip: Pat
     confirmation = live.snapshot_confirmation
     assert confirmation.isVisible() and "to label" in confirmation.text.text()
 
-    with qtbot.waitSignal(dataset_panel.editor.image_shown, timeout=10000):
+    with qtbot.waitSignal(dataset_panel.editor.image_shown, timeout=30000):
         confirmation.open_button.click()
     assert dataset_panel.editor.current_record.path == image
     assert dataset_panel.editor.current_record.split == TO_LABEL
 
     live.snapshot_split.setCurrentIndex(live.snapshot_split.findData("val"))
-    with qtbot.waitSignal(live.snapshot_saved, timeout=10000) as saved:
+    with qtbot.waitSignal(live.snapshot_saved, timeout=30000) as saved:
         live.snapshot_button.click()
     assert saved.args[0].image.parent == tiny_dataset.parent / "images" / "val"
     assert "val split" in confirmation.text.text()

@@ -41,6 +41,22 @@ def test_images_rank_by_uncertainty_when_they_differ() -> None:
     assert ranked[0] == "1.jpg" and ranked[-1] == "0.jpg"
 
 
+def test_equally_uncertain_images_rank_by_expected_seconds_to_fix() -> None:
+    one = _pred(0.5)  # one proposal to verify
+    crowded = _pred(0.5, 0.5, 0.5, 0.1, 0.1, 0.1)  # more to verify and three likely misses
+    assert q.uncertainty(one) == q.uncertainty(crowded)
+    assert q.expected_seconds(one) == pytest.approx(q.IMAGE_S + q.VERIFY_S)
+    assert q.expected_seconds(crowded) == pytest.approx(
+        q.IMAGE_S + 3 * q.VERIFY_S + 3 * 0.1 * q.HAND_BOX_S)
+    paths = [Path("crowded.jpg"), Path("one.jpg")]
+    seconds = [q.expected_seconds(crowded), q.expected_seconds(one)]
+    us = [q.uncertainty(crowded), q.uncertainty(one)]
+    items = q.order(paths, us, [0, 2**64 - 1], seconds=seconds)
+    assert [i.path.name for i in items] == ["one.jpg", "crowded.jpg"]
+    assert items[0].expected_s == pytest.approx(seconds[1], abs=0.05)
+    assert [i.path.name for i in q.order(paths, us, [0, 2**64 - 1])][0] == "crowded.jpg"
+
+
 def test_two_identical_images_never_take_the_top_two_places() -> None:
     paths = [Path("a.jpg"), Path("a-copy.jpg"), Path("b.jpg")]
     items = q.order(paths, [0.9, 0.9, 0.3], [0x1234, 0x1234, ~0x1234 & (2**64 - 1)])

@@ -14,11 +14,27 @@ once as it is and once mirrored left-right (boxes mapped back):
 model finds nothing at all gets ``NOTHING_FOUND`` (it may hold objects the model misses).
 For a labelled image (an option), disagreement is measured against its labels instead.
 
+**Cost**: the queue saves annotator seconds, so an image is worth its uncertainty *per
+expected second of fixing it* (cost-sensitive active learning: Settles, Craven and Friedland,
+"Active learning with real annotation costs", NIPS workshop 2008). The expected seconds come
+from the model's own plain candidates and the published per-action costs of
+``core/labelling/effort``: each candidate shown as a proposal (confidence ≥ ``SHOWN_CONF``, the
+proposals' threshold) costs one verification (accept or reject); each one below it is an
+object the user must draw with the probability its confidence says, ``conf · HAND_BOX_S``; and
+every image costs ``IMAGE_S`` more (looking at it, drawing what the model missed entirely).
+``worth = uncertainty · IMAGE_S / expected_seconds`` (0–1: an image whose expected cost is only
+``IMAGE_S`` keeps its whole uncertainty). Uncertainty alone picks the crowded images the model
+gets wrong, the dearest to fix: on the sample project the ten most uncertain images of a first
+model (5 images, mAP50 0.36) cost the simulated annotator of ``benchmarks/bench_labelling.py``
+121 s each to fix, the ten most worth-while 44 s, an average image 91 s.
+
 **Diversity**: each image's 64-bit difference hash (dHash of a 9×8 grey thumbnail). The
 queue is picked greedily, farthest-first: the next image maximises
-``(EPSILON + uncertainty) · d`` where ``d`` is its Hamming distance (0–1) to the nearest image
+``(EPSILON + worth) · d`` where ``d`` is its Hamming distance (0–1) to the nearest image
 already picked, so the second of two identical frames scores 0 and sinks. Before any model
-exists every uncertainty is 1: a diversity-only order whose first images cover the dataset.
+exists every worth is 1: a diversity-only order, which keeps near-duplicate frames of one
+video apart (it is no better than a random order at covering the generated sample project,
+whose images are all different: measured with the mean hash distance to the nearest pick).
 Ties go to the earlier path: the order is deterministic for a fixed model.
 
 Predictions and hashes are cached per image (path, size, modification time) and model
@@ -42,10 +58,14 @@ from penguin_studio.core.dataset.project import STATE_DIR, Dataset, label_path_f
 from penguin_studio.core.dataset.proposals import proposal_class_mapping
 from penguin_studio.core.errors import UserError
 from penguin_studio.core.jobs import JobContext
+from penguin_studio.core.labelling.autotrain import PROPOSAL_CONF
+from penguin_studio.core.labelling.effort import HAND_BOX_S, VERIFY_S
 
 QUEUE_DIR = Path(STATE_DIR) / "label_queue"
 MIN_CONF, CONF, MATCH_IOU, TOP_K = 0.05, 0.25, 0.5, 3
 BAND_WEIGHT, NOTHING_FOUND, EPSILON = 0.6, 0.3, 0.05
+IMAGE_S = 10.0  # expected seconds every image costs besides its candidates (see above)
+SHOWN_CONF = PROPOSAL_CONF  # candidates at or above it are shown as proposals
 GREEDY_LIMIT = 3000  # farthest-first for this many picks; the rest by their score then
 MAX_CANDIDATES = 50  # per image and prediction, in the cache
 
@@ -67,8 +87,9 @@ class QueueItem:
 
     path: Path
     rank: int  # 0 = label this one next
-    score: float  # informativeness when picked: (ε + uncertainty) · distance / (1 + ε), 0–1
+    score: float  # informativeness when picked: (ε + worth) · distance / (1 + ε), 0–1
     uncertainty: float  # 0–1 (1 for every image before any model exists)
+    expected_s: float = 0.0  # expected annotator seconds to fix it (0: no model yet)
     labelled: bool = False
 
 
@@ -138,6 +159,18 @@ def uncertainty(pred: CachedPrediction, labels: Sequence[Box] | None = None) -> 
     return BAND_WEIGHT * band + (1.0 - BAND_WEIGHT) * dis
 
 
+def expected_seconds(pred: CachedPrediction) -> float:
+    """Expected annotator seconds to fix the image's proposals (see the module docstring)."""
+    shown = sum(1 for c in pred.plain if c[1] >= SHOWN_CONF)
+    missed = sum(c[1] for c in pred.plain if MIN_CONF <= c[1] < SHOWN_CONF)
+    return IMAGE_S + VERIFY_S * shown + HAND_BOX_S * missed
+
+
+def worth(uncertain: float, seconds: float) -> float:
+    """Uncertainty per expected second, scaled so an image costing only ``IMAGE_S`` keeps it."""
+    return uncertain * IMAGE_S / max(IMAGE_S, seconds)
+
+
 # ----- diversity ---------------------------------------------------------------------------
 def dhash(path: Path) -> int:
     """64-bit difference hash of an image (near-duplicate frames differ in few bits)."""
@@ -152,12 +185,15 @@ def dhash(path: Path) -> int:
 
 
 def order(paths: Sequence[Path], uncertainties: Sequence[float], hashes: Sequence[int],
-          labelled: Sequence[bool] | None = None) -> list[QueueItem]:
-    """Greedy farthest-first order weighted by uncertainty (see the module docstring)."""
+          labelled: Sequence[bool] | None = None,
+          seconds: Sequence[float] | None = None) -> list[QueueItem]:
+    """Greedy farthest-first order weighted by worth: uncertainty per expected second
+    (``seconds``; none: uncertainty alone). See the module docstring."""
     n = len(paths)
     if n == 0:
         return []
-    u = np.asarray(uncertainties, dtype=np.float64)
+    cost = list(seconds) if seconds is not None else [0.0] * n
+    u = np.asarray([worth(x, s) for x, s in zip(uncertainties, cost, strict=True)])
     codes = np.asarray([h & 0xFFFFFFFFFFFFFFFF for h in hashes], dtype=np.uint64)
     nearest = np.ones(n)  # distance to the nearest picked image (1 before any pick)
     left = np.ones(n, dtype=bool)
@@ -174,8 +210,9 @@ def order(paths: Sequence[Path], uncertainties: Sequence[float], hashes: Sequenc
     picked += [(i, float((EPSILON + u[i]) * nearest[i])) for i in rest]
     flags = labelled or [False] * n
     top = 1.0 + EPSILON  # scores shown 0–1
-    return [QueueItem(paths[i], rank, round(score / top, 4), round(float(u[i]), 4),
-                      bool(flags[i])) for rank, (i, score) in enumerate(picked)]
+    return [QueueItem(paths[i], rank, round(score / top, 4), round(float(uncertainties[i]), 4),
+                      labelled=bool(flags[i]), expected_s=round(float(cost[i]), 1))
+            for rank, (i, score) in enumerate(picked)]
 
 
 # ----- the cache ---------------------------------------------------------------------------
@@ -294,7 +331,7 @@ def build_queue(dataset: Dataset, weights: str | Path | None = None,
     key = model_key(weights)
     predictor = None
     skipped: list[str] = []
-    paths, scores, hashes, flags = [], [], [], []
+    paths, scores, hashes, flags, seconds = [], [], [], [], []
     for done, (image, labelled) in enumerate(todo):
         ctx.step(done, len(todo), f"Scoring {image.name}")
         code = cache.get("hashes.json", image)
@@ -302,7 +339,7 @@ def build_queue(dataset: Dataset, weights: str | Path | None = None,
             if code is None:
                 code = dhash(image)
                 cache.put("hashes.json", image, code)
-            score = 1.0
+            score, cost = 1.0, 0.0
             if weights:
                 pred = _as_prediction(cache.get(f"{key}.json", image))
                 if pred is None:
@@ -311,6 +348,7 @@ def build_queue(dataset: Dataset, weights: str | Path | None = None,
                     cache.put(f"{key}.json", image, {"plain": pred.plain,
                                                      "flipped": pred.flipped})
                 score = uncertainty(pred, _labels(image) if labelled else None)
+                cost = expected_seconds(pred)
         except UserError:
             raise
         except Exception as exc:  # a broken image: left out, named once
@@ -320,11 +358,12 @@ def build_queue(dataset: Dataset, weights: str | Path | None = None,
         scores.append(score)
         hashes.append(int(code))
         flags.append(labelled)
+        seconds.append(cost)
     ctx.step(len(todo), len(todo), "Ordering")
     cache.save()
     notes = [cache.note] + ([f"Left out {len(skipped)} unreadable image(s): {skipped[0]}."]
                             if skipped else [])
-    return QueueResult(order(paths, scores, hashes, flags), str(weights or ""),
+    return QueueResult(order(paths, scores, hashes, flags, seconds), str(weights or ""),
                        " ".join(n for n in notes if n))
 
 

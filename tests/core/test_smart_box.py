@@ -329,3 +329,41 @@ def test_a_click_uses_every_core_only_on_an_idle_machine(monkeypatch) -> None:
     before = torch.get_num_threads()
     seen = sam._with_threads(2, torch.get_num_threads)
     assert seen == 2 and torch.get_num_threads() == before  # restored after the click
+
+
+@pytest.mark.slow
+def test_a_background_embedding_gives_way_and_caches_nothing(mobile_sam: Path) -> None:
+    """The next image's embedding, running, stops at the encoder's next layer when a click
+    asks (give_way): nothing cached, False returned, and the click is answered at once."""
+    import threading
+
+    engine = open_engine(mobile_sam).engine
+    image, _ = render_image(0, 1, 320)
+    other, _ = render_image(0, 2, 320)
+    engine.embed("a", image)
+    started, asked = threading.Event(), threading.Event()
+
+    def hold(*_args) -> None:  # the encoder has started on "b": hold it until asked
+        started.set()
+        asked.wait(60)
+
+    hook = engine._predictor.model.image_encoder.register_forward_pre_hook(hold)
+    done: list[bool] = []
+    prefetch = threading.Thread(target=lambda: done.append(engine.embed("b", other, True)))
+    prefetch.start()
+    try:
+        assert started.wait(120)
+        engine.give_way()
+    finally:
+        asked.set()
+        prefetch.join(120)
+        hook.remove()
+    assert done == [False] and not engine.cached("b") and engine.gave_way == 1
+    assert engine.encoder_calls == 1  # the stopped run never reached the encoder's end
+    h, w = image.shape[:2]
+    assert engine.propose("a", image, Prompt(positive=((w / 2, h / 2),))).engine
+    assert engine.embed("b", other, background=True)  # queued again, it completes
+    assert engine.cached_keys() == ["a", "b"] and engine.encoder_calls == 2
+    engine.give_way()  # a request nobody served is forgotten at the next foreground call
+    engine.propose("b", other, Prompt(positive=((w / 2, h / 2),)))
+    assert engine.embed("c", image, background=True) and engine.gave_way == 1

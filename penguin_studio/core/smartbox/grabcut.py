@@ -53,8 +53,12 @@ class GrabCutEngine:
     name = NAME
     needs_embedding = False
 
-    def embed(self, key: str, image: np.ndarray) -> None:
+    def embed(self, key: str, image: np.ndarray, background: bool = False) -> bool:
         """GrabCut has no per-image embedding: nothing to precompute."""
+        return True
+
+    def give_way(self) -> None:
+        """Nothing runs in the background to stop."""
 
     def cached(self, key: str) -> bool:
         return True

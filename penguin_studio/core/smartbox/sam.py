@@ -49,6 +49,7 @@ class SamEngine(CachedEngine):
         self.name = f"{self.model_info.label} ({path.name})"
         self._predictor = _predictor(path, self.model_info, device)
         self._predictor.model.image_encoder.register_forward_hook(self._count)
+        self._watch(self._predictor.model.image_encoder)  # a prefetch gives way to a click
         _cache_dense_pe(self._predictor.model)
 
     def _count(self, *_args: Any) -> None:
@@ -56,9 +57,11 @@ class SamEngine(CachedEngine):
 
     def _compute(self, image: np.ndarray) -> tuple[Any, tuple[int, int], float]:
         small, scale = _to_model_size(image)
-        self._predictor.set_image(small)
-        features = self._predictor.features
-        self._predictor.reset_image()
+        try:
+            self._predictor.set_image(small)
+            features = self._predictor.features
+        finally:  # also when a background embedding gave way half-way
+            self._predictor.reset_image()
         return features, small.shape[:2], scale
 
     def _answer(self, entry: tuple[Any, tuple[int, int], float], prompt: Prompt,

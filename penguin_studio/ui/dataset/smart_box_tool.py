@@ -43,9 +43,10 @@ AUTO_ACCEPT_KEY = "smart_box/auto_accept"
 DRAG_PX = 5           # a press that moves further than this is a rough drag, not a click
 DECODED_IMAGES = 2    # decoded photos kept by the worker (an 8000×6000 one is 144 MB)
 # queued jobs run highest first: a click never waits behind queued embeddings, and the
-# image on screen is embedded before the next one of the queue (a running job is not
-# interrupted: a click that comes while the next image is embedded waits for it); opening
-# the engine goes first, as every other job needs it
+# image on screen is embedded before the next one of the queue; the next image's embedding,
+# when it is already running, gives way (stops within one encoder layer and is queued
+# again) to a click or to the embedding of another image put on screen; opening the engine
+# goes first, as every other job needs it
 OPEN, CLICK, CURRENT, PREFETCH = 3, 2, 1, 0
 OUTLINE = QColor(255, 255, 255, 110)
 RUBBER = QColor("#ffd43b")
@@ -54,6 +55,7 @@ RUBBER = QColor("#ffd43b")
 class _Signals(QObject):
     opened = Signal(object, object, object)   # engine, name, note
     embedded = Signal(str, float)             # key, seconds
+    gave_way = Signal(str)                    # key of a prefetch stopped for a click
     proposed = Signal(int, object)            # request id, SmartBoxResult
     failed = Signal(str, str)                 # key, reason (the image cannot be decoded)
 
@@ -78,6 +80,7 @@ class SmartBoxWorker(QObject):
         self._engine: Any = None
         self._images: OrderedDict[str, Any] = OrderedDict()  # touched only in the worker
         self._closing = False
+        self._prefetching: str | None = None  # key of the prefetch running now, if any
 
     def _submit(self, fn: Callable[[], None], priority: int = CURRENT) -> None:
         if not self._closing:
@@ -98,6 +101,8 @@ class SmartBoxWorker(QObject):
         self._submit(job, OPEN)
 
     def embed(self, key: str, priority: int = CURRENT) -> None:
+        background = priority == PREFETCH
+
         def job() -> None:
             engine = self._engine
             if engine is None or not engine.needs_embedding or engine.cached(key):
@@ -108,9 +113,28 @@ class SmartBoxWorker(QObject):
             import time
 
             start = time.perf_counter()
-            engine.embed(key, image)
-            self.signals.embedded.emit(key, time.perf_counter() - start)
+            self._prefetching = key if background else None
+            try:
+                done = engine.embed(key, image, background=background)
+            finally:
+                self._prefetching = None
+            if done:
+                self.signals.embedded.emit(key, time.perf_counter() - start)
+            else:  # it gave way to a click: again once the click is answered
+                self.signals.gave_way.emit(key)
+                self.embed(key, PREFETCH)
+        if not background:
+            self._make_way(key)
         self._submit(job, priority)
+
+    def _make_way(self, key: str) -> None:
+        """Stop the prefetch of another image that holds the model (GUI thread): what the
+        user waits for (a click, the image on screen) comes first. Asked also when no
+        prefetch seems to run (one may be starting this instant); the engine forgets the
+        request at its next foreground call."""
+        engine = self._engine
+        if engine is not None and self._prefetching != key:
+            engine.give_way()
 
     def propose(self, request: int, key: str, prompt: Prompt) -> None:
         def job() -> None:
@@ -123,6 +147,7 @@ class SmartBoxWorker(QObject):
                 result = SmartBoxResult(None, self._engine.name,
                                         hint=f"Smart box failed: {type(exc).__name__}: {exc}")
             self.signals.proposed.emit(request, result)
+        self._make_way(key)
         self._submit(job, CLICK)
 
     def _image(self, key: str) -> Any:

@@ -249,3 +249,31 @@ def test_foreign_weights_fall_back_to_grabcut_and_say_so(qtbot, open_dataset_pan
     qtbot.waitUntil(lambda: any("Using GrabCut instead" in m for m in messages))
     assert any("notes.pt is not a PyTorch checkpoint" in m for m in messages)
     smart_box_weights.choose_weights("grabcut")
+
+
+def test_a_click_on_a_featureless_area_gives_no_box_and_a_one_line_hint(
+        qtbot, open_dataset_panel, tmp_path: Path) -> None:
+    import cv2
+    import numpy as np
+
+    from penguin_studio.core.smartbox.grabcut import HINT_NOTHING
+
+    root = tmp_path / "flat"
+    (root / "images" / "train").mkdir(parents=True)
+    (root / "labels" / "train").mkdir(parents=True)
+    cv2.imwrite(str(root / "images" / "train" / "fog.png"), np.full((240, 320, 3), 128,
+                                                                   np.uint8))
+    (root / "data.yaml").write_text("train: images/train\nval: images/train\nnames:\n"
+                                    "  0: penguin\n", encoding="utf-8")
+    smart_box_weights.choose_weights("grabcut")
+    panel = open_dataset_panel(root / "data.yaml")
+    record = open_in_editor(qtbot, panel)
+    canvas, tool = panel.editor.canvas, panel.editor.smart_box
+    messages: list[str] = []
+    panel.editor.status_message.connect(lambda text, _ms: messages.append(text))
+    qtbot.keyClick(canvas, Qt.Key.Key_S)
+    with qtbot.waitSignal(tool.result_shown, timeout=20000) as shown:
+        click(qtbot, canvas, 160, 120)
+    assert shown.args[0].box is None and tool.preview is None
+    assert messages[-1] == HINT_NOTHING and "\n" not in HINT_NOTHING
+    assert read_labels(label_path_for(record.path)) == []

@@ -4,8 +4,10 @@ Why GrabCut: it needs no download, runs in tens of milliseconds on a small crop,
 separates an object from a background of different colours, which is most of what a box
 needs. A rough box seeds it directly (outside = background). A click seeds it with a box of
 default size around the point, grown on every side the object touches until the object's
-border lies inside it. The work happens on a crop scaled down to at most ``WORK_SIDE``
-pixels, so the cost does not depend on the photo's size.
+border lies inside it, then snapped again as a rough box; a find lopsided around the click
+(it ran into a touching neighbour) is looked at once more in a box centred on the click.
+The work happens on a crop scaled down to at most ``WORK_SIDE`` pixels, so the cost does
+not depend on the photo's size (a click costs 4-10 GrabCuts, a drag 1-2).
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ The mask's outline is drawn faintly under the box, so the user sees what the eng
 All engine work (opening SAM weights, embedding an image, decoding a click) runs in a
 one-thread pool, queued jobs by priority (opening, then clicks, then the image on screen,
 then the next one); the image embedding starts as soon as an image opens (and the next
-image of the queue after it), so a click costs only the prompt decoder.
+image of the queue after it), so a click costs only the prompt decoder. The next image's
+embedding, when it is running, gives way to a click on this one.
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ sent, so the click surely comes while the prefetch runs; no sleeps.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -45,6 +47,25 @@ def _images(folder: Path) -> tuple[str, str]:
     return keys[0], keys[1]
 
 
+@contextmanager
+def _held_encoder(engine) -> Iterator[tuple[threading.Event, threading.Event]]:
+    """(started, release): the encoder's first run from here on waits on its first layer,
+    with ``started`` set, until ``release`` is set (at the latest when the block ends)."""
+    started, release = threading.Event(), threading.Event()
+
+    def hold(*_args) -> None:
+        if not started.is_set():
+            started.set()
+            release.wait(60)
+
+    hook = engine._predictor.model.image_encoder.register_forward_pre_hook(hold)
+    try:
+        yield started, release
+    finally:
+        release.set()
+        hook.remove()
+
+
 @pytest.mark.slow
 def test_a_click_does_not_wait_for_the_next_images_embedding(
         qtbot, tmp_path: Path, mobile_sam: Path) -> None:
@@ -60,24 +81,13 @@ def test_a_click_does_not_wait_for_the_next_images_embedding(
         with qtbot.waitSignal(worker.signals.embedded, timeout=120_000):
             worker.embed(current)
         engine = worker._engine
-        started, clicked = threading.Event(), threading.Event()
-
-        def hold(*_args) -> None:  # only the first run on the next image is held
-            if not started.is_set():
-                started.set()
-                clicked.wait(60)
-
-        hook = engine._predictor.model.image_encoder.register_forward_pre_hook(hold)
-        try:
+        with _held_encoder(engine) as (started, release):
             worker.embed(following, PREFETCH)
             qtbot.waitUntil(started.is_set, timeout=120_000)
             worker.propose(1, current, Prompt(positive=((160.0, 120.0),)))
-        finally:
-            clicked.set()
-        qtbot.waitUntil(lambda: ("embedded", following) in events, timeout=120_000)
-        hook.remove()
+            release.set()
+            qtbot.waitUntil(lambda: ("embedded", following) in events, timeout=120_000)
     finally:
-        clicked.set()
         worker.shutdown()
     assert events == [("embedded", current), ("gave way", following), ("proposed", 1),
                       ("embedded", following)]
@@ -97,26 +107,15 @@ def test_the_prefetch_of_the_image_put_on_screen_is_not_stopped(
         with qtbot.waitSignal(worker.signals.opened, timeout=120_000):
             worker.open(str(mobile_sam))
         engine = worker._engine
-        started, shown = threading.Event(), threading.Event()
-
-        def hold(*_args) -> None:
-            if not started.is_set():
-                started.set()
-                shown.wait(60)
-
-        hook = engine._predictor.model.image_encoder.register_forward_pre_hook(hold)
-        try:
+        with _held_encoder(engine) as (started, release):
             worker.embed(following, PREFETCH)
             qtbot.waitUntil(started.is_set, timeout=120_000)
             worker.embed(following)  # the user opened it: its embedding is now wanted
-        finally:
-            shown.set()
-        qtbot.waitUntil(lambda: following in embedded, timeout=120_000)
-        hook.remove()
+            release.set()
+            qtbot.waitUntil(lambda: following in embedded, timeout=120_000)
         worker.embed(current)
         qtbot.waitUntil(lambda: current in embedded, timeout=120_000)
     finally:
-        shown.set()
         worker.shutdown()
     assert engine.gave_way == 0 and embedded == [following, current]
     assert engine.encoder_calls == 2

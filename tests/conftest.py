@@ -96,6 +96,23 @@ def app_home(_isolated_home: Path) -> Path:
     return _isolated_home
 
 
+@pytest.fixture
+def fresh_home(_isolated_home: Path, tmp_path_factory: pytest.TempPathFactory,
+               monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty app home for this test only: no weights, settings or runs of other tests.
+
+    The session home is shared, so a test that downloads or imports weights there changes
+    what a later test finds ("no pretrained weights on this computer"). A test that writes
+    to the home, or assumes it is empty, uses this one instead. ``engine.configure`` runs
+    first: it fixes ``YOLO_CONFIG_DIR`` for the whole process, which stays the session's."""
+    from penguin_studio.core import engine
+
+    engine.configure()
+    home = tmp_path_factory.mktemp("fresh-home")
+    monkeypatch.setenv("PENGUIN_STUDIO_HOME", str(home))
+    return home
+
+
 def shared_dataset(name: str) -> Path:
     """A dataset from ../shared/data, or skip the test when it is absent (a fresh clone)."""
     path = SHARED_DATA / name

@@ -19,6 +19,13 @@ from penguin_studio.core.training import models
 NAME = "yolo11n.pt"
 
 
+@pytest.fixture(autouse=True)
+def _own_home(fresh_home: Path) -> Path:
+    """Downloads and imports land in this test's own home, never in the shared one where a
+    later test expects no pretrained weights (tests/ui/test_training_stale_state.py)."""
+    return fresh_home
+
+
 class _Server:
     """Serves one file with Range support; ``drop_after`` cuts the first answer short."""
 
@@ -76,8 +83,6 @@ def server(checkpoint: bytes, monkeypatch: pytest.MonkeyPatch) -> Iterator[_Serv
     srv = _Server(checkpoint)
     srv.thread.start()
     monkeypatch.setenv(models.BASE_URL_ENV, srv.url)
-    for path in appdirs.weights_dir().glob(f"{NAME}*"):
-        path.unlink()
     yield srv
     srv.httpd.shutdown()
     srv.httpd.server_close()
@@ -134,9 +139,7 @@ def test_not_a_checkpoint_from_server_is_rejected(server: _Server) -> None:
 
 
 def test_import_copies_and_warns_once(tiny_weights: Path, tmp_path: Path) -> None:
-    flag = appdirs.config_dir() / models.TRUST_FLAG
-    flag.unlink(missing_ok=True)
-    assert models.trust_warning_needed()
+    assert models.trust_warning_needed()  # a home of its own: the warning not yet shown
     models.acknowledge_trust_warning()
     assert not models.trust_warning_needed()
     copy = models.import_weights(tiny_weights)

@@ -27,7 +27,9 @@ def second_dataset(tiny_dataset_master: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def panel(qtbot, tiny_dataset: Path):
+def panel(qtbot, fresh_home: Path, tiny_dataset: Path):
+    """A Train panel on the tiny dataset, in an app home of its own: no pretrained weights,
+    runs or settings that another test left in the shared one."""
     from penguin_studio.ui.context import AppContext
     from penguin_studio.ui.train.panel import TrainPanel
 

@@ -55,6 +55,7 @@ from penguin_studio.core import engine
 from penguin_studio.core.errors import UserError
 from penguin_studio.core.inference.counting import write_text_atomic
 from penguin_studio.core.inference.filtering import Detections, filter_detections
+from penguin_studio.core.inference.track_chains import ChainCounts
 from penguin_studio.core.inference.track_links import TrackEnd, find_predecessor
 
 #: ultralytics' multi-object trackers offered to users (cfg yamls in ultralytics/cfg/trackers).
@@ -369,6 +370,8 @@ class TrackCounter:
         self._fps = float(fps) if fps else 0.0  # 0: measured from the frames' times
         self._steps: deque = deque(maxlen=31)  # seconds between recent frames
         self._events: list[CountEvent] = []
+        self._track_events: dict[int, list[CountEvent]] = {}  # track ID -> its events
+        self._counts = ChainCounts()  # the totals, recounted only where tracks changed
         self.records: list[TrackBox] = []
         self.series: list[tuple[float, int, int, int]] = []  # time, unique, in, out
         self.frames = 0
@@ -426,16 +429,23 @@ class TrackCounter:
         """A new line: crossings are counted from now on (earlier ones belonged to the old)."""
         with self._lock:
             self.line = line
-            self._events = [e for e in self._events if e.kind in ("enter", "exit")]
+            self._keep_events(("enter", "exit"))
             for track in self._tracks.values():
                 track.side, track.side_point = 0.0, None
 
     def set_zone(self, zone: CountingZone | None) -> None:
         with self._lock:
             self.zone = zone
-            self._events = [e for e in self._events if e.kind in ("in", "out")]
+            self._keep_events(("in", "out"))
             for track in self._tracks.values():
                 track.inside = None
+
+    def _keep_events(self, kinds: tuple[str, ...]) -> None:
+        self._events = [e for e in self._events if e.kind in kinds]
+        self._track_events = {}
+        for event in self._events:
+            self._track_events.setdefault(event.track_id, []).append(event)
+        self._counts.invalidate()
 
     def set_names(self, names: list[str]) -> None:
         """Class names, once the model is loaded (Live creates the counter before that)."""
@@ -445,6 +455,7 @@ class TrackCounter:
     def set_min_frames(self, frames: int) -> None:
         with self._lock:
             self.min_frames = max(1, int(frames))
+            self._counts.invalidate()
 
     @property
     def feed_conf(self) -> float:
@@ -501,6 +512,7 @@ class TrackCounter:
             self._unlink(self._tracks[track.child])
         track.frames += 1
         track.votes[box.cls] += 1
+        self._counts.touch(track_id)
         track.last_frame, track.last_box = frame, box.xyxy
         self._recent[track_id] = track
         center = box.center
@@ -525,7 +537,7 @@ class TrackCounter:
         if track.side and (side > 0) != (track.side > 0) and track.side_point is not None \
                 and self.line.within(track.side_point, point):
             kind = "in" if track.side > 0 else "out"
-            self._events.append(CountEvent(frame, time_s, track.track_id, kind))
+            self._add_event(CountEvent(frame, time_s, track.track_id, kind))
         track.side, track.side_point = side, point
 
     def _check_zone(self, track: _Track, point: tuple[float, float], frame: int,
@@ -535,8 +547,13 @@ class TrackCounter:
         inside = self.zone.contains(*point)
         if track.inside is not None and inside != track.inside:
             kind = "enter" if inside else "exit"
-            self._events.append(CountEvent(frame, time_s, track.track_id, kind))
+            self._add_event(CountEvent(frame, time_s, track.track_id, kind))
         track.inside = inside
+
+    def _add_event(self, event: CountEvent) -> None:
+        self._events.append(event)
+        self._track_events.setdefault(event.track_id, []).append(event)
+        self._counts.touch(event.track_id)
 
     # ----- one animal, two tracks ------------------------------------------------------------
     def _link_young(self, frame: int, time_s: float) -> None:
@@ -559,6 +576,8 @@ class TrackCounter:
 
     def _link(self, old: _Track, new: _Track, time_s: float) -> None:
         new.parent, old.child = old.track_id, new.track_id
+        self._counts.touch(old.track_id)
+        self._counts.touch(new.track_id)
         self._young.discard(new.track_id)
         _f, x, y = new.history[0]
         if self.line is not None and old.side and old.side_point is not None:
@@ -567,14 +586,17 @@ class TrackCounter:
                     and self.line.within(old.side_point, (x, y)):
                 new.link_event = CountEvent(new.first_frame, time_s, new.track_id,
                                             "in" if old.side > 0 else "out")
-                self._events.append(new.link_event)
+                self._add_event(new.link_event)
 
     def _unlink(self, new: _Track) -> None:
         if new.parent is not None:
             self._tracks[new.parent].child = None
+            self._counts.touch(new.parent)
         new.parent = None
+        self._counts.touch(new.track_id)
         if new.link_event is not None and new.link_event in self._events:
             self._events.remove(new.link_event)
+            self._track_events[new.track_id].remove(new.link_event)
         new.link_event = None
 
     def _frames_up_to(self, track: _Track) -> int:
@@ -591,14 +613,9 @@ class TrackCounter:
             track = self._tracks[track.parent]
         return track.track_id if track is not None else track_id
 
-    def _chains(self) -> dict[int, tuple[int, Counter]]:
-        """Per animal (the first track's ID): frames seen and class votes of all its tracks."""
-        chains: dict[int, tuple[int, Counter]] = {}
-        for track in self._tracks.values():
-            root = self._root(track.track_id)
-            frames, votes = chains.get(root, (0, Counter()))
-            chains[root] = (frames + track.frames, votes + track.votes)
-        return chains
+    def _fresh_counts(self) -> ChainCounts:
+        self._counts.refresh(self._tracks, self._track_events, self.min_frames)
+        return self._counts
 
     def new_segment(self) -> None:
         """The source restarted (a reconnect): a fresh tracker, the same counts, a gap."""
@@ -619,29 +636,22 @@ class TrackCounter:
     def confirmed(self) -> list[int]:
         """IDs of the animals counted (one per chain of tracks, see :meth:`_link`)."""
         with self._lock:
-            return [root for root, (frames, _v) in self._chains().items()
-                    if frames >= self.min_frames]
+            return self._fresh_counts().confirmed()
 
     def summary(self) -> CountSummary:
         with self._lock:
             return self._summary_locked()
 
     def _summary_locked(self) -> CountSummary:
-        chains = self._chains()
-        cls_of = {root: votes.most_common(1)[0][0] if votes else -1
-                  for root, (frames, votes) in chains.items() if frames >= self.min_frames}
-        unique: Counter = Counter(cls_of.values())
-        events: dict[str, Counter] = {k: Counter() for k in ("in", "out", "enter", "exit")}
-        for event in self._events:
-            root = self._root(event.track_id)
-            if root in cls_of:
-                events[event.kind][cls_of[root]] += 1
+        counts = self._fresh_counts()
+        unique, events = counts.unique, counts.events
         inside: Counter = Counter()
-        if self.zone is not None:
-            for track in self._tracks.values():
-                root = self._root(track.track_id)
-                if track.inside and track.last_frame == self._last_frame and root in cls_of:
-                    inside[cls_of[root]] += 1
+        if self.zone is not None:  # the tracks on the last frame were all seen recently
+            for track in self._recent.values():
+                chain = counts.chains.get(self._root(track.track_id))
+                if track.inside and track.last_frame == self._last_frame and chain \
+                        and chain.cls >= 0:
+                    inside[chain.cls] += 1
         per_class = {}
         for c, name in enumerate(self.names):
             per_class[name] = ClassCounts(unique[c], events["in"][c], events["out"][c],

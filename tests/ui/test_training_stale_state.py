@@ -260,6 +260,24 @@ def test_frozen_layers_are_described_in_plain_words(qtbot, panel) -> None:
     assert "Frozen here: layers 0–10" in page.parts_label.text()
 
 
+def test_an_imported_checkpoint_picked_by_name_lists_its_own_layers(
+        qtbot, panel, tiny_weights: Path) -> None:
+    """Models… → Import keeps a checkpoint under its bare name in the weights folder; picked
+    as the pretrained model, its layers are read from that file (not looked for in the
+    working directory, which left "Layer list unavailable")."""
+    shutil.copyfile(tiny_weights, appdirs.weights_dir() / "colleague.pt")
+    wiz = panel.wizard
+    page = wiz.model_page
+    page.refresh_named_models()
+    wiz.recipe_page.set_recipe("freeze")
+    page.named_radio.setChecked(True)
+    page.named_combo.setCurrentIndex(page.named_combo.findData("colleague.pt"))
+    assert page.weights == "colleague.pt"
+    qtbot.waitUntil(lambda: page.layer_list.count() > 20, timeout=30000)  # reads the file
+    assert "Backbone, layers 0–9" in page.parts_label.text()  # a yolov8n, not the yolo11 0–10
+    assert page.freeze_spin.value() == 10 and not page.weights_note.isVisibleTo(page)
+
+
 def test_compare_plot_reads_metrics_as_plain_fractions(qtbot, tiny_dataset: Path) -> None:
     from penguin_studio.ui.train.history import CompareDialog
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from penguin_studio.core import appdirs
 from penguin_studio.core.errors import UserError
+from penguin_studio.core.model_files import resolve_weights_path
 from penguin_studio.core.training import architectures, models
 from penguin_studio.core.training import runs as run_catalogue
 from penguin_studio.ui.jobs import start_job
@@ -277,14 +278,16 @@ class ModelPage(QWidget):
             except UserError as exc:  # a YAML typed as the weights: one note, no traceback
                 self._got_arch(key, None, str(exc))
                 return
-            if arch is not None or not Path(key).is_file() or self._context is None:
+            file = resolve_weights_path(key)  # an imported checkpoint is a bare name
+            if arch is not None or not file.is_file() or self._context is None:
                 self._arch_cache[key] = arch
             else:
                 self._arch_cache[key] = None
                 self.layer_list.clear()
                 self.layer_list.addItem("Reading the checkpoint…")
-                start_job(self._context, "Reading the checkpoint", _read_arch, key, quiet=True,
-                          error_dialog=False, on_done=lambda a, k=key: self._got_arch(k, a),
+                start_job(self._context, "Reading the checkpoint", _read_arch, str(file),
+                          quiet=True, error_dialog=False,
+                          on_done=lambda a, k=key: self._got_arch(k, a),
                           on_failed=lambda msg, k=key: self._got_arch(k, None, msg))
                 return
         self._apply_default_freeze()

@@ -3,13 +3,16 @@
 A simulated annotator labels a fully labelled dataset (the generated sample project by
 default, ``--data`` for any other, e.g. ../shared/data/aquarium-test) whose train labels
 are hidden (in a copy: the input is never written). It labels ``--k`` images first, then in
-rounds of ``--b`` images; after each round a proposal model is trained with the recipe
-auto-train uses (``core/labelling/autotrain.proposal_config``, time-budgeted, through the app's
-training child) and its validation mAP50 recorded. Three curves:
+rounds of ``--b`` images; after the first ``k`` and after each round a proposal model is
+trained with the recipe auto-train uses (``core/labelling/autotrain.proposal_config``,
+time-budgeted, through the app's training child) and its validation mAP50 recorded. Three
+curves:
 
 - ``manual``: random order, every box drawn by hand;
 - ``assisted_random``: random order, each image pre-labelled by the current model and fixed;
-- ``assisted_queue``: the label-next queue's order (``core/labelling/queue``), pre-labelled.
+- ``assisted_queue``: the label-next queue's order (``core/labelling/queue``), pre-labelled;
+  its first ``k`` are the queue's own order before any model exists (diversity only), as the
+  app shows them, so it trains its own first model.
 
 Fixing against the hidden ground truth (greedy matching, same class): IoU >= 0.7 accept,
 0.5-0.7 adjust, unmatched ground truth drawn, unmatched proposal rejected; each action costs
@@ -21,20 +24,31 @@ Each round's model continues the previous proposal model (auto-train's rule: the
 COCO backbone, ``--weights``, with the head trained so far) and replaces it only if its mAP50
 is better; a curve point is the mAP50 of the model in use (``trained_map50`` in the JSON
 lists each round's own). Training budgets are wall-clock seconds, as in the app: on a loaded
-machine fewer steps fit and every mAP50 is lower.
+machine fewer steps fit and every mAP50 is lower. ``--steps N`` trains about N optimizer
+steps instead (epochs from the labelled count), for comparing variants under load; it is
+not the app's recipe and the default never uses it.
+
+Why these defaults (5 first, rounds of 5, where auto-train itself starts at 10 and then
+trains every 20): the ratios are read where a curve first reaches 90% of the best mAP50, and
+on the sample project that happens within the first 20 or so images. With rounds of 10 every
+curve crossed it at its first point after the first model, so the ratio was the cost of the
+first ``k`` hand-drawn images plus one round, quantised to a round of 10; rounds of 5 resolve
+it. The first ``k`` are drawn by hand in every curve: ``first_k_seconds`` in the JSON says how
+much of each curve's total that is (the queue's diversity-only first ``k`` are other images
+than the random first ``k``, so their cost differs by the draw).
 
 Reported per curve: the annotator seconds needed to reach 90% of the best mAP50 any curve
 reached, and the ratios (goal: queue <= 0.5x manual, <= 0.85x random); where the queue got
 there and another curve never did, ``ratio_upper_bounds`` holds queue seconds / that curve's
-total. The last line is one JSON object.
+total. The last line is one JSON object (``settings`` holds the run's settings).
 
 Run::
 
-    .venv/bin/python benchmarks/bench_labelling.py --quick   # 5 trainings of 30 s: ~4 min
-    .venv/bin/python benchmarks/bench_labelling.py           # 17 trainings of 60 s: ~25 min
+    .venv/bin/python benchmarks/bench_labelling.py --quick   # 6 trainings of 25 s: ~4 min
+    .venv/bin/python benchmarks/bench_labelling.py           # 16 trainings of 60 s: ~25 min
 
-on an otherwise idle 2-core machine (``--quick``: 60 sample images, 8 first, 2 rounds of 8,
-256 px; default: 160 images, 10 first, 8 rounds of 10, 320 px).
+on an otherwise idle 2-core machine (``--quick``: 60 sample images, 4 first, 2 rounds of 4,
+256 px; default: 160 images (112 to label), 5 first, 7 rounds of 5, 320 px).
 """
 
 from __future__ import annotations
@@ -47,7 +61,6 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -60,10 +73,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, help="a fully labelled data yaml (default: sample)")
     p.add_argument("--images", type=int, default=160, help="sample images when no --data")
-    p.add_argument("--k", type=int, default=10, help="images labelled before the first model")
-    p.add_argument("--b", type=int, default=10, help="images per round")
-    p.add_argument("--rounds", type=int, default=8)
+    p.add_argument("--k", type=int, default=5, help="images labelled before the first model")
+    p.add_argument("--b", type=int, default=5, help="images per round")
+    p.add_argument("--rounds", type=int, default=7)
     p.add_argument("--budget", type=float, default=60.0, help="seconds per training")
+    p.add_argument("--steps", type=int, default=0,
+                   help="exploration only: about this many optimizer steps a training instead "
+                        "of --budget seconds (the same on a loaded machine; not the app's)")
     p.add_argument("--imgsz", type=int, default=320)
     p.add_argument("--weights", type=Path, default=SHARED_BACKBONE,
                    help="pretrained start (feature extraction); none: auto-train's own choice")
@@ -72,8 +88,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--keep", type=Path, help="work here and keep the files (default: temp)")
     args = p.parse_args(argv)
     if args.quick:
-        args.images, args.k, args.b, args.rounds = 60, 8, 8, 2
-        args.budget, args.imgsz = 30.0, 256
+        args.images, args.k, args.b, args.rounds = 60, 4, 4, 2
+        args.budget, args.imgsz = 25.0, 256
     return args
 
 
@@ -198,14 +214,24 @@ def train(data: Path, args: argparse.Namespace, name: str, state) -> float:
     from penguin_studio.core.training.job import run_training
 
     pretrained = args.weights if args.weights and Path(args.weights).is_file() else None
+    fixed = {"epochs": fixed_epochs(data, args.steps), "time": None} if args.steps else {}
     config = at.proposal_config(open_dataset(data), state, args.budget, pretrained=pretrained,
-                                imgsz=args.imgsz, name=name, cache="none")
+                                imgsz=args.imgsz, name=name, cache="none", **fixed)
     outcome = run_training(config, ctx=JobContext())
     if outcome.status != "completed":
         raise SystemExit(f"Training {name} {outcome.status}: {outcome.message}")
     result = at.keep_if_better(state, outcome.run_dir)
     return float(result.map50) if result.map50 is not None and result.map50 == result.map50 \
         else 0.0
+
+
+def fixed_epochs(data: Path, steps: int) -> int:
+    """Epochs that make about ``steps`` optimizer steps on the labelled train images."""
+    from penguin_studio.core.dataset.project import label_path_for, open_dataset
+    from penguin_studio.core.labelling.autotrain import PROPOSAL_BATCH
+
+    n = sum(1 for p in open_dataset(data).images("train") if label_path_for(p).exists())
+    return max(1, round(steps / max(1, -(-n // PROPOSAL_BATCH))))
 
 
 def proposals_for(weights: Path, images: list[str]) -> dict[str, list]:
@@ -235,25 +261,28 @@ def queue_order(data: Path, weights: Path | None, images: list[str]) -> list[str
 
 
 def run_curve(kind: str, data: Path, hidden: dict[str, list], first: list[str],
-              first_state, first_costs: dict[str, float], args: argparse.Namespace,
-              log) -> dict[str, list]:
-    """Rounds of ``args.b`` images after the shared first ``k``; returns the curve(s).
+              args: argparse.Namespace, log) -> dict[str, list]:
+    """The first ``first`` images by hand, a first model, then rounds of ``args.b`` images.
 
     A curve point is (annotator seconds so far, mAP50 of the proposal model in use): the
     best model so far, as auto-train keeps it. ``<curve>_trained`` lists each round's own.
     """
+    from penguin_studio.core.labelling.autotrain import AutoTrainState
+
     rng = random.Random(args.seed + 1)
     rest = [p for p in hidden if p not in set(first)]
     rng.shuffle(rest)
     labelled = list(first)
     for image in labelled:
         reveal(image, hidden[image])
-    state = replace(first_state)
     names = ("manual", "assisted_random") if kind == "random" else ("assisted_queue",)
-    start = [round(first_costs[names[0]], 1), round(state.best_map50 or 0.0, 4)]
-    curves: dict[str, list] = {name: [list(start)] for name in names}
-    trained: list[float] = []
-    seconds = dict(first_costs)
+    seconds = dict.fromkeys(names, sum(manual_cost(hidden[p]) for p in first))
+    state = AutoTrainState()
+    trained = [round(train(data, args, f"{kind}-first", state), 4)]
+    log(f"  {kind}: {len(first)} labelled by hand first ({seconds[names[0]]:.0f} s), "
+        f"mAP50 {trained[0]:.3f}")
+    curves: dict[str, list] = {n: [[round(seconds[n], 1), round(state.best_map50 or 0.0, 4)]]
+                               for n in names}
     for r in range(1, args.rounds + 1):
         if not rest:
             break
@@ -278,10 +307,20 @@ def run_curve(kind: str, data: Path, hidden: dict[str, list], first: list[str],
         log(f"  {kind} round {r}: {len(labelled)} labelled, mAP50 {trained[-1]:.3f} (in use "
             f"{state.best_map50 or 0.0:.3f}), "
             + ", ".join(f"{n} {seconds[n]:.0f} s" for n in names))
-    hide([p for p in labelled if p not in set(first)])
+    hide(labelled)
     for name in names:
         curves[f"{name}_trained"] = trained
     return curves
+
+
+def first_images(kind: str, data: Path, hidden: dict[str, list], k: int, seed: int) -> list[str]:
+    """The images labelled before any model: a random ``k`` for the random-order curves,
+    the queue's own diversity-only order (no model yet) for the queue's curve."""
+    if kind == "queue":
+        return queue_order(data, None, sorted(hidden))[:k]
+    order = sorted(hidden)
+    random.Random(seed).shuffle(order)
+    return order[:k]
 
 
 def seconds_to(curve: list, target: float) -> float | None:
@@ -307,6 +346,20 @@ def summarise(curves: dict[str, list]) -> dict:
             "seconds_to_90pct": reach, "ratios": ratios, "ratio_upper_bounds": bounds}
 
 
+def describe(args: argparse.Namespace, train_images: int) -> dict:
+    """The settings of this run, for the JSON and in words for the first printed line."""
+    training = (f"about {args.steps} optimizer steps a training (exploration, not the app's "
+                f"time budget)" if args.steps else f"{args.budget:.0f} s a training")
+    text = (f"{train_images} train images; {args.k} labelled by hand first (random for manual "
+            f"and assisted-random, the queue's diversity-only order for assisted-queue), then "
+            f"{args.rounds} rounds of {args.b}; {training} at {args.imgsz} px, auto-train's "
+            f"recipe")
+    return {"train_images": train_images, "k": args.k, "b": args.b, "rounds": args.rounds,
+            "budget_s": None if args.steps else args.budget, "steps": args.steps or None,
+            "imgsz": args.imgsz, "seed": args.seed, "weights": str(args.weights or ""),
+            "text": text}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
@@ -319,22 +372,12 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         data, hidden = prepare(args, work)
-        rng = random.Random(args.seed)
-        order = sorted(hidden)
-        rng.shuffle(order)
-        first = order[:args.k]
-        for image in first:
-            reveal(image, hidden[image])
-        costs = {"manual": sum(manual_cost(hidden[p]) for p in first)}
-        costs["assisted_random"] = costs["assisted_queue"] = costs["manual"]  # no model yet
-        from penguin_studio.core.labelling.autotrain import AutoTrainState
-
-        state = AutoTrainState()
-        first_map = train(data, args, "first", state)
-        log(f"{len(hidden)} train images, {args.k} labelled by hand first: mAP50 "
-            f"{first_map:.3f} ({costs['manual']:.0f} s)")
-        found = run_curve("random", data, hidden, first, state, costs, args, log)
-        found.update(run_curve("queue", data, hidden, first, state, costs, args, log))
+        settings = describe(args, len(hidden))
+        log(settings["text"])
+        found: dict[str, list] = {}
+        for kind in ("random", "queue"):
+            first = first_images(kind, data, hidden, args.k, args.seed)
+            found.update(run_curve(kind, data, hidden, first, args, log))
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -348,7 +391,9 @@ def main(argv: list[str] | None = None) -> int:
              (f"< {bounds[k]}" if k in bounds else None) for k in ratios}
     log(f"  ratios: queue/manual {shown['queue_vs_manual']} (goal <= 0.5), "
         f"queue/random {shown['queue_vs_random']} (goal <= 0.85)")
-    print(json.dumps({"benchmark": "labelling", "quick": args.quick, "curves": curves,
+    print(json.dumps({"benchmark": "labelling", "quick": args.quick, "settings": settings,
+                      "curves": curves,
+                      "first_k_seconds": {n: c[0][0] for n, c in curves.items()},
                       "trained_map50": {k[:-8]: v for k, v in found.items()
                                         if k.endswith("_trained")}, **summary,
                       "goal": {"queue_vs_manual": 0.5, "queue_vs_random": 0.85},

@@ -147,13 +147,15 @@ def _snap(image: np.ndarray, found: SmartBoxResult, prompt: Prompt) -> SmartBoxR
 def _centred(image: np.ndarray, found: SmartBoxResult, prompt: Prompt) -> SmartBoxResult:
     """Look again in a box centred on the click when the find is lopsided around it.
 
-    People click on the middle of the object they mean. A find that reaches twice as far
-    on one side of the click as on the other has usually run into a touching neighbour of
-    the same colours (two penguins side by side) or spilled along a horizon. The near side
-    is mirrored about the click, enlarged like a rough drag, and snapped; that find is
-    taken only when it lies wholly inside the centred box: a click on a penguin's head
-    gives a centred box that cuts through its body, which the find then touches, and the
-    first find (the whole penguin) is kept.
+    People click on the middle of the object they mean. A find that reaches ``LOPSIDED``
+    times further on one side of the click than on the other has usually run into a
+    touching neighbour of the same colours (two penguins side by side) or spilled along a
+    horizon. The near side is mirrored about the click, enlarged like a rough drag, and
+    snapped; that find is taken only when it lies wholly inside the centred box and snaps
+    to itself as a rough drag: a click on a penguin's head gives a centred box that cuts
+    through its body, which the find then touches or grows back into, and the first find
+    (the whole penguin) is kept (measured: clicks a quarter down each penguin of the
+    sample, 70% at IoU >= 0.8 before this look, 67% with it; centre clicks 78% -> 83%).
     """
     if found.box is None or len(prompt.positive) != 1:
         return found

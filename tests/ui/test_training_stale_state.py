@@ -36,17 +36,23 @@ def panel(qtbot, fresh_home: Path, tiny_dataset: Path):
     context = AppContext()
     with qtbot.waitSignal(context.dataset_changed, timeout=20_000):
         context.open_path(tiny_dataset)
+
+    def stop(_widget) -> None:
+        """pytest-qt closes and deletes the panel before any fixture's teardown runs, so the
+        jobs are awaited here, just before the close: a history listing that ended after
+        the deletion wrote to a deleted table (a teardown error in a random test)."""
+        for _ in range(2):  # previews and history listings, and what their results start
+            qtbot.waitUntil(lambda: not context.jobs.busy, timeout=20_000)
+            qtbot.wait(50)  # their results delivered while the widgets still exist
+        context.jobs.shutdown()
+        train.shutdown()
+        context.shutdown()
+
     train = TrainPanel(context)
-    qtbot.addWidget(train)
+    qtbot.addWidget(train, before_close_func=stop)
     train.resize(1280, 720)
     train.show()
-    yield train
-    for _ in range(2):  # previews and history listings, and what their results start
-        qtbot.waitUntil(lambda: not context.jobs.busy, timeout=20_000)
-        qtbot.wait(50)  # their results delivered while the widgets still exist
-    context.jobs.shutdown()
-    train.shutdown()
-    context.shutdown()
+    return train
 
 
 def _open(qtbot, panel, data: Path) -> None:

@@ -41,20 +41,24 @@ def test_images_rank_by_uncertainty_when_they_differ() -> None:
     assert ranked[0] == "1.jpg" and ranked[-1] == "0.jpg"
 
 
-def test_equally_uncertain_images_rank_by_expected_seconds_to_fix() -> None:
-    one = _pred(0.5)  # one proposal to verify
-    crowded = _pred(0.5, 0.5, 0.5, 0.1, 0.1, 0.1)  # more to verify and three likely misses
-    assert q.uncertainty(one) == q.uncertainty(crowded)
+def test_worth_is_the_summed_gain_per_expected_second_to_fix() -> None:
+    one, three = _pred(0.5), _pred(0.5, 0.5, 0.5)
+    assert q.gain(three) == pytest.approx(3 * q.gain(one)) == pytest.approx(3.0)
+    assert q.gain(q.CachedPrediction([], [])) == q.NOTHING_FOUND
+    # as undecided, but four sure proposals to verify and two likely misses to draw
+    dear = _pred(0.5, 0.98, 0.98, 0.98, 0.98, 0.1, 0.1)
     assert q.expected_seconds(one) == pytest.approx(q.IMAGE_S + q.VERIFY_S)
-    assert q.expected_seconds(crowded) == pytest.approx(
-        q.IMAGE_S + 3 * q.VERIFY_S + 3 * 0.1 * q.HAND_BOX_S)
-    paths = [Path("crowded.jpg"), Path("one.jpg")]
-    seconds = [q.expected_seconds(crowded), q.expected_seconds(one)]
-    us = [q.uncertainty(crowded), q.uncertainty(one)]
-    items = q.order(paths, us, [0, 2**64 - 1], seconds=seconds)
-    assert [i.path.name for i in items] == ["one.jpg", "crowded.jpg"]
+    assert q.expected_seconds(dear) == pytest.approx(
+        q.IMAGE_S + 5 * q.VERIFY_S + 2 * 0.1 * q.HAND_BOX_S)
+    paths = [Path("dear.jpg"), Path("one.jpg")]
+    gains = [q.gain(dear), q.gain(one)]
+    seconds = [q.expected_seconds(dear), q.expected_seconds(one)]
+    assert gains[0] > gains[1]
+    items = q.order(paths, gains, [0, 2**64 - 1], seconds=seconds)
+    assert [i.path.name for i in items] == ["one.jpg", "dear.jpg"]
     assert items[0].expected_s == pytest.approx(seconds[1], abs=0.05)
-    assert [i.path.name for i in q.order(paths, us, [0, 2**64 - 1])][0] == "crowded.jpg"
+    assert items[0].score == 1.0
+    assert [i.path.name for i in q.order(paths, gains, [0, 2**64 - 1])][0] == "dear.jpg"
 
 
 def test_two_identical_images_never_take_the_top_two_places() -> None:

@@ -31,6 +31,11 @@ def test_the_benchmark_reports_three_curves(tmp_path: Path, capsys) -> None:
     manual = last["curves"]["manual"][1][0]
     assert last["curves"]["assisted_random"][1][0] <= manual + 1.6 * 50
     assert set(last["ratios"]) == {"queue_vs_manual", "queue_vs_random"}
+    assert (last["settings"]["k"], last["settings"]["b"]) == (4, 3)
+    # every curve draws the same first k by hand (the protocol)
+    assert len(set(last["first_k_seconds"].values())) == 1
+    assert set(last["first_k_seconds"]) == set(last["curves"])
+    assert [len(b) for b in last["boxes_per_round"].values()] == [2, 2, 2]
 
 
 def test_the_simulated_annotator_costs_each_action() -> None:
@@ -77,3 +82,17 @@ def test_a_dataset_with_only_a_test_split_is_split_for_the_benchmark(tmp_path: P
     assert ds.names == open_dataset(source).names
     assert not any(label_path_for(Path(p)).exists() for p in hidden)  # hidden until labelled
     assert all(label_path_for(p).exists() for p in ds.images("val"))
+
+
+def test_queue_first_starts_from_the_queue_s_diversity_order(tmp_path: Path) -> None:
+    bench = _load_bench()
+    from penguin_studio.core.dataset.project import open_dataset
+    from penguin_studio.core.labelling.queue import build_queue
+
+    args = bench.parse_args(["--images", "24", "--k", "4", "--queue-first"])
+    data, hidden = bench.prepare(args, tmp_path)
+    first = bench.first_images("queue", data, hidden, args.k, args.seed)
+    expected = build_queue(open_dataset(data), None, images=[Path(p) for p in sorted(hidden)])
+    assert first == [str(i.path) for i in expected.items[:4]]
+    assert len(bench.first_images("random", data, hidden, args.k, args.seed)) == 4
+    assert bench.describe(args, len(hidden))["queue_first"] is True

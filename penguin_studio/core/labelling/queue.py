@@ -35,6 +35,9 @@ Friedland, "Active learning with real annotation costs", NIPS workshop 2008).
 images, then rounds of 5): the seconds to 90 % of the best mAP50 were 888 s in random order,
 1,682 s by uncertainty alone (it picks the crowded images the model gets wrong, the dearest to
 fix; and a different first 5), 964 s by the mean uncertainty per second, 744 s by this rule.
+One seed, and an easy sample: with seed 1 the first model already passed 90 % after one round
+in either order, and this rule's first round (25 boxes) cost 350 s where the random one
+(11 boxes) cost 121 s.
 
 **Diversity**: each image's 64-bit difference hash (dHash of a 9×8 grey thumbnail). The
 queue is picked greedily, farthest-first: the next image maximises

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 import weakref
 
@@ -38,7 +39,9 @@ def test_after_a_large_import_the_survivors_are_frozen_and_new_cycles_still_die(
     collector = gui_gc.install(app)
     kept = [_Node() for _ in range(1000)]  # long-lived objects made since the last freeze
     frozen_before = gc.get_freeze_count()
-    collector._modules_at_freeze -= gui_gc.FREEZE_AFTER_MODULES  # as if a library was imported
+    # as if a library was just imported (set, not decreased: an earlier test may have
+    # removed modules from sys.modules since the last freeze)
+    collector._modules_at_freeze = len(sys.modules) - gui_gc.FREEZE_AFTER_MODULES
     collector.check()
     assert gc.get_freeze_count() >= frozen_before + len(kept)
 

@@ -31,7 +31,7 @@ Friedland, "Active learning with real annotation costs", NIPS workshop 2008).
   model missed entirely).
 
 ``worth = gain · IMAGE_S / expected_seconds``. Measured on the sample project
-(``benchmarks/bench_labelling.py --steps 60 --rounds 4 --shared-first``: the same first 5
+(``benchmarks/bench_labelling.py --steps 60 --rounds 4``: the same first 5
 images, then rounds of 5): the seconds to 90 % of the best mAP50 were 888 s in random order,
 1,682 s by uncertainty alone (it picks the crowded images the model gets wrong, the dearest to
 fix; and a different first 5), 964 s by the mean uncertainty per second, 744 s by this rule.

@@ -175,8 +175,9 @@ def test_stop_in_first_epoch_then_resume_from_the_monitor(qtbot, window,
     assert lines[0].startswith("epoch,") and len(lines) == 1 + 2 + 2 + 10  # epochs, batches
 
 
-def test_model_manager_import_warns_once(qtbot, window, tiny_weights: Path,
+def test_model_manager_import_warns_once(fresh_home: Path, qtbot, window, tiny_weights: Path,
                                          _no_modal_boxes: list) -> None:
+    """Imports into a home of its own: the imported best.pt must not reach later tests."""
     from penguin_studio.core import appdirs
     from penguin_studio.core.training import models
 

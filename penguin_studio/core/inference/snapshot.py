@@ -173,4 +173,5 @@ def _save_proposals(dataset: Any, image_path: Path, shape: tuple[int, ...], dets
     props = proposals_from_detections(image_path, dataset.root, dets, shape, mapping,
                                       weights, conf)
     save(props)
-    return props.path, len(props.proposals), [note for note in [mapping_note(mapping)] if note]
+    note = mapping_note(mapping)
+    return props.path, len(props.proposals), [note] if note else []

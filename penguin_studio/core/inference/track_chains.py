@@ -73,7 +73,7 @@ class ChainCounts:
             self._dirty, self._everything = set(tracks), False
         roots = set()
         for track_id in self._dirty:
-            root = _root(tracks, track_id)
+            root = chain_root(tracks, track_id)
             if root != track_id and track_id in self.chains:  # now continues another track
                 self._add(self.chains.pop(track_id), -1)
             roots.add(root)
@@ -97,7 +97,8 @@ class ChainCounts:
             self.events[kind][total.cls] += sign * n
 
 
-def _root(tracks: Mapping[int, ChainTrack], track_id: int) -> int:
+def chain_root(tracks: Mapping[int, ChainTrack], track_id: int) -> int:
+    """The first track of the chain ``track_id`` belongs to (the animal's ID)."""
     track = tracks.get(track_id)
     while track is not None and track.parent is not None:
         track = tracks[track.parent]

@@ -55,7 +55,7 @@ from penguin_studio.core import engine
 from penguin_studio.core.errors import UserError
 from penguin_studio.core.inference.counting import write_text_atomic
 from penguin_studio.core.inference.filtering import Detections, filter_detections
-from penguin_studio.core.inference.track_chains import ChainCounts
+from penguin_studio.core.inference.track_chains import ChainCounts, chain_root
 from penguin_studio.core.inference.track_links import TrackEnd, find_predecessor
 
 #: ultralytics' multi-object trackers offered to users (cfg yamls in ultralytics/cfg/trackers).
@@ -608,10 +608,7 @@ class TrackCounter:
         return frames
 
     def _root(self, track_id: int) -> int:
-        track = self._tracks.get(track_id)
-        while track is not None and track.parent is not None:
-            track = self._tracks[track.parent]
-        return track.track_id if track is not None else track_id
+        return chain_root(self._tracks, track_id)
 
     def _fresh_counts(self) -> ChainCounts:
         self._counts.refresh(self._tracks, self._track_events, self.min_frames)

@@ -17,11 +17,14 @@ protocol has it ("label K images, train, and in rounds of B images choose the ne
 ``--queue-first`` starts the queue curve from the queue's own order before any model exists
 (diversity only), as the app shows it, with its own first model.
 
-Fixing against the hidden ground truth (greedy matching, same class): IoU >= 0.7 accept,
-0.5-0.7 adjust, unmatched ground truth drawn, unmatched proposal rejected; each action costs
-the published seconds of ``core/labelling/effort`` (35 s hand box, 7 s adjust as an extreme
-click, 1.6 s accept / reject as a verification). Manual and assisted-random label the same
-images in the same order, so they share their models and differ only in cost.
+Fixing against the hidden ground truth is ``core/labelling/fixing.fix_cost`` (greedy
+matching, same class): IoU >= 0.7 accept, 0.5-0.7 adjust, unmatched ground truth drawn,
+unmatched proposal rejected; each action costs the published seconds of
+``core/labelling/effort`` (35 s hand box, 7 s adjust as an extreme click, 1.6 s accept /
+reject as a verification). The proposals are those above the model's own threshold, which
+auto-train chose with the same function on the model's validation images (``autotrain.adopt``).
+Manual and assisted-random label the same images in the same order, so they share their
+models and differ only in cost.
 
 Each round's model continues the previous proposal model (auto-train's rule: the same frozen
 COCO backbone, ``--weights``, with the head trained so far) and replaces it only if its mAP50
@@ -107,38 +110,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 # ----- the simulated annotator -------------------------------------------------------------------
-def iou(a, b) -> float:
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    inter = w * h
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
-
-
-def xyxy(box) -> tuple[float, float, float, float]:
-    return (box.cx - box.w / 2, box.cy - box.h / 2, box.cx + box.w / 2, box.cy + box.h / 2)
-
-
-def fix_cost(proposals: list, truth: list) -> tuple[float, dict[str, int]]:
-    """Seconds and actions to turn ``proposals`` ((cls, xyxy)) into ``truth`` (Boxes)."""
-    from penguin_studio.core.labelling import effort as ef
-
-    pairs = sorted(((iou(p[1], xyxy(t)), i, j) for i, p in enumerate(proposals)
-                    for j, t in enumerate(truth) if p[0] == t.cls), reverse=True)
-    used_p, used_t = set(), set()
-    actions = dict.fromkeys(ef.ACTIONS, 0)
-    for value, i, j in pairs:
-        if value < 0.5 or i in used_p or j in used_t:
-            continue
-        used_p.add(i)
-        used_t.add(j)
-        actions[ef.ACCEPTED if value >= 0.7 else ef.ADJUSTED] += 1
-    actions[ef.DRAWN] += len(truth) - len(used_t)
-    actions[ef.REJECTED] += len(proposals) - len(used_p)
-    return sum(n * ef.PUBLISHED_S[a] for a, n in actions.items()), actions
-
-
 def manual_cost(truth: list) -> float:
     from penguin_studio.core.labelling import effort as ef
 
@@ -233,7 +204,7 @@ def train(data: Path, args: argparse.Namespace, name: str, state) -> float:
     outcome = run_training(config, ctx=JobContext())
     if outcome.status != "completed":
         raise SystemExit(f"Training {name} {outcome.status}: {outcome.message}")
-    result = at.keep_if_better(state, outcome.run_dir)
+    result = at.adopt(open_dataset(data), state, outcome.run_dir)
     return float(result.map50) if result.map50 is not None and result.map50 == result.map50 \
         else 0.0
 
@@ -251,15 +222,15 @@ def proposals_for(weights: Path, images: list[str]) -> dict[str, list]:
     from penguin_studio.core.dataset.images import load_image_bgr
     from penguin_studio.core.inference.filtering import filter_detections
     from penguin_studio.core.inference.predict import Predictor
-    from penguin_studio.core.labelling.autotrain import PROPOSAL_CONF
+    from penguin_studio.core.labelling.autotrain import proposal_conf
 
-    predictor = Predictor(weights)
+    predictor, conf = Predictor(weights), proposal_conf(weights)
     out = {}
     for image in images:
         pixels = load_image_bgr(image)
         h, w = pixels.shape[:2]
         raw, _ms = predictor.raw(pixels)
-        dets = filter_detections(raw, PROPOSAL_CONF, 0.7, nms=not predictor.info.end2end)
+        dets = filter_detections(raw, conf, 0.7, nms=not predictor.info.end2end)
         out[image] = [(int(c), (x1 / w, y1 / h, x2 / w, y2 / h)) for (x1, y1, x2, y2), c in
                       zip(dets.xyxy.tolist(), dets.cls.tolist(), strict=True)]
     return out
@@ -282,6 +253,8 @@ def run_curve(kind: str, data: Path, hidden: dict[str, list], first: list[str],
     of the proposal model in use): the best model so far, as auto-train keeps it.
     ``<curve>_trained`` lists each round's own.
     """
+    from penguin_studio.core.labelling.fixing import fix_cost
+
     rng = random.Random(args.seed + 1)
     rest = [p for p in hidden if p not in set(first)]
     rng.shuffle(rest)

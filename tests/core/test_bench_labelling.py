@@ -38,20 +38,6 @@ def test_the_benchmark_reports_three_curves(tmp_path: Path, capsys) -> None:
     assert [len(b) for b in last["boxes_per_round"].values()] == [2, 2, 2]
 
 
-def test_the_simulated_annotator_costs_each_action() -> None:
-    bench = _load_bench()
-    from penguin_studio.core.dataset.labels import Box
-
-    truth = [Box(0, 0.5, 0.5, 0.2, 0.2), Box(0, 0.2, 0.2, 0.1, 0.1), Box(1, 0.8, 0.8, 0.1, 0.1)]
-    proposals = [(0, (0.4, 0.4, 0.6, 0.6)),  # exact: accept
-                 (0, (0.15, 0.15, 0.30, 0.25)),  # IoU 0.67: adjust
-                 (0, (0.0, 0.9, 0.05, 0.95))]  # nothing there: reject; class 1 box: draw
-    seconds, actions = bench.fix_cost(proposals, truth)
-    assert {k: v for k, v in actions.items() if v} == {"accepted": 1, "adjusted": 1,
-                                                       "rejected": 1, "drawn": 1}
-    assert seconds == pytest.approx(1.6 + 7 + 1.6 + 35)
-
-
 def test_ratios_and_bounds_at_ninety_percent_of_the_best() -> None:
     bench = _load_bench()
     curves = {"manual": [[100, 0.1], [400, 0.5], [800, 0.6]],

@@ -12,8 +12,10 @@ time). Without a pretrained model it fine-tunes the previous proposal model, els
 scratch. It trains on the labelled images only (a list file in
 ``.penguin-studio/autotrain/``): an unlabelled image in the train split would otherwise
 teach "nothing here". When it ends, and only if its validation mAP50 beats the previous
-proposal model's, the still-unlabelled images get fresh proposals (images whose proposals the
-user already started reviewing keep theirs).
+proposal model's, it is calibrated on its validation images (``core/labelling/fixing``: the
+proposal threshold that would have cost the fewest fixing seconds there, and how many objects
+it misses, stored beside its weights) and the still-unlabelled images get fresh proposals at
+that threshold (images whose proposals the user already started reviewing keep theirs).
 
 :class:`AutoTrainScheduler` decides when: never while the user's own training runs, one
 run at a time, a trigger during a run is queued (not doubled). Its state (labelled count at
@@ -31,10 +33,11 @@ from typing import Any
 
 import yaml
 
-from penguin_studio.core.dataset.labels import atomic_write_text
+from penguin_studio.core.dataset.labels import atomic_write_text, read_labels
 from penguin_studio.core.dataset.project import Dataset, label_path_for
-from penguin_studio.core.errors import UserError
+from penguin_studio.core.errors import Cancelled, UserError
 from penguin_studio.core.jobs import JobContext
+from penguin_studio.core.labelling import fixing
 from penguin_studio.core.training import runs
 from penguin_studio.core.training.config import TrainConfig
 
@@ -131,14 +134,20 @@ class AutoTrainScheduler:
 
 
 # ----- the run ----------------------------------------------------------------------------------
-def training_yaml(dataset: Dataset) -> Path:
-    """A data yaml of the labelled images only (val: labelled val images, else every 5th)."""
+def labelled_split(dataset: Dataset) -> tuple[list[Path], list[Path]]:
+    """(train, val) of the labelled images: val the labelled val images, else every 5th."""
     labelled = set(labelled_images(dataset))
     train = [p for p in dataset.images("train") if p in labelled]
     val = [p for s in ("val", "test") for p in dataset.images(s) if p in labelled]
     if not val:
         val = train[::5]
         train = [p for p in train if p not in set(val)] or val
+    return train, val
+
+
+def training_yaml(dataset: Dataset) -> Path:
+    """A data yaml of the labelled images only (see :func:`labelled_split`)."""
+    train, val = labelled_split(dataset)
     if len(train) < 2:
         raise UserError("Auto-train needs at least 2 labelled training images.")
     folder = dataset.state_dir / DATA_DIR
@@ -234,13 +243,55 @@ def run_autotrain(ctx: JobContext, dataset: Dataset, state: AutoTrainState,
 
 def conclude(dataset: Dataset, state: AutoTrainState, run_dir: Path,
              ctx: JobContext | None = None) -> AutoTrainResult:
-    """Keep a finished proposal run's model only if its mAP50 beats the previous one's, and
-    then refresh the proposals of the images still to label."""
-    result = keep_if_better(state, run_dir)
+    """Keep a finished proposal run's model only if its mAP50 beats the previous one's
+    (:func:`adopt`), and then refresh the proposals of the images still to label."""
+    result = adopt(dataset, state, run_dir, ctx)
     if result.improved:
         result.refreshed = refresh_proposals(dataset, Path(state.model), ctx)
         result.message += f"; refreshed {result.refreshed} images."
     return result
+
+
+def adopt(dataset: Dataset, state: AutoTrainState, run_dir: Path,
+          ctx: JobContext | None = None) -> AutoTrainResult:
+    """:func:`keep_if_better`, and a model kept is calibrated on its validation images."""
+    result = keep_if_better(state, run_dir)
+    if result.improved:
+        calibration = calibrate(dataset, Path(state.model), ctx)
+        if calibration is not None:
+            result.message += (f", proposals above {calibration.conf:g} (recall "
+                               f"{calibration.recall:.0%})")
+    return result
+
+
+def validation_images(dataset: Dataset) -> list[Path]:
+    """The images the last proposal run validated on (its list file), else today's split."""
+    listed = dataset.state_dir / DATA_DIR / "val.txt"
+    try:
+        return [Path(line) for line in listed.read_text(encoding="utf-8").splitlines() if line]
+    except OSError:
+        return labelled_split(dataset)[1]
+
+
+def calibrate(dataset: Dataset, weights: Path,
+              ctx: JobContext | None = None) -> fixing.Calibration | None:
+    """The proposal threshold of ``weights`` chosen on its validation images (see
+    ``core/labelling/fixing``), stored beside them; None (the default threshold) when no
+    labelled validation image can be read."""
+    images = [p for p in validation_images(dataset) if label_path_for(p).exists()]
+    step = ctx.step if ctx is not None else None
+    try:
+        return fixing.calibrate(weights, images, lambda p: read_labels(label_path_for(p)), step)
+    except (UserError, Cancelled):
+        raise
+    except Exception:  # an unreadable image or label: the default threshold, as without val
+        return None
+
+
+def proposal_conf(weights: str | Path | None) -> float:
+    """The calibrated proposal threshold of ``weights``, else ``PROPOSAL_CONF``."""
+    found = fixing.load_calibration(weights)
+    return found.conf if found is not None else PROPOSAL_CONF
 
 
 def keep_if_better(state: AutoTrainState, run_dir: Path) -> AutoTrainResult:
@@ -263,9 +314,10 @@ def keep_if_better(state: AutoTrainState, run_dir: Path) -> AutoTrainResult:
 
 
 def refresh_proposals(dataset: Dataset, weights: Path, ctx: JobContext | None = None,
-                      conf: float = PROPOSAL_CONF) -> int:
-    """New proposals for unlabelled images nobody has started reviewing (``prelabel`` refuses
-    a model whose classes differ from the dataset's, as every proposal path does)."""
+                      conf: float | None = None) -> int:
+    """New proposals for unlabelled images nobody has started reviewing, above ``conf``
+    (default: the model's calibrated threshold, :func:`proposal_conf`). ``prelabel`` refuses
+    a model whose classes differ from the dataset's, as every proposal path does."""
     from penguin_studio.core.inference.prelabel import load_proposals, prelabel, unlabelled_images
 
     todo = []
@@ -276,5 +328,6 @@ def refresh_proposals(dataset: Dataset, weights: Path, ctx: JobContext | None = 
             props = None  # a damaged proposals file: replaced
         if props is None or len(props.pending) == len(props.proposals):
             todo.append(image)
+    conf = proposal_conf(weights) if conf is None else conf
     report = prelabel(dataset, weights, conf, ctx, images=todo, overwrite=True)
     return report.images

@@ -11,6 +11,7 @@ import pytest
 from penguin_studio.core.dataset.labels import Box
 from penguin_studio.core.labelling import autotrain as at
 from penguin_studio.core.labelling import fixing
+from penguin_studio.core.labelling import queue as q
 
 
 def test_the_annotator_costs_each_action() -> None:
@@ -71,6 +72,19 @@ def test_the_calibration_is_stored_beside_the_weights_and_goes_stale(tmp_path: P
     os.utime(weights, ns=(1, 1))
     assert fixing.load_calibration(weights) is None
     assert at.proposal_conf(weights) == at.PROPOSAL_CONF
+
+
+def test_expected_seconds_grow_with_the_objects_a_model_misses() -> None:
+    pred = q.CachedPrediction([(0, 0.9, *fixing.xyxy(_box(i))) for i in range(2)], [])
+
+    def cal(recall: float) -> fixing.Calibration:
+        return fixing.Calibration(0.05, recall, round((1 - recall) / recall, 4), {}, 1, 1)
+
+    seconds = [q.expected_seconds(pred, cal(r)) for r in (1.0, 0.5, 0.25)]
+    assert seconds[0] == pytest.approx(q.expected_seconds(pred)) == \
+        pytest.approx(q.IMAGE_S + 2 * q.VERIFY_S)
+    assert seconds[1] == pytest.approx(seconds[0] + 2 * 1.0 * q.HAND_BOX_S)
+    assert seconds[2] == pytest.approx(seconds[0] + 2 * 3.0 * q.HAND_BOX_S)
 
 
 def test_a_kept_proposal_model_is_calibrated_on_its_val_images(tiny_dataset: Path,

@@ -24,11 +24,15 @@ Friedland, "Active learning with real annotation costs", NIPS workshop 2008).
   sum, mean and maximum), plus, for a labelled image, one per box the model and the labels
   disagree on; ``NOTHING_FOUND`` when the model finds nothing.
 * *expected seconds*, from the same candidates and the published per-action costs of
-  ``core/labelling/effort``: each candidate shown as a proposal (confidence ≥ ``SHOWN_CONF``,
-  the proposals' threshold) costs one verification (accept or reject); each one below it is
-  an object the user must draw with the probability its confidence says, ``conf ·
-  HAND_BOX_S``; and every image costs ``IMAGE_S`` more (looking at it, drawing what the
-  model missed entirely).
+  ``core/labelling/effort``: each candidate shown as a proposal (confidence above the
+  model's calibrated threshold, ``core/labelling/fixing``; ``SHOWN_CONF`` for a model without
+  one) costs one verification (accept or reject); each one below it is an object the user
+  must draw with the probability its confidence says, ``conf · HAND_BOX_S``; each shown
+  proposal also brings the model's calibrated ``unseen_per_shown`` objects that no candidate
+  found (true objects missed per proposal shown, counted on its validation images), each
+  a hand-drawn box: a weak model that sees three penguins of a crowd of ten is priced for
+  the seven it will leave to the user, where before such a crowded image looked cheap; and
+  every image costs ``IMAGE_S`` more (looking at it).
 
 ``worth = gain · IMAGE_S / expected_seconds``. Measured on the sample project
 (``benchmarks/bench_labelling.py --steps 60 --rounds 4``: the same first 5
@@ -73,9 +77,11 @@ from penguin_studio.core.errors import UserError
 from penguin_studio.core.jobs import JobContext
 from penguin_studio.core.labelling.autotrain import PROPOSAL_CONF
 from penguin_studio.core.labelling.effort import HAND_BOX_S, VERIFY_S
+from penguin_studio.core.labelling.fixing import MIN_CONF, Calibration, load_calibration, xyxy
+from penguin_studio.core.labelling.fixing import iou as box_iou
 
 QUEUE_DIR = Path(STATE_DIR) / "label_queue"
-MIN_CONF, CONF, MATCH_IOU, TOP_K = 0.05, 0.25, 0.5, 3
+CONF, MATCH_IOU, TOP_K = 0.25, 0.5, 3
 BAND_WEIGHT, NOTHING_FOUND, EPSILON = 0.6, 0.3, 0.05
 IMAGE_S = 10.0  # expected seconds every image costs besides its candidates (see above)
 SHOWN_CONF = PROPOSAL_CONF  # candidates at or above it are shown as proposals
@@ -124,16 +130,6 @@ def band_score(candidates: Sequence[Candidate]) -> float:
     return float(np.mean(values)) if values else 0.0
 
 
-def _iou(a: Sequence[float], b: Sequence[float]) -> float:
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    inter = w * h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 def disagreement(first: Sequence[tuple[int, Sequence[float]]],
                  second: Sequence[tuple[int, Sequence[float]]]) -> float:
     """``1 - 2·matched / (n1 + n2)`` of two box sets (class, xyxy); 0 when both are empty."""
@@ -145,7 +141,7 @@ def disagreement(first: Sequence[tuple[int, Sequence[float]]],
         best, best_j = MATCH_IOU, -1
         for j, (cls2, box2) in enumerate(second):
             if j not in used and cls2 == cls:
-                iou = _iou(box, box2)
+                iou = box_iou(box, box2)
                 if iou >= best:
                     best, best_j = iou, j
         if best_j >= 0:
@@ -164,18 +160,22 @@ def uncertainty(pred: CachedPrediction, labels: Sequence[Box] | None = None) -> 
         return NOTHING_FOUND
     band = band_score(pred.plain + pred.flipped)
     if labels is not None:
-        truth = [(b.cls, (b.cx - b.w / 2, b.cy - b.h / 2, b.cx + b.w / 2, b.cy + b.h / 2))
-                 for b in labels]
+        truth = [(b.cls, xyxy(b)) for b in labels]
         dis = disagreement(_confident(pred.plain), truth)
     else:
         dis = disagreement(_confident(pred.plain), _confident(pred.flipped))
     return BAND_WEIGHT * band + (1.0 - BAND_WEIGHT) * dis
 
 
-def expected_seconds(pred: CachedPrediction) -> float:
-    """Expected annotator seconds to fix the image's proposals (see the module docstring)."""
-    shown = sum(1 for c in pred.plain if c[1] >= SHOWN_CONF)
-    missed = sum(c[1] for c in pred.plain if MIN_CONF <= c[1] < SHOWN_CONF)
+def expected_seconds(pred: CachedPrediction, calibration: Calibration | None = None) -> float:
+    """Expected annotator seconds to fix the image's proposals (see the module docstring);
+    ``calibration``: the model's threshold and its calibrated misses (none: ``SHOWN_CONF``,
+    no misses beyond its candidates)."""
+    conf = calibration.conf if calibration is not None else SHOWN_CONF
+    shown = sum(1 for c in pred.plain if c[1] > conf)  # as ``filter_detections`` keeps them
+    missed = sum(c[1] for c in pred.plain if MIN_CONF <= c[1] <= conf)
+    if calibration is not None:
+        missed += shown * calibration.unseen_per_shown
     return IMAGE_S + VERIFY_S * shown + HAND_BOX_S * missed
 
 
@@ -188,8 +188,7 @@ def gain(pred: CachedPrediction, labels: Sequence[Box] | None = None) -> float:
         return NOTHING_FOUND
     total = sum(1.0 - abs(c[1] - 0.5) / 0.5 for c in found)
     if labels is not None:
-        truth = [(b.cls, (b.cx - b.w / 2, b.cy - b.h / 2, b.cx + b.w / 2, b.cy + b.h / 2))
-                 for b in labels]
+        truth = [(b.cls, xyxy(b)) for b in labels]
         mine = _confident(pred.plain)
         total += disagreement(mine, truth) * (len(mine) + len(truth))
     return total
@@ -360,6 +359,7 @@ def build_queue(dataset: Dataset, weights: str | Path | None = None,
         else candidates(dataset, include_labelled)
     cache = QueueCache(dataset.state_dir, dataset.root)
     key = model_key(weights)
+    calibration = load_calibration(weights)
     predictor = None
     skipped: list[str] = []
     paths, gains, scores, hashes, flags, seconds = [], [], [], [], [], []
@@ -380,7 +380,7 @@ def build_queue(dataset: Dataset, weights: str | Path | None = None,
                                                      "flipped": pred.flipped})
                 truth = _labels(image) if labelled else None
                 score, value = uncertainty(pred, truth), gain(pred, truth)
-                cost = expected_seconds(pred)
+                cost = expected_seconds(pred, calibration)
         except UserError:
             raise
         except Exception as exc:  # a broken image: left out, named once

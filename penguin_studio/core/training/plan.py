@@ -43,9 +43,16 @@ def resolve_weights(weights: str) -> Path:
     """A local, real checkpoint for ``weights`` or a clear error (fast: no torch)."""
     path = engine.check_weights_file(weights)
     if path.suffix.lower() != ".pt":
-        raise UserError(f"Start weights must be a .pt checkpoint, not {path.name}.")
+        raise UserError(not_a_checkpoint_note(path.name))
     engine.check_checkpoint(path)
     return path
+
+
+def not_a_checkpoint_note(name: str) -> str:
+    """Why start weights that are no ``.pt`` (a model or data YAML) cannot start a run: the
+    recipes that take start weights train on from trained weights."""
+    return (f"Start weights must be a .pt checkpoint, not {name}: pick a run's "
+            f"weights/best.pt, or a pretrained model (Models…).")
 
 
 def resolve_architecture(model: str) -> str:

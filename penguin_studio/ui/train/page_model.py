@@ -30,6 +30,7 @@ from penguin_studio.core.errors import UserError
 from penguin_studio.core.model_files import resolve_weights_path
 from penguin_studio.core.training import architectures, models
 from penguin_studio.core.training import runs as run_catalogue
+from penguin_studio.core.training.plan import not_a_checkpoint_note
 from penguin_studio.ui.jobs import start_job
 
 FROZEN = QColor("#57606a")
@@ -273,9 +274,12 @@ class ModelPage(QWidget):
             return
         key = str(self.weights or "")
         if key and key not in self._arch_cache:
+            if key.lower().endswith((".yaml", ".yml")):  # the review would refuse it anyway
+                self._got_arch(key, None, not_a_checkpoint_note(Path(key).name))
+                return
             try:
                 arch = architectures.model_yaml(key)
-            except UserError as exc:  # a YAML typed as the weights: one note, no traceback
+            except UserError as exc:  # an unreadable model file: one note, no traceback
                 self._got_arch(key, None, str(exc))
                 return
             file = resolve_weights_path(key)  # an imported checkpoint is a bare name

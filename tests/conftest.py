@@ -162,16 +162,20 @@ def tiny_weights(tiny_dataset_master: Path, tmp_path_factory: pytest.TempPathFac
 def open_dataset_panel(qtbot):
     """Open a Dataset panel on a data yaml, shown and indexed (``indexed=False``: returned
     as soon as the dataset is shown, before its label index is read); ``panel.errors``
-    collects the error messages it shows. Every panel opened is shut down after the test."""
+    collects the error messages it shows. Every panel opened is shut down after the test,
+    just before pytest-qt closes and deletes it (that runs before any fixture teardown: a job
+    ending after the deletion would write to deleted widgets)."""
     from penguin_studio.ui.context import AppContext
     from penguin_studio.ui.dataset.panel import DatasetPanel
 
-    opened: list = []
+    def shut(panel) -> None:
+        panel.shutdown()
+        panel.context.shutdown()
 
     def open_panel(data: Path, indexed: bool = True):
         context = AppContext()
         panel = DatasetPanel(context)
-        qtbot.addWidget(panel)
+        qtbot.addWidget(panel, before_close_func=shut)
         panel.resize(1200, 800)
         panel.show()
         qtbot.waitExposed(panel)
@@ -182,10 +186,6 @@ def open_dataset_panel(qtbot):
                             and not panel.proposal_tools.busy, timeout=20000)
         panel.errors = []
         context.error.connect(lambda _t, msg: panel.errors.append(msg))
-        opened.append(panel)
         return panel
 
-    yield open_panel
-    for panel in opened:
-        panel.shutdown()
-        panel.context.shutdown()
+    return open_panel

@@ -80,7 +80,8 @@ def start_job(context, title: str, fn: Callable[..., Any], *args: Any,
               progress_text: str = "", done_text: Callable[[Any], str] | str | None = None,
               cancelled_text: str | None = "", strip=None, error_dialog: bool = True,
               quiet: bool = False,
-              on_ended: Callable[[JobHandle], None] | None = None) -> JobHandle:
+              on_ended: Callable[[JobHandle], None] | None = None,
+              owner: QObject | None = None) -> JobHandle:
     """Run ``fn(ctx, *args)`` off the GUI thread; every outcome reaches the status bar.
 
     ``done_text`` (a text, or a function of the result) is shown when it succeeds;
@@ -89,8 +90,12 @@ def start_job(context, title: str, fn: Callable[..., Any], *args: Any,
     logged to ``penguin_studio.jobs``. ``quiet`` shows nothing while it runs;
     ``cancelled_text`` None says nothing when it is cancelled (a newer job replaced it).
     ``on_ended(handle)`` runs once the job's thread has ended, after the outcome.
+    ``owner``: the object the callbacks belong to; once it is deleted (a panel closed while
+    its cancelled job still had results on the way) they are no longer called.
     """
     handle = JobHandle(title)
+    on_done, on_failed, on_cancelled, on_progress = (
+        _while_alive(owner, f) for f in (on_done, on_failed, on_cancelled, on_progress))
     say = context.status_message.emit
     if not quiet:
         say(progress_text or f"{title}…", 0)
@@ -141,6 +146,19 @@ def start_job(context, title: str, fn: Callable[..., Any], *args: Any,
                                        on_progress=progressed, on_cancel=cancelled,
                                        on_finished=ended)
     return handle
+
+
+def _while_alive(owner: QObject | None, fn: Callable[..., None] | None
+                 ) -> Callable[..., None] | None:
+    """``fn``, called only while ``owner`` (when given) has not been deleted."""
+    if owner is None or fn is None:
+        return fn
+    import shiboken6
+
+    def call(*args: Any) -> None:
+        if shiboken6.isValid(owner):
+            fn(*args)
+    return call
 
 
 class JobGroup(QObject):

@@ -135,3 +135,30 @@ def test_a_background_failure_leaves_the_status_bar_in_time(qtbot, monkeypatch, 
     qtbot.waitUntil(lambda: bar.currentMessage() == "", timeout=10_000)
     assert "Auto-train failed: The model file is gone." in caplog.text
     window.close()
+
+
+def test_results_for_a_deleted_owner_are_dropped(qtbot) -> None:
+    """A panel deleted while its job's results are on the way (a cancelled job that ends
+    anyway): its callbacks are not called, so nothing writes to deleted widgets; the status
+    bar, which outlives it, still hears the end."""
+    import shiboken6
+    from PySide6.QtCore import QObject
+
+    context = AppContext()
+    seen = _messages(context)
+    owner = QObject()
+    release = threading.Event()
+    calls = []
+
+    def job(ctx: JobContext) -> int:
+        release.wait(10)
+        ctx.step(1, 1, "Reading")
+        return 1
+
+    handle = start_job(context, "Read", job, owner=owner, done_text="Read.",
+                       on_done=calls.append, on_progress=lambda *a: calls.append(a))
+    shiboken6.delete(owner)
+    release.set()
+    qtbot.waitUntil(lambda: not handle.running)
+    assert calls == [] and seen[-1] == "Read."
+    context.shutdown()

@@ -77,7 +77,7 @@ class LabelIndexer(QObject):
         self._job = start_job(
             self.context, "Reading labels", lambda ctx, ds: build_index(ds, ctx), dataset,
             quiet=True, error_dialog=False, cancelled_text=None,
-            on_done=self._done, on_failed=self._failed,
+            on_done=self._done, on_failed=self._failed, owner=self,
             on_progress=lambda n, total, _m: self.progress.emit(n, total))
 
     def _failed(self, message: str) -> None:

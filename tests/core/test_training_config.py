@@ -144,6 +144,26 @@ def test_dataset_without_val_split_refused(tiny_dataset: Path) -> None:
         plan_run(TrainConfig(data=str(tiny_dataset)), write=False)
 
 
+@pytest.mark.parametrize("nc, why", [(5, "nc is 5 but 'names' lists 2"),
+                                      ("two", "nc is 'two', not a whole number")])
+def test_nc_that_contradicts_names_refused_before_training(tiny_dataset: Path, capsys,
+                                                           nc: object, why: str) -> None:
+    """ultralytics stopped inside the training child with a traceback on these."""
+    data = yaml.safe_load(tiny_dataset.read_text())
+    tiny_dataset.write_text(yaml.safe_dump({**data, "nc": nc}))
+    code, err, _ = _cli(["train", "--data", str(tiny_dataset), "--print-config"], capsys)
+    assert code == 1 and why in err and "delete the 'nc' line" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_yaml_without_names_refused_with_what_to_add(tiny_dataset: Path) -> None:
+    data = yaml.safe_load(tiny_dataset.read_text())
+    del data["names"], data["nc"]
+    tiny_dataset.write_text(yaml.safe_dump(data))
+    with pytest.raises(UserError, match="names no classes: add a 'names:' list"):
+        plan_run(TrainConfig(data=str(tiny_dataset)), write=False)
+
+
 def test_bad_numbers_refused() -> None:
     for bad, match in (({"epochs": 0}, "epochs"), ({"batch": 0}, "batch"),
                        ({"cache": "gpu"}, "cache"), ({"mode": "magic"}, "recipe")):

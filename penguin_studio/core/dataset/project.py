@@ -161,6 +161,30 @@ def open_dataset(path: str | Path) -> Dataset:
     raise DatasetError(f"{path.name} is neither a data yaml nor a folder of images.")
 
 
+def _nc_problem(nc: object, names: list[str]) -> str:
+    """Why the yaml's ``nc`` disagrees with its ``names`` (ultralytics refuses to train
+    then), or ``""``; no ``nc`` at all is fine."""
+    if nc is None:
+        return ""
+    if isinstance(nc, bool) or not isinstance(nc, int):
+        return f"nc is {nc!r}, not a whole number"
+    if nc != len(names):
+        return f"nc is {nc} but 'names' lists {len(names)} classes"
+    return ""
+
+
+def require_classes(ds: Dataset) -> None:
+    """Refuse a dataset whose yaml names no classes or whose ``nc`` contradicts its names:
+    ultralytics stops deep inside training or evaluation on both, with a traceback."""
+    name = ds.yaml_path.name if ds.yaml_path else ds.title
+    if not ds.names:
+        raise DatasetError(f"{name} names no classes: add a 'names:' list to it, such as "
+                           f"'names: [penguin, rock]' (the Dataset panel's Classes does it).")
+    if "names" in ds.problems:
+        raise DatasetError(f"{name}: {ds.problems['names']}: make 'nc' the number of "
+                           f"classes in 'names', or delete the 'nc' line.")
+
+
 def _finish_interrupted(folder: Path) -> None:
     from penguin_studio.core.dataset.journal import recover
 
@@ -181,9 +205,9 @@ def load_data_yaml(yaml_path: Path) -> Dataset:
     if ds.path_conflict is not None:  # the CLI prints it; the app shows a banner instead
         log.warning("%s Edit or remove its 'path:' line to use the images beside the yaml.",
                     ds.path_conflict.message())
-    nc = data.get("nc")
-    if isinstance(nc, int) and nc != len(names):
-        ds.problems["names"] = f"nc is {nc} but 'names' lists {len(names)} classes"
+    nc_problem = _nc_problem(data.get("nc"), names)
+    if nc_problem:
+        ds.problems["names"] = nc_problem
     for split in SPLITS:
         spec = split_spec(data, split)
         if spec is None or spec == "" or spec == []:

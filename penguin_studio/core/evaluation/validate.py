@@ -23,7 +23,7 @@ import numpy as np
 
 from penguin_studio.core import appdirs
 from penguin_studio.core.dataset import datayaml
-from penguin_studio.core.dataset.project import Dataset, open_dataset
+from penguin_studio.core.dataset.project import Dataset, open_dataset, require_classes
 from penguin_studio.core.errors import UserError
 from penguin_studio.core.evaluation.results import (
     CURVE_KEYS,
@@ -77,6 +77,7 @@ def _dataset_with_split(data: str | Path, split: str) -> Dataset:
     if dataset.yaml_path is None:
         raise UserError(f"{dataset.root} has no data yaml: evaluation needs labelled splits. "
                         "Open or create the project's data.yaml first.")
+    require_classes(dataset)
     if not dataset.splits.get(split):
         reason = dataset.problems.get(split, "it is not in the data yaml")
         have = ", ".join(s for s, imgs in dataset.splits.items() if imgs) or "none"

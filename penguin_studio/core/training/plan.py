@@ -12,6 +12,7 @@ from pathlib import Path
 
 from penguin_studio.core import engine
 from penguin_studio.core.dataset import Dataset, datayaml, open_dataset
+from penguin_studio.core.dataset.project import require_classes
 from penguin_studio.core.errors import UserError
 from penguin_studio.core.training import architectures, runs
 from penguin_studio.core.training.config import TrainConfig
@@ -34,8 +35,7 @@ def open_training_dataset(data: str | Path) -> Dataset:
             what = "no 'val' split (validation runs after every epoch)" if split == "val" \
                 else "no 'train' split"
             raise UserError(f"{ds.yaml_path.name} has {what}: add one to the data yaml.")
-    if not ds.names:
-        raise UserError(f"{ds.yaml_path.name} names no classes.")
+    require_classes(ds)
     return ds
 
 

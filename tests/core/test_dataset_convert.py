@@ -166,6 +166,24 @@ def test_yolo_zip_round_trip(tiny_dataset: Path, tmp_path: Path) -> None:
         import_yolo_zip(out, tmp_path / "unzipped")
 
 
+def test_zip_into_an_unusable_folder_is_one_clear_error(tiny_dataset: Path,
+                                                        tmp_path: Path) -> None:
+    """A destination under a file (or read-only) and a file as destination raised
+    NotADirectoryError/PermissionError tracebacks; a folder given as the zip too."""
+    out = tmp_path / "penguins.zip"
+    export_yolo_zip(open_dataset(tiny_dataset), out)
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine")
+    with pytest.raises(UserError, match="Cannot extract penguins.zip into .*Pick an empty "
+                                        "folder you can write to"):
+        import_yolo_zip(out, a_file / "sub")
+    with pytest.raises(UserError, match="notes.txt is a file: pick an empty folder"):
+        import_yolo_zip(out, a_file)
+    assert a_file.read_text() == "mine"
+    with pytest.raises(DatasetError, match="is a folder, not a zip file"):
+        import_yolo_zip(tmp_path, tmp_path / "dest")
+
+
 def test_zip_with_unsafe_paths_is_refused(tmp_path: Path) -> None:
     evil = tmp_path / "evil.zip"
     with zipfile.ZipFile(evil, "w") as zf:

@@ -79,6 +79,11 @@ def _add_entry(zf: zipfile.ZipFile, entry, used: set[str], report: ConversionRep
 def import_yolo_zip(zip_path: str | Path, dest: str | Path) -> Dataset:
     """Extract an Ultralytics dataset zip into the empty (or new) folder ``dest`` and open it."""
     zip_path, dest = Path(zip_path).expanduser(), Path(dest).expanduser().resolve()
+    if zip_path.is_dir():
+        raise DatasetError(f"{zip_path} is a folder, not a zip file: open it as a dataset "
+                           f"instead, or pick the .zip file.")
+    if dest.exists() and not dest.is_dir():
+        raise UserError(f"{dest} is a file: pick an empty folder to extract into.")
     if dest.exists() and any(dest.iterdir()):
         raise UserError(f"{dest} is not empty: pick an empty folder to extract into.")
     try:
@@ -95,6 +100,9 @@ def import_yolo_zip(zip_path: str | Path, dest: str | Path) -> Dataset:
         raise DatasetError(f"{zip_path} does not exist.") from None
     except zipfile.BadZipFile as exc:
         raise DatasetError(f"{zip_path.name} is not a valid zip file ({exc}).") from exc
+    except OSError as exc:  # an unwritable or full destination, a folder under a file
+        raise UserError(f"Cannot extract {zip_path.name} into {dest}: "
+                        f"{exc.strerror or exc}. Pick an empty folder you can write to.") from exc
     return open_dataset(_find_yaml(dest))
 
 

@@ -151,6 +151,29 @@ def test_import_copies_and_warns_once(tiny_weights: Path, tmp_path: Path) -> Non
         models.import_weights(bogus)
 
 
+def test_import_refuses_what_no_panel_can_use(tmp_path: Path) -> None:
+    """A state dict and a classification model were imported without a word (and failed
+    when picked later); a folder was reported as 'File not found'."""
+    import torch
+
+    from penguin_studio.core import engine
+
+    state = tmp_path / "state.pt"
+    torch.save({"a": torch.zeros(2)}, state)
+    classifier = tmp_path / "classifier.pt"
+    engine.ultralytics_module().YOLO("yolov8n-cls.yaml").save(str(classifier))
+    with pytest.raises(UserError, match="state.pt is a PyTorch file but not a YOLO model"):
+        models.import_weights(state)
+    with pytest.raises(UserError, match="classifier.pt is a classification model, not a "
+                                        "detection model"):
+        models.import_weights(classifier)
+    folder = tmp_path / "run.pt"
+    folder.mkdir()
+    with pytest.raises(UserError, match="is a folder: pick the .pt file inside it"):
+        models.import_weights(folder)
+    assert list(appdirs.weights_dir().glob("*.pt")) == []
+
+
 def test_unknown_model_name() -> None:
     with pytest.raises(UserError, match="Unknown model 'yolo99.pt'"):
         models.download_model("yolo99.pt")

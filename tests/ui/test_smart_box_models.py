@@ -6,6 +6,7 @@ from pathlib import Path
 
 import torch
 
+from penguin_studio.core import appdirs
 from penguin_studio.core.training import models
 from penguin_studio.ui.context import AppContext
 from penguin_studio.ui.train.models_dialog import ModelManagerDialog
@@ -51,10 +52,10 @@ def test_a_foreign_file_is_not_taken_as_sam_weights(qtbot, tmp_path, monkeypatch
     qtbot.addWidget(dialog)
     other = tmp_path / "notes-model.pt"
     torch.save({"fc.weight": torch.zeros(1)}, other)
-    dialog.import_file(str(other), confirm=False)
-    dialog.select("notes-model.pt")
-    dialog.smart.use_button.click()
-    assert "not Segment Anything weights" in dialog.message.text()
+    dialog.import_file(str(other), confirm=False)  # refused: no panel could use it
+    assert "not a YOLO model" in dialog.message.text()
+    assert "or Segment Anything weights" in dialog.message.text()
+    assert not (appdirs.weights_dir() / other.name).exists()
     assert smart_box_weights.chosen_weights() == "grabcut"
     dialog.shutdown()
     context.jobs.shutdown()

@@ -24,6 +24,7 @@ from penguin_studio.core import appdirs, engine
 from penguin_studio.core.errors import Cancelled, UserError
 from penguin_studio.core.filemodes import give_mode
 from penguin_studio.core.jobs import JobContext
+from penguin_studio.core.model_files import describe_weights_problem
 from penguin_studio.core.smartbox import weights as smartbox_weights
 
 BASE_URL_ENV = "PENGUIN_STUDIO_WEIGHTS_URL"
@@ -252,12 +253,30 @@ def acknowledge_trust_warning() -> None:
     (appdirs.config_dir() / TRUST_FLAG).write_text("shown\n", encoding="utf-8")
 
 
+def _check_importable(source: Path) -> None:
+    """Only what the app can use goes into the weights folder: a YOLO detection model or
+    Segment Anything weights. A state dict or a classification model imported without a
+    word failed later, when picked for training or detection."""
+    problem = describe_weights_problem(source, trained=False)
+    if problem is None:
+        return
+    try:
+        smartbox_weights.identify(source)
+    except UserError:
+        raise UserError(f"{problem.rstrip('.')}, or Segment Anything weights for Smart "
+                        f"box.") from None
+
+
 def import_weights(source: str | Path) -> Path:
     """Copy a checkpoint into the weights folder (atomically) and return its new path."""
     source = Path(source).expanduser()
+    if source.is_dir():
+        raise UserError(f"{source} is a folder: pick the .pt file inside it (a run's "
+                        f"weights/best.pt).")
     if not source.is_file():
         raise UserError(f"File not found: {source}")
     engine.check_checkpoint(source)
+    _check_importable(source)
     folder = appdirs.weights_dir()
     dest = folder / source.name
     if dest.exists():

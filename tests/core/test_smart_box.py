@@ -106,6 +106,20 @@ def test_a_box_never_leaves_the_image(penguins) -> None:
         assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h
 
 
+def test_a_find_beside_the_click_is_kept_not_looked_at_again() -> None:
+    """GrabCut can lose the piece under the click and keep a neighbouring one, so the find
+    may lie beside the click (seen on an aquarium photo). The second, click-centred look
+    mirrors the find's near side about the click; beside it that side is negative, and the
+    look once divided by a zero-sized box. Such a find is returned as it is."""
+    from penguin_studio.core.smartbox import grabcut
+    from penguin_studio.core.smartbox.prompt import SmartBoxResult
+
+    image, _ = render_image(0, 1, 320)
+    found = SmartBoxResult((100.0, 60.0, 170.0, 110.0), grabcut.NAME)
+    for click in ((95.0, 112.0), (100.0, 120.0), (175.0, 58.0)):
+        assert grabcut._centred(image, found, Prompt(positive=(click,))) is found
+
+
 def test_featureless_area_gives_no_box_and_a_hint() -> None:
     flat = np.full((240, 320, 3), 128, np.uint8)
     result = GrabCutEngine().propose("k", flat, Prompt(positive=((160, 120),)))

@@ -160,6 +160,8 @@ def _centred(image: np.ndarray, found: SmartBoxResult, prompt: Prompt) -> SmartB
     if found.box is None or len(prompt.positive) != 1:
         return found
     (cx, cy), (x0, y0, x1, y1) = prompt.positive[0], found.box
+    if not (x0 <= cx <= x1 and y0 <= cy <= y1):
+        return found  # the find lies beside the click (its piece under the click was lost)
     halves = []
     for low, high, centre in ((x0, x1, cx), (y0, y1, cy)):
         near, far = sorted((centre - low, high - centre))
@@ -240,6 +242,8 @@ def _segment(image: np.ndarray, rect: Box, prompt: Prompt, sure: list | None = N
     """
     h, w = image.shape[:2]
     rw, rh = rect[2] - rect[0], rect[3] - rect[1]
+    if rw < 1 or rh < 1:
+        return None  # no area left inside the image
     margin = max(4.0, 0.25 * max(rw, rh))
     crop = _clip([rect[0] - margin, rect[1] - margin, rect[2] + margin, rect[3] + margin], w, h)
     x0, y0 = int(crop[0]), int(crop[1])

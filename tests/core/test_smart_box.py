@@ -331,18 +331,31 @@ def test_fastsam_picks_the_smallest_mask_under_the_click_and_the_best_for_a_box(
 
 
 def test_a_click_uses_every_core_only_on_an_idle_machine(monkeypatch) -> None:
+    """SAM's decoder (torch) and GrabCut (OpenCV) take both cores only while nothing else
+    keeps them busy, and leave the thread counts as they found them (ultralytics turns
+    OpenCV's threads off on import: a click must not depend on that)."""
+    import cv2
     import torch
 
-    from penguin_studio.core.smartbox import sam
+    from penguin_studio.core.smartbox import click_threads as ct
 
-    monkeypatch.setattr(sam.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(sam.os, "getloadavg", lambda: (0.4, 0.5, 0.5))
-    assert sam.decode_threads() == 2
-    monkeypatch.setattr(sam.os, "getloadavg", lambda: (7.5, 8.0, 8.0))  # a shared CI box
-    assert sam.decode_threads() == 1
+    monkeypatch.setattr(ct.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(ct.os, "getloadavg", lambda: (0.4, 0.5, 0.5))
+    assert ct.click_threads() == 2
+    monkeypatch.setattr(ct.os, "getloadavg", lambda: (7.5, 8.0, 8.0))  # a shared CI box
+    assert ct.click_threads() == 1
     before = torch.get_num_threads()
-    seen = sam._with_threads(2, torch.get_num_threads)
-    assert seen == 2 and torch.get_num_threads() == before  # restored after the click
+    assert ct.with_torch_threads(2, torch.get_num_threads) == 2
+    assert torch.get_num_threads() == before  # restored after the click
+    cv_before = cv2.getNumThreads()
+    assert ct.with_opencv_threads(1, cv2.getNumThreads) == 1
+    assert cv2.getNumThreads() == cv_before
+    seen = []
+    monkeypatch.setattr(ct.os, "getloadavg", lambda: (0.1, 0.1, 0.1))
+    monkeypatch.setattr(cv2, "grabCut", lambda *a: seen.append(cv2.getNumThreads()))
+    image, _ = render_image(0, 1, 320)
+    GrabCutEngine().propose("k", image, Prompt(box=(40.0, 40.0, 120.0, 120.0)))
+    assert seen and set(seen) == {2}  # the whole click ran with both cores
 
 
 @pytest.mark.slow

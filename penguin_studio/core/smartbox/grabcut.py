@@ -17,6 +17,7 @@ import time
 import cv2
 import numpy as np
 
+from penguin_studio.core.smartbox.click_threads import click_threads, with_opencv_threads
 from penguin_studio.core.smartbox.prompt import Box, Prompt, SmartBoxResult, mask_to_result
 
 NAME = "GrabCut"
@@ -68,18 +69,22 @@ class GrabCutEngine:
     def propose(self, key: str, image: np.ndarray, prompt: Prompt) -> SmartBoxResult:
         """The box for ``prompt`` on ``image`` (BGR uint8), or a hint when none is found."""
         start = time.perf_counter()
-        h, w = image.shape[:2]
-        prompt = prompt.inside(w, h)
-        if prompt.is_empty():
-            result = SmartBoxResult(None, NAME, hint="Click on the object, inside the image.")
-        elif prompt.box is not None:
-            result = _from_rect(image, prompt.box, prompt) or _nothing()
-        else:
-            part = _from_click(image, prompt)
-            result = _nothing() if part is None else _centred(
-                image, _snap(image, _extend(image, part, prompt), prompt), prompt)
+        result = with_opencv_threads(click_threads(), _propose, image, prompt)
         result.seconds = time.perf_counter() - start
         return result
+
+
+def _propose(image: np.ndarray, prompt: Prompt) -> SmartBoxResult:
+    h, w = image.shape[:2]
+    prompt = prompt.inside(w, h)
+    if prompt.is_empty():
+        return SmartBoxResult(None, NAME, hint="Click on the object, inside the image.")
+    if prompt.box is not None:
+        return _from_rect(image, prompt.box, prompt) or _nothing()
+    part = _from_click(image, prompt)
+    if part is None:
+        return _nothing()
+    return _centred(image, _snap(image, _extend(image, part, prompt), prompt), prompt)
 
 
 def _nothing() -> SmartBoxResult:

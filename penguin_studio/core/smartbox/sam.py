@@ -17,7 +17,6 @@ image and measured ~20 ms more a click on 2 loaded cores).
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -28,11 +27,11 @@ import numpy as np
 from penguin_studio.core import engine
 from penguin_studio.core.errors import NotACheckpointError
 from penguin_studio.core.smartbox.cache import CACHE_IMAGES, CachedEngine
+from penguin_studio.core.smartbox.click_threads import click_threads, with_torch_threads
 from penguin_studio.core.smartbox.prompt import Prompt, SmartBoxResult, mask_to_result
 from penguin_studio.core.smartbox.weights import ASK, SamModel, identify
 
 MODEL_SIZE = 1024
-SPARE_LOAD = 0.25  # a click uses every core while the 1-minute load stays this far under
 NOTHING = "SAM found no object here: click elsewhere on it, or drag a rough box."
 
 
@@ -67,7 +66,7 @@ class SamEngine(CachedEngine):
     def _answer(self, entry: tuple[Any, tuple[int, int], float], prompt: Prompt,
                 size: tuple[int, int]) -> SmartBoxResult:
         features, shape, scale = entry
-        found = _with_threads(decode_threads(), self._decode, features, shape, scale, prompt)
+        found = with_torch_threads(click_threads(), self._decode, features, shape, scale, prompt)
         if found is None:
             return SmartBoxResult(None, self.name, hint=NOTHING)
         mask, score, gain = found
@@ -103,36 +102,6 @@ class SamEngine(CachedEngine):
             crop = full[:round(shape[0] * gain), :round(shape[1] * gain)]
             mask = (crop > predictor.model.mask_threshold).cpu().numpy()
         return mask, float(scores[best]), gain
-
-
-def decode_threads() -> int:
-    """Torch threads for one click: all cores when the machine is otherwise idle, else one.
-
-    The user waits for a click while the window sits idle, so both cores of a 2-core laptop
-    can decode it (64 ms instead of 102 ms, measured with MobileSAM at load 1.5). When other
-    processes keep the cores busy, a second thread spins waiting for a core: the same click
-    took 2-2.8 s instead of 0.3 s at load 9. The embedding keeps ultralytics' one thread.
-    """
-    cores = os.cpu_count() or 1
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):  # no load average (Windows): stay safe
-        return 1
-    return cores if cores > 1 and load < cores - SPARE_LOAD else 1
-
-
-def _with_threads(threads: int, fn: Any, *args: Any) -> Any:
-    """``fn(*args)`` with torch using ``threads`` threads, the previous count restored."""
-    import torch
-
-    before = torch.get_num_threads()
-    if threads == before:
-        return fn(*args)
-    torch.set_num_threads(threads)
-    try:
-        return fn(*args)
-    finally:
-        torch.set_num_threads(before)
 
 
 def _cache_dense_pe(model: Any) -> None:

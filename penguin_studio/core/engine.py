@@ -21,7 +21,7 @@ from types import ModuleType
 from typing import Any
 
 from penguin_studio.core import appdirs
-from penguin_studio.core.errors import NotACheckpointError, UserError
+from penguin_studio.core.errors import NotACheckpointError, UserError, unreadable_reason
 from penguin_studio.core.model_files import (  # noqa: F401 - NAMED_MODELS: public here too
     NAMED_MODELS,
     describe_weights_problem,
@@ -240,7 +240,8 @@ def _check_model_yaml(path: Path) -> None:
     except yaml.YAMLError as exc:
         raise UserError(yaml_error_message(exc, path.name)) from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"Cannot read {path.name}: {exc}") from exc
+        raise UserError(f"Cannot read {path.name}: {unreadable_reason(exc)}. Pick a .pt "
+                        f"checkpoint or a model architecture such as yolov8n.yaml.") from exc
     if not isinstance(data, dict) or "backbone" not in data:
         raise NotACheckpointError(
             f"{path.name} is not a model: pick a .pt checkpoint (a run's weights/best.pt) "

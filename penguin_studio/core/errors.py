@@ -22,3 +22,16 @@ class NotACheckpointError(UserError):
 
 class DatasetError(UserError):
     """A dataset (data yaml, folder, label file) cannot be opened."""
+
+
+def unreadable_reason(exc: BaseException) -> str:
+    """Why a file could not be read as text, in words: ``str(exc)`` of a decode error or a
+    folder read as a file ("'utf-8' codec can't decode byte 0x80…", "[Errno 21] Is a
+    directory: '…'") tells a user neither what is wrong nor what to pick instead."""
+    if isinstance(exc, IsADirectoryError):
+        return "it is a folder, not a file"
+    if isinstance(exc, UnicodeDecodeError):
+        return "it is not a text file (binary data, or not UTF-8)"
+    if isinstance(exc, OSError):
+        return (exc.strerror or str(exc)).lower()
+    return str(exc)

@@ -166,6 +166,13 @@ def test_yolo_zip_round_trip(tiny_dataset: Path, tmp_path: Path) -> None:
         import_yolo_zip(out, tmp_path / "unzipped")
 
 
+def test_coco_import_of_the_images_folder_says_which_file_to_pick(tmp_path: Path) -> None:
+    """Giving the images folder as the COCO file printed "[Errno 21] Is a directory"."""
+    with pytest.raises(DatasetError, match="it is a folder, not a file. Pick the COCO "
+                                           "annotations file"):
+        import_coco(tmp_path, images_dir=tmp_path)
+
+
 def test_zip_into_an_unusable_folder_is_one_clear_error(tiny_dataset: Path,
                                                         tmp_path: Path) -> None:
     """A destination under a file (or read-only) and a file as destination raised

@@ -11,7 +11,7 @@ from conftest import shared_dataset
 
 from penguin_studio.core.dataset import open_dataset
 from penguin_studio.core.dataset.index import LabelStatus, build_index
-from penguin_studio.core.dataset.project import create_project, label_path_for
+from penguin_studio.core.dataset.project import create_project, label_path_for, load_data_yaml
 from penguin_studio.core.errors import DatasetError
 
 
@@ -49,6 +49,19 @@ def test_yaml_pointing_nowhere_says_which_path(tmp_path: Path) -> None:
         open_dataset(tmp_path / "broken.yaml")
     with pytest.raises(DatasetError, match="does not exist"):
         open_dataset(tmp_path / "absent.yaml")
+
+
+def test_binary_yaml_and_folder_named_yaml_say_what_they_are(tmp_path: Path) -> None:
+    """Once "Cannot read …: 'utf-8' codec can't decode byte 0x80 in position 1" and
+    "[Errno 21] Is a directory: '…'": neither says what is wrong nor what to pick."""
+    (tmp_path / "data.yaml").write_bytes(bytes(range(128, 256)) * 8)
+    with pytest.raises(DatasetError, match="data.yaml: it is not a text file .*Pick the "
+                                           "dataset's data.yaml") as info:
+        open_dataset(tmp_path / "data.yaml")
+    assert "codec" not in str(info.value)
+    (tmp_path / "odd.yaml").mkdir()
+    with pytest.raises(DatasetError, match="odd.yaml: it is a folder, not a file"):
+        load_data_yaml(tmp_path / "odd.yaml")
 
 
 def test_path_that_does_not_exist_is_reported(tiny_dataset: Path) -> None:

@@ -98,6 +98,17 @@ def test_unknown_hyperparameter_refused_with_its_name(tmp_path: Path, capsys) ->
     assert code == 1 and "'momentun'" in err and seconds < 2
 
 
+def test_binary_hyp_file_and_folder_say_what_to_pick(tiny_dataset: Path, tmp_path: Path,
+                                                     capsys) -> None:
+    hyp = tmp_path / "hyp.yaml"
+    hyp.write_bytes(bytes(range(128, 256)))
+    for given, why in ((hyp, "it is not a text file"), (tmp_path, "it is a folder")):
+        code, err, _ = _cli(["train", "--data", str(tiny_dataset), "--hyp", str(given),
+                             "--print-config"], capsys)
+        assert code == 1 and why in err and "Pick a YAML file" in err
+        assert "codec" not in err and "Errno" not in err
+
+
 def test_hyp_file_may_not_override_run_settings(tmp_path: Path) -> None:
     hyp = tmp_path / "hyp.yaml"
     hyp.write_text("epochs: 300\n")

@@ -31,7 +31,7 @@ from penguin_studio.core.dataset.conversion import (
 from penguin_studio.core.dataset.images import ImageReadError, image_size
 from penguin_studio.core.dataset.labels import Box, atomic_write_text
 from penguin_studio.core.dataset.project import Dataset
-from penguin_studio.core.errors import DatasetError
+from penguin_studio.core.errors import DatasetError, unreadable_reason
 from penguin_studio.core.jobs import JobContext
 from penguin_studio.core.outputs_guard import check_output_file
 
@@ -86,7 +86,9 @@ def _load(json_path: Path) -> dict:
     except FileNotFoundError:
         raise DatasetError(f"{json_path} does not exist.") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"Cannot read {json_path}: {exc}") from exc
+        raise DatasetError(f"Cannot read {json_path}: {unreadable_reason(exc)}. Pick the "
+                           f"COCO annotations file (.json); its images folder goes to "
+                           f"--images.") from exc
     except json.JSONDecodeError as exc:
         raise DatasetError(f"{json_path.name} is not valid JSON (line {exc.lineno}: "
                            f"{exc.msg}).") from exc

@@ -32,7 +32,7 @@ from typing import Protocol
 import yaml
 
 from penguin_studio.core.dataset.labels import atomic_write_text
-from penguin_studio.core.errors import DatasetError, UserError
+from penguin_studio.core.errors import DatasetError, UserError, unreadable_reason
 
 SplitSpec = str | list[str]
 #: The splits a data yaml names, in the order ultralytics documents them.
@@ -46,7 +46,9 @@ def read_yaml_mapping(yaml_path: Path) -> dict:
     except FileNotFoundError:
         raise DatasetError(f"{yaml_path} does not exist.") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"Cannot read {yaml_path}: {exc}") from exc
+        raise DatasetError(f"Cannot read {yaml_path}: {unreadable_reason(exc)}. Pick the "
+                           f"dataset's data.yaml (a text file) or the folder that holds "
+                           f"it.") from exc
     except yaml.YAMLError as exc:
         raise DatasetError(yaml_error_message(exc, yaml_path.name)) from exc
     if not isinstance(data, dict):

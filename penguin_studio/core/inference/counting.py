@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from penguin_studio.core.errors import UserError
+from penguin_studio.core.errors import UserError, unreadable_reason
 from penguin_studio.core.inference.predict import Predictions
 
 #: EXIF tags: DateTimeOriginal (in the Exif sub-IFD) and the plain DateTime fallback.
@@ -175,7 +175,8 @@ def read_census_csv(path: str | Path) -> Census:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"Cannot read {path.name}: {exc}") from exc
+        raise UserError(f"Cannot read {path.name}: {unreadable_reason(exc)}. Pick a census "
+                        f"CSV written by counting.") from exc
     rows = list(csv.reader(lines))
     if not rows or tuple(rows[0][:2]) != FIXED_COLUMNS or rows[0][-1] != "total":
         raise UserError(f"{path.name} is not a census CSV (expected the columns "

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from penguin_studio.core.dataset.datayaml import load_yaml_text
-from penguin_studio.core.errors import UserError
+from penguin_studio.core.errors import UserError, unreadable_reason
 
 
 def read_yaml_file(path: Path, missing: str, unreadable: str) -> Any:
@@ -23,5 +23,6 @@ def read_yaml_file(path: Path, missing: str, unreadable: str) -> Any:
     except FileNotFoundError:
         raise UserError(f"{missing}: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{unreadable} {path.name}: {exc}") from exc
+        raise UserError(f"{unreadable} {path.name}: {unreadable_reason(exc)}. Pick a YAML "
+                        f"file (plain text, 'key: value' lines).") from exc
     return load_yaml_text(text, path.name)

@@ -191,6 +191,26 @@ def test_zip_into_an_unusable_folder_is_one_clear_error(tiny_dataset: Path,
         import_yolo_zip(tmp_path, tmp_path / "dest")
 
 
+def test_export_to_a_folder_or_under_a_file_says_what_to_give(tiny_dataset: Path,
+                                                              tmp_path: Path) -> None:
+    """The errors said 'Is a directory' / 'File exists. … your edit is kept' (the label
+    editor's words) for an export given a folder, or a path under a file."""
+    ds = open_dataset(tiny_dataset)
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    with pytest.raises(UserError, match="exports: it is a folder: give a file name"):
+        export_coco(ds, folder)
+    with pytest.raises(UserError, match="exports is a folder: give the zip a file name"):
+        export_yolo_zip(ds, folder)
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine")
+    with pytest.raises(UserError, match="a file of that name .*is in the way. Pick a folder"
+                       ) as info:
+        export_coco(ds, a_file / "out.json")
+    assert "edit is kept" not in str(info.value) and a_file.read_text() == "mine"
+    assert list(folder.iterdir()) == []
+
+
 def test_zip_with_unsafe_paths_is_refused(tmp_path: Path) -> None:
     evil = tmp_path / "evil.zip"
     with zipfile.ZipFile(evil, "w") as zf:

@@ -206,7 +206,7 @@ def test_failed_save_keeps_the_edit_and_says_so(qtbot, panel: DatasetPanel, monk
 
     def refuse(path, boxes):
         raise LabelWriteError(f"Cannot write in {Path(path).parent}: Read-only file system. "
-                              "Check the folder is writable; your edit is kept.")
+                              "Check the folder is writable.")  # core's words: no editor
 
     monkeypatch.setattr("penguin_studio.ui.dataset.label_document.write_labels", refuse)
     canvas, editor = panel.editor.canvas, panel.editor
@@ -214,6 +214,7 @@ def test_failed_save_keeps_the_edit_and_says_so(qtbot, panel: DatasetPanel, monk
     drag(qtbot, canvas, (10, 10), (70, 70))
     assert editor.save_banner.isVisible()
     assert "Read-only" in editor.save_banner.label.text()
+    assert "Your edit is kept" in editor.save_banner.label.text()  # the editor adds it
     assert label.read_text(encoding="utf-8") == before
     assert editor.doc.undo_stack.count() == 1  # the edit is kept
     monkeypatch.undo()

@@ -140,9 +140,12 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except (FileExistsError, NotADirectoryError) as exc:  # a file where a folder should be
+        raise LabelWriteError(f"Cannot write in {path.parent}: a file of that name (or above "
+                              f"it) is in the way. Pick a folder.") from exc
     except OSError as exc:
         raise LabelWriteError(f"Cannot write in {path.parent}: {exc.strerror}. "
-                              "Check the folder is writable; your edit is kept.") from exc
+                              "Check the folder is writable.") from exc
     try:
         give_mode(fd, path)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
@@ -152,8 +155,9 @@ def atomic_write_text(path: str | Path, text: str) -> None:
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise LabelWriteError(f"Cannot write {path.name}: {exc.strerror}. "
-                              "Your edit is kept; try again.") from exc
+        why = "it is a folder: give a file name" if path.is_dir() else \
+            f"{exc.strerror}; try again"
+        raise LabelWriteError(f"Cannot write {path}: {why}.") from exc
 
 
 def write_labels(path: str | Path, boxes: list[Box]) -> None:

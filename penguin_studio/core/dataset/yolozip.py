@@ -32,6 +32,9 @@ def export_yolo_zip(dataset: Dataset, out_zip: str | Path, splits: list[str] | N
     ctx = ctx or JobContext()
     out_zip = check_output_file(Path(out_zip).expanduser().resolve(), dataset,
                                 what="the dataset zip")
+    if out_zip.is_dir():
+        raise UserError(f"{out_zip} is a folder: give the zip a file name, such as "
+                        f"{out_zip / (dataset.title + '.zip')}.")
     report = ConversionReport(names=list(dataset.names), output=out_zip)
     entries = [e for e in build_index(dataset).entries if splits is None or e.split in splits]
     tmp = out_zip.with_name(f".{out_zip.name}.partial")

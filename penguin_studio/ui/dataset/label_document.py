@@ -133,8 +133,8 @@ class LabelDocument(QObject):
                 self._remove_file()
             else:
                 write_labels(self.label_path, self.boxes)
-        except LabelWriteError as exc:
-            self.save_error = str(exc)
+        except LabelWriteError as exc:  # the editor holds the boxes: say the edit is safe
+            self.save_error = f"{exc} Your edit is kept; try again."
         else:
             self.save_error = None
             self._disk_stamp = self._stamp()
@@ -145,8 +145,8 @@ class LabelDocument(QObject):
         try:
             self.label_path.unlink(missing_ok=True)
         except OSError as exc:
-            raise LabelWriteError(f"Cannot remove {self.label_path.name}: {exc.strerror}. "
-                                  "Your edit is kept; try again.") from exc
+            raise LabelWriteError(f"Cannot remove {self.label_path.name}: "
+                                  f"{exc.strerror}.") from exc
 
     def reset_broken_file(self) -> Path | None:
         """The user's explicit reset: keep the broken file as ``.bak``, start empty."""

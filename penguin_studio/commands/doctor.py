@@ -119,7 +119,8 @@ def _print_report(dataset, findings, fix_report, list_all: bool) -> None:
             continue
         shown = items if list_all else items[:MAX_LISTED]
         for f in shown:
-            where = f.label if f.line and f.label else (f.image or f.label or "")
+            about_label = f.line or f.check.startswith("label-")  # the file to open
+            where = f.label if about_label and f.label else (f.image or f.label or "")
             line = f":{f.line}" if f.line else ""
             print(f"  {where}{line}  {f.message}" if where else f"  {f.message}")
         if len(items) > len(shown):

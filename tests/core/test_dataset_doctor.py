@@ -166,6 +166,21 @@ def test_cli_exit_codes_and_json(crafted: Path, tiny_dataset: Path, tmp_path: Pa
     assert "coords-outside" not in {f["check"] for f in doc["findings"] if f["fixable"]}
 
 
+def test_unreadable_label_is_listed_by_its_label_file(tiny_dataset: Path,
+                                                      capsys: pytest.CaptureFixture) -> None:
+    """A binary label file and a folder named like one were listed by their image's path,
+    so users opened the (fine) image to look for the problem."""
+    labels = tiny_dataset.parent / "labels" / "train"
+    binary, folder = sorted(labels.glob("*.txt"))[:2]
+    binary.write_bytes(bytes(range(256)))
+    folder.unlink()
+    folder.mkdir()
+    assert main(["doctor", str(tiny_dataset), "--no-hash"]) == 1
+    out = capsys.readouterr().out
+    assert f"  {binary}  is not a text file" in out
+    assert f"  {folder}  cannot be read (it is a folder, not a file)" in out
+
+
 def test_cancel_stops_the_doctor_and_the_index(tiny_dataset: Path) -> None:
     from penguin_studio.core.dataset.index import build_index
     from penguin_studio.core.errors import Cancelled

@@ -45,6 +45,7 @@ from penguin_studio.core.dataset.images import (
 from penguin_studio.core.dataset.labels import LabelParseError, decode_label_bytes, parse_fields
 from penguin_studio.core.dataset.parallel import thread_map
 from penguin_studio.core.dataset.project import SPLITS, Dataset, label_path_for
+from penguin_studio.core.errors import unreadable_reason
 from penguin_studio.core.jobs import JobContext
 
 #: ultralytics accepts these Pillow formats (IMG_FORMATS plus "jpeg2000").
@@ -292,7 +293,7 @@ def check_label(image: Path, split: str, nc: int,
     except FileNotFoundError:
         return [_finding("unlabelled", "no label file: not annotated yet", **where)], set()
     except OSError as exc:
-        return [_finding("label-unreadable", f"cannot be read ({exc.strerror or exc})",
+        return [_finding("label-unreadable", f"cannot be read ({unreadable_reason(exc)})",
                          **where)], set()
     try:
         text = decode_label_bytes(raw, label)

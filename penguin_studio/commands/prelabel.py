@@ -39,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     from penguin_studio.core.jobs import JobContext
 
     if not 0.0 < args.conf < 1.0:
-        raise UserError(f"--conf must be between 0 and 1 (not {args.conf}).")
+        raise UserError(f"--conf must be between 0 and 1, both left out (not {args.conf}): "
+                        f"at 0 every faint guess would be proposed; try 0.25.")
     weights = check_weights_file(args.weights)
     dataset = open_dataset(args.data)
     images = dataset.unique_images() if args.all_images else None

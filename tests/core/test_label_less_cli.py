@@ -56,6 +56,10 @@ def test_prelabel_bad_input_is_one_line(tiny_dataset: Path, tmp_path: Path,
     assert cli.main(["prelabel", str(tiny_dataset), "--weights", str(text), "--conf",
                      "2"]) == 1
     assert "--conf must be between 0 and 1" in capsys.readouterr().err
+    # 0 is refused too: the message said "between 0 and 1 (not 0.0)", which reads as wrong
+    assert cli.main(["prelabel", str(tiny_dataset), "--weights", str(text), "--conf",
+                     "0"]) == 1
+    assert "both left out (not 0.0)" in capsys.readouterr().err
 
 
 def test_prelabel_and_next_refuse_a_model_of_other_classes(tiny_dataset: Path,

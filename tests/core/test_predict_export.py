@@ -29,6 +29,19 @@ def test_cli_export_onnx_and_check(tiny_weights, tmp_path, capfd):
     assert report.check.boxes_pt == report.check.boxes_onnx
 
 
+def test_export_that_cannot_write_beside_the_model_says_what_to_do(tiny_weights, tmp_path,
+                                                                   capfd):
+    """The error was the exporter's '[Errno 1] Operation not permitted: …/best.onnx'."""
+    weights = tmp_path / "best.pt"
+    shutil.copy(tiny_weights, weights)
+    (tmp_path / "best.onnx").mkdir()  # in the way, as a read-only folder would be
+    assert main(["export", "--weights", str(weights)]) == 1
+    err = capfd.readouterr().err.strip().splitlines()[-1]
+    assert err == (f"error: Cannot write {tmp_path / 'best.onnx'}: it is a folder, not a "
+                   f"file. The export goes beside the model: copy the model into a folder "
+                   f"you can write to and export the copy.")
+
+
 def test_export_refuses_what_is_not_a_checkpoint(tmp_path, capfd):
     fake = tmp_path / "model.pt"
     fake.write_bytes(b"\x00" * 64)
@@ -36,3 +49,4 @@ def test_export_refuses_what_is_not_a_checkpoint(tmp_path, capfd):
         export_model(fake)
     assert main(["export", "--weights", str(tmp_path / "missing.pt")]) == 1
     assert capfd.readouterr().err.startswith("error: Weights file not found")
+

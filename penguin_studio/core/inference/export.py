@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from penguin_studio.core.errors import UserError
+from penguin_studio.core.errors import UserError, unreadable_reason
 from penguin_studio.core.jobs import JobContext
 
 FORMATS = ("onnx",)
@@ -72,6 +72,11 @@ def export_model(weights: str | Path, fmt: str = "onnx", imgsz: int | None = Non
     try:
         exported = Path(model.export(format=fmt, imgsz=size, simplify=True, dynamic=False,
                                      verbose=False, device="cpu"))
+    except OSError as exc:  # the .onnx goes beside the weights: that folder is read-only
+        target = exc.filename or Path(weights).with_suffix(f".{fmt}")
+        raise UserError(f"Cannot write {target}: {unreadable_reason(exc)}. The export goes "
+                        f"beside the model: copy the model into a folder you can write to "
+                        f"and export the copy.") from exc
     except Exception as exc:  # the exporter raises many kinds; say what failed
         raise UserError(f"ONNX export of {Path(weights).name} failed: {exc}") from exc
     ctx.step(2, 3, "Checking the exported file with onnxruntime")

@@ -298,3 +298,5 @@ def test_cli_runs_a_saved_config_and_flags_override_it(tiny_dataset: Path, tmp_p
 def test_cli_resume_of_a_folder_that_is_no_run(tmp_path: Path, capsys) -> None:
     code, err, seconds = _cli(["train", "--resume", str(tmp_path)], capsys)
     assert code == 1 and "not a training run folder" in err and seconds < 2
+    code, err, _ = _cli(["train", "--resume", str(tmp_path / "typo")], capsys)
+    assert code == 1 and "typo does not exist: pick a run folder" in err

@@ -132,6 +132,9 @@ def resumable_last(run_dir: Path) -> Path:
     again (then also reads the checkpoint's own epoch count, which needs torch). A "running"
     status of the calling process itself (the child) does not count as busy.
     """
+    if not run_dir.is_dir():
+        raise UserError(f"{run_dir} does not exist: pick a run folder, such as "
+                        f"<dataset>/runs/freeze-yolo11n.")
     if not (run_dir / CONFIG_FILE).is_file():
         if (run_dir / "args.yaml").is_file():
             raise UserError(f"{run_dir.name} was not started by Penguin Studio; resume it "

@@ -49,6 +49,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from penguin_studio.commands.val import check_model_flags
+    from penguin_studio.core.engine import check_trained_weights
     from penguin_studio.core.errors import UserError
     from penguin_studio.core.inference.predict import source_kind
     from penguin_studio.core.inference.tracking import CountingLine
@@ -62,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--min-frames must be 1 or more.")
     line = CountingLine.parse(args.line) if args.line else None
     _check_outputs(args)
+    check_trained_weights(args.weights)
     kind = _kind(args.source, source_kind)
     if kind in ("folder", "image"):
         return _census(args, line)

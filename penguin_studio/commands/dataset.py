@@ -119,9 +119,9 @@ def _next(args: argparse.Namespace) -> int:
     ds = open_dataset(args.data)
     weights = args.weights
     if weights:
-        from penguin_studio.core.engine import check_weights_file
+        from penguin_studio.core.engine import check_trained_weights
 
-        weights = check_weights_file(weights)
+        weights = check_trained_weights(weights)
     else:
         weights = newest_model(ds.yaml_path or ds.root, ds.root)
     result = build_queue(ds, weights, include_labelled=args.labelled)

@@ -24,9 +24,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from penguin_studio.commands.val import check_model_flags, ultralytics_output_to_stderr
+    from penguin_studio.core.engine import check_trained_weights
     from penguin_studio.core.inference.export import export_model
 
     check_model_flags(args)
+    check_trained_weights(args.weights)
     with ultralytics_output_to_stderr():
         report = export_model(args.weights, args.format, imgsz=args.imgsz,
                               check_image=args.check_image)

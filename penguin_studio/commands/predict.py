@@ -40,9 +40,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from penguin_studio.commands.val import check_model_flags, ultralytics_output_to_stderr
+    from penguin_studio.core.engine import check_trained_weights
     from penguin_studio.core.inference import outputs, predict
 
     check_model_flags(args)
+    check_trained_weights(args.weights)
     with ultralytics_output_to_stderr():  # stdout: only our own table or JSON
         preds = predict.predict_source(args.weights, args.source, imgsz=args.imgsz,
                                        augment=args.augment, backend=args.backend)

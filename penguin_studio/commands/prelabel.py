@@ -33,7 +33,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from penguin_studio.core.dataset.project import open_dataset
-    from penguin_studio.core.engine import check_weights_file
+    from penguin_studio.core.engine import check_trained_weights
     from penguin_studio.core.errors import UserError
     from penguin_studio.core.inference.prelabel import prelabel
     from penguin_studio.core.jobs import JobContext
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0.0 < args.conf < 1.0:
         raise UserError(f"--conf must be between 0 and 1, both left out (not {args.conf}): "
                         f"at 0 every faint guess would be proposed; try 0.25.")
-    weights = check_weights_file(args.weights)
+    weights = check_trained_weights(args.weights)
     dataset = open_dataset(args.data)
     images = dataset.unique_images() if args.all_images else None
     report = prelabel(dataset, weights, args.conf, JobContext(progress=_printer()),

@@ -32,12 +32,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from penguin_studio.core.engine import check_trained_weights
     from penguin_studio.core.errors import UserError
     from penguin_studio.core.evaluation import evaluate
 
     check_model_flags(args)
     if args.batch < 1:
         raise UserError("--batch must be at least 1.")
+    check_trained_weights(args.weights)
     with ultralytics_output_to_stderr():  # stdout: only our own table or JSON
         result = evaluate(args.weights, args.data, split=args.split, imgsz=args.imgsz,
                           batch=args.batch)
@@ -66,6 +68,7 @@ def check_model_flags(args: argparse.Namespace) -> None:
     """The flags every model command shares, checked one way: ``--conf`` and ``--iou``
     between 0 and 1 (where the command has them), ``--imgsz`` at least 32 pixels."""
     from penguin_studio.core.errors import UserError
+
 
     for name in ("conf", "iou"):
         if hasattr(args, name):

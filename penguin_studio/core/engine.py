@@ -165,6 +165,16 @@ def check_weights_file(path: str | Path) -> Path:
     return candidate.resolve() if candidate.exists() else candidate
 
 
+def check_trained_weights(path: str | Path) -> Path:
+    """:func:`check_weights_file` for what uses a model's learned boxes (detect, evaluate,
+    count, export, propose): an architecture YAML builds an untrained model there, and its
+    empty results would pass for a model that learned nothing."""
+    problem = describe_weights_problem(str(path).strip(), trained=True)
+    if problem is not None:
+        raise NotACheckpointError(problem)
+    return check_weights_file(path)
+
+
 def load_model(weights: str | Path, task: str = "detect") -> Any:
     """Load a YOLO model from a checkpoint or model YAML, with a clear error for bad files."""
     path = check_weights_file(weights)

@@ -121,12 +121,12 @@ def test_bad_inputs_get_one_clear_line(tiny_weights, tiny_dataset_master, tmp_pa
     assert "--conf must be between 0 and 1" in capfd.readouterr().err
 
 
-def test_yaml_without_class_names_is_one_clear_line(tiny_dataset, tmp_path, capfd):
+def test_yaml_without_class_names_is_one_clear_line(tiny_dataset, tiny_weights, capfd):
     """ultralytics raised a KeyError traceback ('0-class dataset') from inside val()."""
     data = yaml.safe_load(tiny_dataset.read_text())
     del data["names"], data["nc"]
     tiny_dataset.write_text(yaml.safe_dump(data))
-    assert main(["val", "--weights", str(tmp_path / "unused.pt"), "--data",
+    assert main(["val", "--weights", str(tiny_weights), "--data",
                  str(tiny_dataset)]) == 1
     err = capfd.readouterr().err
     assert err.startswith("error: data.yaml names no classes: add a 'names:' list")

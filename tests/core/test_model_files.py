@@ -73,6 +73,24 @@ def test_text_yaml_video_folder_empty_and_missing_files_say_what_they_are(
     assert describe_weights_problem("yolov8n.yaml", trained=False) is None
 
 
+@pytest.mark.parametrize("command", [
+    ["predict", "--source", "IMG"], ["count", "--source", "IMG"], ["export"],
+    ["val", "--data", "DATA"], ["prelabel", "DATA"], ["dataset", "next", "DATA"]])
+def test_commands_that_use_learned_boxes_refuse_an_architecture(command: list[str],
+                                                               tiny_dataset: Path,
+                                                               capsys) -> None:
+    """'--weights yolov8n.yaml' built an untrained model and predicted nothing, or scored
+    mAP 0, with exit 0: it passed for a model that learned nothing."""
+    from penguin_studio import cli
+
+    image = next((tiny_dataset.parent / "images" / "val").glob("*.jpg"))
+    args = [{"IMG": str(image), "DATA": str(tiny_dataset)}.get(a, a) for a in command]
+    assert cli.main([*args, "--weights", "yolov8n.yaml"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == ("error: yolov8n.yaml names an untrained architecture: pick a trained .pt "
+                   "file, such as a training run's weights/best.pt.")
+
+
 def test_a_damaged_checkpoint_is_called_damaged(tmp_path: Path) -> None:
     real = SHARED_DATA / "weights" / "yolov5nu-coco-backbone.pt"
     if not real.exists():

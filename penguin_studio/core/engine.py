@@ -14,6 +14,7 @@ lazily: importing ``penguin_studio.core.engine`` itself costs nothing.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -256,6 +257,42 @@ def _check_model_yaml(path: Path) -> None:
         raise NotACheckpointError(
             f"{path.name} is not a model: pick a .pt checkpoint (a run's weights/best.pt) "
             f"or a model architecture such as yolov8n.yaml.")
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_NO_VALID = re.compile(r"No valid images found in (?P<cache>\S+?)\.?\n(?P<issues>.*)", re.S)
+_CORRUPT = re.compile(r"(?P<file>[^\s:][^:\n]*): ignoring corrupt image/label: (?P<why>[^\n]*)")
+_NO_LABELS = re.compile(r"No labels found in (?P<cache>\S+?)\.? See ")
+
+
+def explain_ultralytics_error(exc: BaseException) -> UserError | None:
+    """A :class:`UserError` for what ultralytics raises on a dataset the user can fix, deep
+    in building its dataloader (a RuntimeError/ValueError with a traceback); None for the
+    rest. The split is named from the label cache ultralytics names (``labels/val.cache``)."""
+    text = _ANSI.sub("", str(exc))
+    found = _NO_VALID.search(text)
+    if found:
+        split = _split_of_cache(found["cache"])
+        first = _CORRUPT.search(found["issues"])
+        example = f" (first: {Path(first['file']).name}: {first['why'].strip()})" if first \
+            else ""
+        return UserError(f"No image of the {split} split can be used: ultralytics skipped "
+                         f"every one as a corrupt image or label{example}. Run 'penguin-studio "
+                         f"doctor' on the dataset (or the Dataset panel's Doctor) to see them "
+                         f"all.")
+    found = _NO_LABELS.search(text)
+    if found:
+        split = _split_of_cache(found["cache"])
+        return UserError(f"No image of the {split} split has a label file: ultralytics trains "
+                         f"only on labelled images. Label some in the Dataset panel (or "
+                         f"propose boxes with 'penguin-studio prelabel'), then train.")
+    return None
+
+
+def _split_of_cache(cache: str) -> str:
+    """``labels/val.cache`` → ``val``; Roboflow's ``valid/labels.cache`` → ``valid``."""
+    path = Path(cache)
+    return path.parent.name if path.stem == "labels" else path.stem
 
 
 def check_checkpoint(path: Path) -> None:

@@ -131,3 +131,19 @@ def test_yaml_without_class_names_is_one_clear_line(tiny_dataset, tiny_weights, 
     err = capfd.readouterr().err
     assert err.startswith("error: data.yaml names no classes: add a 'names:' list")
     assert len(err.strip().splitlines()) == 1
+
+
+def test_split_of_only_broken_images_is_one_clear_line(tiny_dataset, tiny_weights, capfd):
+    """ultralytics raised 'RuntimeError: No valid images found in …/val.cache' with a
+    traceback when every image of the split was damaged."""
+    for image in (tiny_dataset.parent / "images" / "val").iterdir():
+        image.write_bytes(b"")  # zero bytes, as an interrupted copy leaves them
+    assert main(["val", "--weights", str(tiny_weights), "--data", str(tiny_dataset),
+                 "--imgsz", "64"]) == 1
+    err = capfd.readouterr().err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("error: No image of the val split can be used: ultralytics "
+                           "skipped every one as a corrupt image or label (first: ")
+    assert last.endswith("Run 'penguin-studio doctor' on the dataset (or the Dataset "
+                         "panel's Doctor) to see them all.")

@@ -167,6 +167,21 @@ def test_nc_that_contradicts_names_refused_before_training(tiny_dataset: Path, c
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
+def test_split_without_any_label_file_is_one_clear_line(tiny_dataset: Path, tmp_path: Path,
+                                                        capfd) -> None:
+    """The training child ended on 'ValueError: train: No labels found in …/train.cache'
+    with its traceback (capfd: the child writes to the inherited stderr)."""
+    shutil.rmtree(tiny_dataset.parent / "labels" / "train")
+    code, err, _ = _cli(["train", "--data", str(tiny_dataset), "--mode", "scratch", "--model",
+                         "yolov8n.yaml", "--epochs", "1", "--imgsz", "64", "--batch", "2",
+                         "--device", "cpu", "--project", str(tmp_path / "runs")], capfd)
+    assert code == 1 and "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (
+        "error: No image of the train split has a label file: ultralytics trains only on "
+        "labelled images. Label some in the Dataset panel (or propose boxes with "
+        "'penguin-studio prelabel'), then train.")
+
+
 def test_yaml_without_names_refused_with_what_to_add(tiny_dataset: Path) -> None:
     data = yaml.safe_load(tiny_dataset.read_text())
     del data["names"], data["nc"]

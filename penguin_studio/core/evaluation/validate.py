@@ -58,9 +58,15 @@ def evaluate(weights: str | Path, data: str | Path, split: str = "val",
     extra: dict[str, Any] = {"imgsz": imgsz} if imgsz else {}
     if device:
         extra["device"] = device
-    metrics = model.val(validator=_recording_validator(), data=str(data_yaml), split=split,
-                        batch=batch, plots=plots, verbose=False, exist_ok=True,
-                        project=str(data_yaml.parent), name="val", **extra)
+    try:
+        metrics = model.val(validator=_recording_validator(), data=str(data_yaml),
+                            split=split, batch=batch, plots=plots, verbose=False,
+                            exist_ok=True, project=str(data_yaml.parent), name="val", **extra)
+    except (RuntimeError, ValueError) as exc:  # a split ultralytics finds nothing usable in
+        known = engine.explain_ultralytics_error(exc)
+        if known is None:
+            raise
+        raise known from exc
     names = [str(model.names[k]) for k in sorted(model.names)]
     result = _build(metrics, names, split)
     result.weights = Path(str(getattr(model, "ckpt_path", None) or weights))

@@ -267,6 +267,9 @@ def error_event(exc: Exception) -> Event:
     """The ``error`` event a child ends with: the message alone for a problem the user can
     fix (:class:`UserError`), else the exception with its traceback (also on stderr, in the
     log). The training and the tuning child both end on it."""
+    from penguin_studio.core.engine import explain_ultralytics_error
+
+    exc = explain_ultralytics_error(exc) or exc
     if isinstance(exc, UserError):
         return {"type": "error", "message": str(exc), "user": True}
     traceback.print_exc()

@@ -141,6 +141,9 @@ def _next(args: argparse.Namespace) -> int:
         print(f"  {i.rank + 1:4d}  {i.score:.3f}  {i.path}{mark}")
     if result.note:
         print(f"note: {result.note}", file=sys.stderr)
+    if not result.items and not args.labelled and ds.image_count:
+        print("note: every image has a label file; --labelled lists the labelled images "
+              "whose labels the model disagrees with.", file=sys.stderr)
     return 0
 
 

@@ -34,6 +34,15 @@ def test_dataset_next_prints_the_queue_with_scores(tiny_dataset: Path, tiny_weig
     assert "ordered by diversity only; 5 images" in text and text.count(".jpg") == 5
 
 
+def test_dataset_next_of_a_fully_labelled_dataset_says_what_to_add(
+        tiny_dataset: Path, capsys: pytest.CaptureFixture) -> None:
+    """It printed '0 images' and nothing more."""
+    assert cli.main(["dataset", "next", str(tiny_dataset)]) == 0
+    captured = capsys.readouterr()
+    assert "0 images" in captured.out
+    assert "every image has a label file; --labelled lists" in captured.err
+
+
 def test_prelabel_writes_proposals_as_the_gui_does(tiny_dataset: Path, tiny_weights: Path,
                                                    capsys: pytest.CaptureFixture) -> None:
     images = _unlabel(tiny_dataset, 3)

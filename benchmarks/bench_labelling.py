@@ -22,7 +22,8 @@ matching, same class): IoU >= 0.7 accept, 0.5-0.7 adjust, unmatched ground truth
 unmatched proposal rejected; each action costs the published seconds of
 ``core/labelling/effort`` (35 s hand box, 7 s adjust as an extreme click, 1.6 s accept /
 reject as a verification). The proposals are those above the model's own threshold, which
-auto-train chose with the same function on the model's validation images (``autotrain.adopt``).
+auto-train chose with the same function on the model's validation images (``autotrain.adopt``;
+what it changed is measured in ``core/labelling/queue``'s docstring).
 Manual and assisted-random label the same images in the same order, so they share their
 models and differ only in cost.
 

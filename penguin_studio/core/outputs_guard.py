@@ -146,6 +146,37 @@ def check_output_file(path: str | Path, dataset: Any = None,
     return Path(path).expanduser()
 
 
+#: What every export writes near its start (COCO's info, VOC's <source>, the zip's data.yaml).
+EXPORT_MARK = b"Penguin Studio"
+
+
+def check_replaceable_export(path: str | Path, what: str,
+                             choose: str = "a new file name") -> None:
+    """Refuse to replace an existing file that no export of the app wrote: exporting over
+    the COCO json or the VOC annotations a dataset was imported from replaced the user's
+    originals. A file an export wrote carries :data:`EXPORT_MARK` and may be replaced."""
+    path = Path(path)
+    if path.is_file() and not _carries_export_mark(path):
+        raise OutputTargetError(f"Not writing {what} to {path}: that file exists and no "
+                                f"Penguin Studio export wrote it (your own annotations?). "
+                                f"Choose {choose}, or move the file away first.")
+
+
+def _carries_export_mark(path: Path) -> bool:
+    import zipfile
+
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                member = next((n for n in archive.namelist()
+                               if n.rsplit("/", 1)[-1] == "data.yaml"), None)
+                return member is not None and EXPORT_MARK in archive.read(member)[:4096]
+        with open(path, "rb") as fh:
+            return EXPORT_MARK in fh.read(4096)
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
 def model_label(weights: str | Path | None) -> str:
     """``runs/penguins/weights/best.pt`` → ``penguins-best``; ``yolo11n.pt`` → ``yolo11n``."""
     if not weights:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,37 @@ def test_dataset_exports_refuse_to_overwrite_the_dataset(tiny_dataset: Path) -> 
     with pytest.raises(OutputTargetError):
         export_voc(ds, tiny_dataset.parent / "images" / "train")
     assert snapshot(tiny_dataset.parent) == before
+
+
+def test_exports_never_replace_files_no_export_wrote(tiny_dataset: Path, tmp_path: Path) -> None:
+    """Exporting over the COCO json or the VOC annotations a dataset came from replaced the
+    user's originals; replacing one's own earlier export stays allowed."""
+    from penguin_studio.core.dataset.coco import export_coco
+    from penguin_studio.core.dataset.voc import export_voc
+    from penguin_studio.core.dataset.yolozip import export_yolo_zip
+
+    ds = open_dataset(tiny_dataset)
+    theirs = tmp_path / "instances.json"
+    theirs.write_text('{"images": [], "annotations": []}')
+    voc = tmp_path / "voc"
+    (voc / "Annotations").mkdir(parents=True)
+    (voc / "Annotations" / "a.xml").write_text("<annotation><filename>a.jpg</filename>")
+    zipped = tmp_path / "theirs.zip"
+    with zipfile.ZipFile(zipped, "w") as zf:
+        zf.writestr("data.yaml", "names: [a]\n")
+    before = snapshot(tmp_path)
+    with pytest.raises(OutputTargetError, match="no Penguin Studio export wrote it"):
+        export_coco(ds, theirs)
+    with pytest.raises(OutputTargetError, match="Choose a new, empty folder"):
+        export_voc(ds, voc)
+    with pytest.raises(OutputTargetError, match="Choose a new file name"):
+        export_yolo_zip(ds, zipped)
+    assert snapshot(tmp_path) == before
+    for export, target in ((export_coco, tmp_path / "ours.json"),
+                           (export_yolo_zip, tmp_path / "ours.zip"),
+                           (export_voc, tmp_path / "ours-voc")):
+        export(ds, target)
+        export(ds, target)  # again over its own export
 
 
 def test_model_label_names_the_run() -> None:

@@ -33,7 +33,7 @@ from penguin_studio.core.dataset.labels import Box, atomic_write_text
 from penguin_studio.core.dataset.project import Dataset
 from penguin_studio.core.errors import DatasetError, unreadable_reason
 from penguin_studio.core.jobs import JobContext
-from penguin_studio.core.outputs_guard import check_output_file
+from penguin_studio.core.outputs_guard import check_output_file, check_replaceable_export
 
 
 def import_coco(json_path: str | Path, images_dir: str | Path | None = None,
@@ -196,6 +196,7 @@ def export_coco(dataset: Dataset, out_json: str | Path, splits: list[str] | None
     ctx = ctx or JobContext()
     out_json = check_output_file(Path(out_json).expanduser().resolve(), dataset,
                                  what="the COCO JSON")
+    check_replaceable_export(out_json, "the COCO JSON")
     report = ConversionReport(names=list(dataset.names), output=out_json)
     images, annotations = [], []
     for item in exportable_images(dataset, splits, include_unlabelled, report, ctx,

@@ -32,7 +32,11 @@ from penguin_studio.core.dataset.labels import Box, atomic_write_text
 from penguin_studio.core.dataset.project import Dataset
 from penguin_studio.core.errors import DatasetError
 from penguin_studio.core.jobs import JobContext
-from penguin_studio.core.outputs_guard import check_output_folder, protected_inputs
+from penguin_studio.core.outputs_guard import (
+    check_output_folder,
+    check_replaceable_export,
+    protected_inputs,
+)
 
 VocObject = tuple[str, float, float, float, float, bool]  # name, xmin, ymin, xmax, ymax, diff
 
@@ -193,6 +197,8 @@ def export_voc(dataset: Dataset, out_dir: str | Path, splits: list[str] | None =
     guard = protected_inputs(dataset)
     for sub in ("Annotations", "ImageSets/Main"):
         check_output_folder(out_dir / sub, what="the Pascal VOC files", guard=guard)
+    for existing in sorted((out_dir / "Annotations").glob("*.xml")):
+        check_replaceable_export(existing, "the Pascal VOC files", "a new, empty folder")
     report = ConversionReport(names=list(dataset.names), output=out_dir)
     used: set[str] = set()
     sets: dict[str, list[str]] = {}

@@ -23,7 +23,7 @@ from penguin_studio.core.dataset.project import YAML_NAMES, Dataset, open_datase
 from penguin_studio.core.errors import DatasetError, UserError
 from penguin_studio.core.filemodes import give_mode
 from penguin_studio.core.jobs import JobContext
-from penguin_studio.core.outputs_guard import check_output_file
+from penguin_studio.core.outputs_guard import check_output_file, check_replaceable_export
 
 
 def export_yolo_zip(dataset: Dataset, out_zip: str | Path, splits: list[str] | None = None,
@@ -35,6 +35,7 @@ def export_yolo_zip(dataset: Dataset, out_zip: str | Path, splits: list[str] | N
     if out_zip.is_dir():
         raise UserError(f"{out_zip} is a folder: give the zip a file name, such as "
                         f"{out_zip / (dataset.title + '.zip')}.")
+    check_replaceable_export(out_zip, "the dataset zip")
     report = ConversionReport(names=list(dataset.names), output=out_zip)
     entries = [e for e in build_index(dataset).entries if splits is None or e.split in splits]
     tmp = out_zip.with_name(f".{out_zip.name}.partial")

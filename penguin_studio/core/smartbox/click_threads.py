@@ -38,25 +38,23 @@ def with_torch_threads(threads: int, fn: Callable[..., T], *args: Any) -> T:
     """``fn(*args)`` with torch using ``threads`` threads, the previous count restored."""
     import torch
 
-    before = torch.get_num_threads()
-    if threads == before:
-        return fn(*args)
-    torch.set_num_threads(threads)
-    try:
-        return fn(*args)
-    finally:
-        torch.set_num_threads(before)
+    return _with_threads(torch.get_num_threads, torch.set_num_threads, threads, fn, *args)
 
 
 def with_opencv_threads(threads: int, fn: Callable[..., T], *args: Any) -> T:
     """``fn(*args)`` with OpenCV using ``threads`` threads, the previous count restored."""
     import cv2
 
-    before = cv2.getNumThreads()
+    return _with_threads(cv2.getNumThreads, cv2.setNumThreads, threads, fn, *args)
+
+
+def _with_threads(get: Callable[[], int], put: Callable[[int], None], threads: int,
+                  fn: Callable[..., T], *args: Any) -> T:
+    before = get()
     if threads == before:
         return fn(*args)
-    cv2.setNumThreads(threads)
+    put(threads)
     try:
         return fn(*args)
     finally:
-        cv2.setNumThreads(before)
+        put(before)

@@ -31,8 +31,12 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--images must be at least 3 (one image per split).")
     try:
         report = sample.generate_sample(args.dir, images=count, seed=args.seed, force=args.force)
-    except (sample.SampleDirNotEmpty, ValueError, NotADirectoryError) as exc:
+    except (sample.SampleDirNotEmpty, ValueError) as exc:
         raise UserError(str(exc)) from exc
+    except NotADirectoryError as exc:  # DIR itself a file (our words), or a file above it
+        why = exc.strerror and "a file stands where one of its folders should be"
+        raise UserError(f"Cannot write the sample into {args.dir}: {why}. Pick a new "
+                        f"folder." if why else str(exc)) from exc
     except OSError as exc:
         raise UserError(f"Cannot write the sample into {args.dir}: {exc.strerror}") from exc
     splits = ", ".join(f"{k} {v}" for k, v in report.images.items())

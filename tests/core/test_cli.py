@@ -69,3 +69,14 @@ def test_sample_bad_seed_and_file_target_are_one_line_errors(tmp_path: Path, cap
     assert main(["sample", str(target)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and all(line.startswith("error: ") for line in err)
+
+
+def test_sample_under_a_file_is_one_worded_line(tmp_path: Path, capsys) -> None:
+    """It printed the OS's "[Errno 20] Not a directory: '…'"."""
+    target = tmp_path / "file.txt"
+    target.write_text("x")
+    assert main(["sample", str(target / "sub")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == (f"error: Cannot write the sample into {target / 'sub'}: a file stands "
+                   f"where one of its folders should be. Pick a new folder.")
+    assert target.read_text() == "x"

@@ -1,16 +1,12 @@
 """How many cores one Smart box click may use, and running a click with that many.
 
 The user waits for a click while the window sits idle, so both cores of a 2-core laptop can
-answer it: MobileSAM decoded a click in 64 ms instead of 102 ms at load 1.5. When other
-processes keep the cores busy, a second thread spins waiting for a core: the same SAM click
-took 2-2.8 s instead of 0.3 s at load 9, and a GrabCut click 133 ms instead of 115 ms with
-OpenCV's second thread at load 3.5. One rule serves both engines; SAM's embedding keeps
-ultralytics' one thread.
-
-OpenCV's thread count is set explicitly for each GrabCut click because it is otherwise
-whatever the process last chose: ultralytics turns OpenCV threads off when it is imported
-(``cv2.setNumThreads(0)``), so a click's speed would depend on whether a model had been
-loaded before.
+decode a SAM click: 64 ms instead of 102 ms (MobileSAM, load 1.5). When other processes
+keep the cores busy, a second thread spins waiting for a core: the same click took 2-2.8 s
+instead of 0.3 s at load 9. SAM's embedding keeps ultralytics' one thread. GrabCut runs
+with one OpenCV thread always (see ``grabcut.GrabCutEngine.propose``), set for each click
+because the count is otherwise whatever the process last chose: ultralytics turns OpenCV
+threads off when it is imported.
 """
 
 from __future__ import annotations

@@ -114,3 +114,17 @@ def test_a_read_only_dataset_keeps_scores_in_memory(tiny_dataset: Path, monkeypa
     ds = open_dataset(tiny_dataset)
     result = q.build_queue(ds, images=ds.unique_images()[:3])
     assert len(result.items) == 3 and "stay in memory" in result.note
+
+
+@pytest.mark.parametrize("with_model", [False, True])
+def test_an_unreadable_image_is_left_out_and_named(tiny_dataset: Path, tiny_weights: Path,
+                                                   with_model: bool) -> None:
+    """One image that cannot be read (text saved as .jpg) is left out of the queue and named
+    in its note; the others are still ordered (it once stopped the whole queue, with and
+    without a model, because its read error is a UserError like the model's own)."""
+    ds = open_dataset(tiny_dataset)
+    images = ds.unique_images()[:4]
+    images[1].write_text("not a picture")
+    result = q.build_queue(ds, tiny_weights if with_model else None, images=images)
+    assert [i.path for i in result.items if i.path == images[1]] == []
+    assert len(result.items) == 3 and images[1].name in result.note

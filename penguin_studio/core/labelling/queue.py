@@ -368,6 +368,8 @@ def build_queue(dataset: Dataset, weights: str | Path | None = None,
     ctx = ctx or JobContext()
     todo = [(Path(p), label_path_for(Path(p)).exists()) for p in images] if images is not None \
         else candidates(dataset, include_labelled)
+    from penguin_studio.core.dataset.images import ImageReadError  # cv2: not at start-up
+
     cache = QueueCache(dataset.state_dir, dataset.root)
     key = model_key(weights)
     calibration = load_calibration(weights)
@@ -392,7 +394,10 @@ def build_queue(dataset: Dataset, weights: str | Path | None = None,
                 truth = _labels(image) if labelled else None
                 score, value = uncertainty(pred, truth), gain(pred, truth)
                 cost = expected_seconds(pred, calibration)
-        except UserError:
+        except ImageReadError as exc:  # an image that cannot be read: left out, named once
+            skipped.append(f"{image.name} ({exc})")
+            continue
+        except UserError:  # the model's problem (its classes, its file): every image's
             raise
         except Exception as exc:  # a broken image: left out, named once
             skipped.append(f"{image.name} ({type(exc).__name__})")

@@ -31,6 +31,7 @@ def test_prelabel_then_accept_and_reject(half_labelled, tiny_weights):
     assert len(unlabelled) == 3
     report = pl.prelabel(dataset, tiny_weights, conf=0.001)
     assert report.images == len(unlabelled) and report.proposals > 0
+    assert report.summary().startswith(f"Proposed {report.proposals} boxes on 3 unlabelled")
     first, second = unlabelled[0], unlabelled[1]
     # proposals live apart; ground truth is untouched until someone decides
     assert not label_path_for(first).exists()
@@ -58,6 +59,11 @@ def test_prelabel_then_accept_and_reject(half_labelled, tiny_weights):
     assert first not in pl.pending_images(dataset) and second in pl.pending_images(dataset)
     # a second run leaves images that already have proposals alone
     assert pl.prelabel(dataset, tiny_weights, conf=0.001).images == 0
+    # labelled images too (as --all-images asks): the summary does not call them unlabelled
+    on_labelled = pl.prelabel(dataset, tiny_weights, conf=0.001,
+                              images=dataset.images("train")[:2])
+    assert on_labelled.summary().startswith(f"Proposed {on_labelled.proposals} boxes on 2 "
+                                            f"images")
 
 
 def test_unparsable_label_file_is_left_untouched(half_labelled, tiny_weights):

@@ -59,9 +59,11 @@ class PrelabelReport:
     proposals: int = 0
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     warning: str = ""
+    unlabelled: bool = True  # every image it proposed for had no labels (the usual case)
 
     def summary(self) -> str:
-        text = f"Proposed {self.proposals} boxes on {self.images} unlabelled images"
+        which = "unlabelled images" if self.unlabelled else "images"
+        text = f"Proposed {self.proposals} boxes on {self.images} {which}"
         if self.skipped:
             text += f"; skipped {len(self.skipped)} ({self.skipped[0][0].name}: " \
                     f"{self.skipped[0][1]})"
@@ -91,7 +93,7 @@ def prelabel(dataset: Dataset, weights: str | Path, conf: float = 0.25,
     todo = [Path(p) for p in (images if images is not None else unlabelled_images(dataset))]
     if not overwrite:
         todo = [p for p in todo if not proposals_path(p, dataset.root).exists()]
-    report = PrelabelReport()
+    report = PrelabelReport(unlabelled=all(not label_path_for(p).exists() for p in todo))
     predictor = Predictor(weights, imgsz, backend, ctx)  # refused below even with nothing to do
     mapping = proposal_class_mapping(predictor.info.names, dataset.names)
     report.warning = mapping_note(mapping)

@@ -173,6 +173,16 @@ def test_coco_import_of_the_images_folder_says_which_file_to_pick(tmp_path: Path
         import_coco(tmp_path, images_dir=tmp_path)
 
 
+def test_coco_import_with_a_file_as_the_images_folder_says_so(tmp_path: Path) -> None:
+    """``--images`` given a file (the json itself, an image) said the folder "does not
+    exist", which sends the user looking for a missing folder."""
+    ann = tmp_path / "ann.json"
+    ann.write_text(json.dumps({"images": [], "annotations": [], "categories": []}))
+    with pytest.raises(DatasetError, match=r"ann.json is a file: give the folder that holds "
+                                           r"the COCO images \(--images FOLDER\)"):
+        import_coco(ann, images_dir=ann)
+
+
 def test_zip_into_an_unusable_folder_is_one_clear_error(tiny_dataset: Path,
                                                         tmp_path: Path) -> None:
     """A destination under a file (or read-only) and a file as destination raised

@@ -114,6 +114,9 @@ def _images_dir(json_path: Path, images: list[dict], doc: dict,
                 given: str | Path | None) -> Path:
     if given is not None:
         base = Path(given).expanduser().resolve()
+        if base.is_file():
+            raise DatasetError(f"{base} is a file: give the folder that holds the COCO "
+                               f"images (--images FOLDER).")
         if not base.is_dir():
             raise DatasetError(f"Images folder {base} does not exist.")
         return base

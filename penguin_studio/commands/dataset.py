@@ -200,12 +200,16 @@ def _print_report(report, as_json: bool, verb: str) -> None:
 
 def _split(args: argparse.Namespace) -> int:
     from penguin_studio.core.dataset.project import open_dataset
-    from penguin_studio.core.dataset.splits import split_dataset
+    from penguin_studio.core.dataset.splits import original_yaml_path, split_dataset
 
-    ds = split_dataset(open_dataset(args.data), tuple(args.ratios), args.seed,
-                       stratify=not args.no_stratify)
+    before = open_dataset(args.data)
+    kept = original_yaml_path(before)
+    had_copy = kept is not None and kept.exists()
+    ds = split_dataset(before, tuple(args.ratios), args.seed, stratify=not args.no_stratify)
     counts = ", ".join(f"{k} {len(v)}" for k, v in ds.splits.items())
     print(f"Wrote split lists ({counts}); data yaml: {ds.yaml_path}")
+    if kept is not None and kept.exists() and not had_copy:
+        print(f"The data yaml as it was is kept in {kept}")
     return 0
 
 

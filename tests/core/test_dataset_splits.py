@@ -80,6 +80,23 @@ def test_split_lists_are_what_ultralytics_loads(tiny_dataset: Path) -> None:
         assert sum(len(lb["cls"]) for lb in loaded.labels) == ours
 
 
+def test_the_first_split_change_keeps_the_yaml_as_it_was(tiny_dataset: Path, capsys) -> None:
+    """A split rewrites the yaml's split entries (a Roboflow export's ``../train/images``
+    would be gone): the yaml as it was is copied aside, byte for byte, the first time only,
+    and the CLI says where."""
+    from penguin_studio.cli import main
+
+    original = tiny_dataset.read_bytes() + b"# the user's own note\n"
+    tiny_dataset.write_bytes(original)
+    assert main(["dataset", "split", str(tiny_dataset), "--seed", "1"]) == 0
+    kept = tiny_dataset.parent / ".penguin-studio" / "original" / tiny_dataset.name
+    assert kept.read_bytes() == original and tiny_dataset.read_bytes() != original
+    assert f"The data yaml as it was is kept in {kept}" in capsys.readouterr().out
+    assert main(["dataset", "split", str(tiny_dataset), "--seed", "2"]) == 0
+    assert kept.read_bytes() == original  # the first copy stays
+    assert "kept in" not in capsys.readouterr().out
+
+
 def test_plain_folder_split_makes_a_project(tmp_path: Path, tiny_dataset: Path) -> None:
     folder = tmp_path / "flat"
     folder.mkdir()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 from collections import defaultdict
 from pathlib import Path
 
@@ -122,6 +123,7 @@ def write_split_lists(dataset: Dataset, assignment: Assignment) -> Dataset:
         tx.write(list_path, "".join(f"{_list_entry(p, folder)}\n" for p in images))
         specs[split] = os.path.relpath(list_path, dataset.root).replace(os.sep, "/")
     if dataset.yaml_path is not None:
+        keep_original_yaml(dataset)
         tx.write(yaml_path, updated_data_yaml(yaml_path, splits=specs))
     else:
         if yaml_path.exists():
@@ -131,6 +133,27 @@ def write_split_lists(dataset: Dataset, assignment: Assignment) -> Dataset:
             comment="Penguin Studio project."))
     tx.commit()
     return open_dataset(yaml_path)
+
+
+def original_yaml_path(dataset: Dataset) -> Path | None:
+    """Where the data yaml is kept as it was before a split change first rewrote it."""
+    if dataset.yaml_path is None:
+        return None
+    return dataset.state_dir / "original" / dataset.yaml_path.name
+
+
+def keep_original_yaml(dataset: Dataset) -> Path | None:
+    """Copy the data yaml aside before the first split change rewrites its split entries
+    (a Roboflow export's ``../train/images`` would otherwise be gone for good); later
+    changes keep that first copy. Returns the copy's path when it was made now."""
+    keep = original_yaml_path(dataset)
+    if keep is None or keep.exists() or not dataset.yaml_path.is_file():
+        return None
+    keep.parent.mkdir(parents=True, exist_ok=True)
+    partial = keep.with_name(f".{keep.name}.partial")
+    shutil.copy2(dataset.yaml_path, partial)
+    os.replace(partial, keep)
+    return keep
 
 
 def _list_path(folder: Path, split: str, claimed: set[Path]) -> Path:
@@ -173,6 +196,7 @@ def move_into_split_folders(dataset: Dataset, assignment: Assignment) -> Dataset
         if label.exists():
             tx.move(label, label_path_for(dst))
     specs = {s: (f"images/{s}" if s in assignment.values() else None) for s in SPLITS}
+    keep_original_yaml(dataset)
     tx.write(dataset.yaml_path, updated_data_yaml(dataset.yaml_path, splits=specs))
     tx.commit()
     return open_dataset(dataset.yaml_path)

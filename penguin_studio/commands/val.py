@@ -69,7 +69,6 @@ def check_model_flags(args: argparse.Namespace) -> None:
     between 0 and 1 (where the command has them), ``--imgsz`` at least 32 pixels."""
     from penguin_studio.core.errors import UserError
 
-
     for name in ("conf", "iou"):
         if hasattr(args, name):
             check_fraction(f"--{name}", getattr(args, name))

@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from penguin_studio.core.boxes import box_iou
 from penguin_studio.core.dataset.labels import Box, atomic_write_text
 from penguin_studio.core.labelling import effort as ef
 
@@ -40,20 +41,11 @@ MIN_CONF = 0.05  # the lowest candidate kept (the queue's too)
 THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 MAX_IMAGES = 200  # validation images predicted at most (the first, in path order)
 SUFFIX = ".calibration.json"
+NORMALISED_EPS = 1e-12  # box_iou's guard for boxes of 0-1 coordinates (see its docstring)
 
 Xyxy = Sequence[float]
 #: a scored proposal: (class, confidence, (x1, y1, x2, y2)), coordinates 0–1
 Scored = tuple[int, float, Xyxy]
-
-
-def iou(a: Xyxy, b: Xyxy) -> float:
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    inter = w * h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def xyxy(box: Box) -> tuple[float, float, float, float]:
@@ -62,7 +54,8 @@ def xyxy(box: Box) -> tuple[float, float, float, float]:
 
 def fix_actions(proposals: Sequence[tuple[int, Xyxy]], truth: Sequence[Box]) -> dict[str, int]:
     """The actions that turn ``proposals`` ((class, xyxy)) into ``truth`` (see above)."""
-    pairs = sorted(((iou(p[1], xyxy(t)), i, j) for i, p in enumerate(proposals)
+    ious = box_iou([p[1] for p in proposals], [xyxy(t) for t in truth], eps=NORMALISED_EPS)
+    pairs = sorted(((float(ious[i, j]), i, j) for i, p in enumerate(proposals)
                     for j, t in enumerate(truth) if p[0] == t.cls), reverse=True)
     used_p: set[int] = set()
     used_t: set[int] = set()

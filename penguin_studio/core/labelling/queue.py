@@ -83,6 +83,7 @@ from typing import Any
 
 import numpy as np
 
+from penguin_studio.core.boxes import box_iou
 from penguin_studio.core.dataset.labels import Box, atomic_write_text, read_labels
 from penguin_studio.core.dataset.project import STATE_DIR, Dataset, label_path_for
 from penguin_studio.core.dataset.proposals import proposal_class_mapping
@@ -90,8 +91,13 @@ from penguin_studio.core.errors import UserError
 from penguin_studio.core.jobs import JobContext
 from penguin_studio.core.labelling.autotrain import PROPOSAL_CONF
 from penguin_studio.core.labelling.effort import HAND_BOX_S, VERIFY_S
-from penguin_studio.core.labelling.fixing import MIN_CONF, Calibration, load_calibration, xyxy
-from penguin_studio.core.labelling.fixing import iou as box_iou
+from penguin_studio.core.labelling.fixing import (
+    MIN_CONF,
+    NORMALISED_EPS,
+    Calibration,
+    load_calibration,
+    xyxy,
+)
 
 QUEUE_DIR = Path(STATE_DIR) / "label_queue"
 CONF, MATCH_IOU, TOP_K = 0.25, 0.5, 3
@@ -148,15 +154,14 @@ def disagreement(first: Sequence[tuple[int, Sequence[float]]],
     """``1 - 2·matched / (n1 + n2)`` of two box sets (class, xyxy); 0 when both are empty."""
     if not first and not second:
         return 0.0
+    ious = box_iou([b for _, b in first], [b for _, b in second], eps=NORMALISED_EPS)
     used: set[int] = set()
     matched = 0
-    for cls, box in first:
+    for i, (cls, _box) in enumerate(first):
         best, best_j = MATCH_IOU, -1
-        for j, (cls2, box2) in enumerate(second):
-            if j not in used and cls2 == cls:
-                iou = box_iou(box, box2)
-                if iou >= best:
-                    best, best_j = iou, j
+        for j, (cls2, _box2) in enumerate(second):
+            if j not in used and cls2 == cls and ious[i, j] >= best:
+                best, best_j = float(ious[i, j]), j
         if best_j >= 0:
             used.add(best_j)
             matched += 1

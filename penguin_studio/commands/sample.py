@@ -33,10 +33,11 @@ def run(args: argparse.Namespace) -> int:
         report = sample.generate_sample(args.dir, images=count, seed=args.seed, force=args.force)
     except (sample.SampleDirNotEmpty, ValueError) as exc:
         raise UserError(str(exc)) from exc
-    except NotADirectoryError as exc:  # DIR itself a file (our words), or a file above it
-        why = exc.strerror and "a file stands where one of its folders should be"
-        raise UserError(f"Cannot write the sample into {args.dir}: {why}. Pick a new "
-                        f"folder." if why else str(exc)) from exc
+    except NotADirectoryError as exc:
+        if not exc.strerror:  # DIR itself is a file: the sample's own words
+            raise UserError(str(exc)) from exc
+        raise UserError(f"Cannot write the sample into {args.dir}: a file stands where one "
+                        f"of its folders should be. Pick a new folder.") from exc
     except OSError as exc:
         raise UserError(f"Cannot write the sample into {args.dir}: {exc.strerror}") from exc
     splits = ", ".join(f"{k} {v}" for k, v in report.images.items())

@@ -155,8 +155,7 @@ def atomic_write_text(path: str | Path, text: str) -> None:
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        why = "it is a folder: give a file name" if path.is_dir() else \
-            f"{exc.strerror}; try again"
+        why = "it is a folder: give a file name" if path.is_dir() else exc.strerror
         raise LabelWriteError(f"Cannot write {path}: {why}.") from exc
 
 
